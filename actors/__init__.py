@@ -1,0 +1,1 @@
+"""actorflow.actors: Ray actors hosting executors, parameter servers, queues and replay."""

@@ -1,0 +1,1 @@
+"""actorflow.agents: policy-gradient and DQN-family agents built from the actors."""

@@ -1,0 +1,1 @@
+"""actorflow.envs: GridWorld, CartPole helpers and vector environments."""

@@ -1,0 +1,1 @@
+"""actorflow.models: graph-building functions (book models, Q-networks, policies)."""

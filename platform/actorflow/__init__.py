@@ -1,0 +1,41 @@
+"""actorflow: TF 1.x dataflow graphs on NumPy (and CuPy), run by Ray actors.
+
+``import actorflow as tf`` gives the TF 1.x graph API: graphs, sessions, variables, symbolic
+gradients, optimizers, checkpoints, layers and losses. The core imports neither Ray nor
+Gymnasium; those live in the packages above it (`actorflow.actors`, `actorflow.agents`, ...).
+"""
+# ruff: noqa: F401, F403, E402
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+from . import dtypes, errors
+from .dtypes import (DType, as_dtype, bool, complex64, complex128, double, float16, float32,
+                     float64, half, int8, int16, int32, int64, string, uint8, uint16)
+from .tensor_shape import Dimension, TensorShape
+from .framework.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
+                              add_to_collections, colocate_with, control_dependencies,
+                              convert_to_tensor, device, get_collection, get_collection_ref,
+                              get_default_graph, is_tensor, name_scope,
+                              register_tensor_conversion_function, reset_default_graph)
+from .framework.device_spec import DeviceSpec
+from .framework.registry import NOT_DIFFERENTIABLE, registered_op_types
+from .ops.constant import *
+from .ops.array import *
+from .ops.math import *
+from .ops.control import *
+from .ops.random import *
+from .ops import state as _state
+from .variables import *
+from .variable_scope import *
+from .init_ops import *
+from .gradients import gradients
+from .session.session import InteractiveSession, Session, get_default_session
+from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
+                             RunMetadata, RunOptions)
+from .framework.graph_io import *
+from . import nn, train, layers, losses, contrib, datasets
+from .ops import training as _training_ops
+
+convert_to_tensor_or_indexed_slices = convert_to_tensor

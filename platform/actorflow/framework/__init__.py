@@ -1,0 +1,1 @@
+"""The graph layer: op registry, `Graph` / `Operation` / `Tensor`, scopes and conversion."""

@@ -1,0 +1,136 @@
+"""Reverse-mode autodiff that builds the backward pass into the graph (`tf.gradients`).
+
+Keep the ops between `xs` and `ys` (forward-reachable from xs, backward-reachable from ys),
+walk them in reverse creation order (creation order is topological), sum the gradients
+arriving at each output, and call the op type's registered gradient function. The result is
+ordinary graph ops, so backward passes are pruned, compiled and run like forward ones.
+"""
+from __future__ import annotations
+
+from .framework import registry
+from .framework.graph import Operation, Tensor, convert_to_tensor, get_default_graph
+
+__all__ = ["gradients", "GradientError"]
+
+
+class GradientError(LookupError):
+    """No gradient is registered for an op on the path from xs to ys."""
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _differentiable(t: Tensor) -> bool:
+    return t.dtype.is_floating or t.dtype.is_complex
+
+
+def gradients(ys, xs, grad_ys=None, name: str = "gradients",
+              colocate_gradients_with_ops: bool = False, gate_gradients: bool = False,
+              aggregation_method=None, stop_gradients=None):
+    """Symbolic partial derivatives of sum(ys) with respect to each x in xs.
+
+    Args:
+        ys: a tensor or list of tensors to differentiate.
+        xs: a tensor, variable or list of them.
+        grad_ys: initial gradients for ys (default: ones).
+        stop_gradients: tensors treated as constants.
+
+    Returns:
+        A list with one gradient per x; None where x does not affect ys or is an integer.
+
+    Raises:
+        LookupError: an op on the path has no registered gradient.
+    """
+    ys = [convert_to_tensor(y) for y in _as_list(ys)]
+    xs = [convert_to_tensor(x) for x in _as_list(xs)]
+    graph = ys[0].graph if ys else get_default_graph()
+    stops = {convert_to_tensor(s) for s in _as_list(stop_gradients or [])}
+    stop_ops = {s.op for s in stops}
+    if grad_ys is None:
+        grad_ys = [None] * len(ys)
+    else:
+        grad_ys = _as_list(grad_ys)
+        if len(grad_ys) != len(ys):
+            raise ValueError(f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
+
+    x_ops = {x.op for x in xs}
+    # Forward reachability from xs (through consumers).
+    reach: set[Operation] = set()
+    stack = list(x_ops)
+    while stack:
+        op = stack.pop()
+        if op in reach:
+            continue
+        reach.add(op)
+        for t in op.outputs:
+            stack.extend(c for c in t._consumers if c not in reach)
+    # Backward from ys, within reach.
+    between: set[Operation] = set()
+    stack = [y.op for y in ys if y.op in reach]
+    while stack:
+        op = stack.pop()
+        if op in between:
+            continue
+        between.add(op)
+        for t in op.inputs:
+            if t.op in reach and t.op not in between:
+                stack.append(t.op)
+
+    pending: dict[Tensor, list] = {}
+    with graph.name_scope(name):
+        from .ops.constant import ones_like
+        for y, gy in zip(ys, grad_ys):
+            if not _differentiable(y):
+                continue
+            g = ones_like(y) if gy is None else convert_to_tensor(gy, dtype=y.dtype)
+            pending.setdefault(y, []).append(g)
+
+        for op in sorted(between, key=lambda o: o._id, reverse=True):
+            out_grads = [_aggregate(pending.get(t)) for t in op.outputs]
+            if all(g is None for g in out_grads):
+                continue
+            if op in stop_ops or not op.inputs:
+                continue
+            if not any(t.op in between or t in xs for t in op.inputs):
+                continue
+            grad_type = graph._gradient_override_map.get(op.type, op.type)
+            grad_fn = registry.get_op_def(grad_type).grad
+            if grad_fn is registry.NOT_DIFFERENTIABLE:
+                continue
+            if len(op.outputs) > 1:
+                out_grads = [g if g is not None or not _differentiable(t) else _zeros_for(t)
+                             for g, t in zip(out_grads, op.outputs)]
+            with graph.name_scope(op.name + "_grad"):
+                in_grads = grad_fn(op, *out_grads)
+            in_grads = list(in_grads) if isinstance(in_grads, (list, tuple)) else [in_grads]
+            if len(in_grads) != len(op.inputs):
+                raise ValueError(f"Gradient function for {op.type} returned {len(in_grads)} "
+                                 f"gradients, expected {len(op.inputs)}")
+            for t, g in zip(op.inputs, in_grads):
+                if g is None or not _differentiable(t) or t in stops:
+                    continue
+                if t.op in between or t in xs:
+                    pending.setdefault(t, []).append(g)
+
+        results = []
+        for x in xs:
+            if not _differentiable(x):
+                results.append(None)
+                continue
+            results.append(_aggregate(pending.get(x)))
+    return results
+
+
+def _aggregate(grads):
+    if not grads:
+        return None
+    if len(grads) == 1:
+        return grads[0]
+    from .ops.math import add_n
+    return add_n(grads)
+
+
+def _zeros_for(t: Tensor):
+    from .ops.constant import zeros_like
+    return zeros_like(t)

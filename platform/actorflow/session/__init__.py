@@ -1,0 +1,1 @@
+"""Running graphs: the prune and compile passes and the `Session` that drives them."""

@@ -1,0 +1,255 @@
+"""Compile pass: a pruned op list becomes a plan — straight-line Python over numbered slots.
+
+Contract: ``compile_plan(ops, fetches, feeds, ctx)`` resolves each op's kernel once (for the
+device type and array namespace in `ctx`), gives every live tensor a numbered local slot, and
+emits one kernel call per op in topological order, followed by ``del`` of each slot after its
+last reader (so buffers are freed as soon as they are dead). Constants are bound into the plan
+instead of being recomputed; NoOps vanish (sequential order already honours control edges).
+
+The plan is generated Python source compiled once: the hot loop does no graph walking, no
+dict lookup by name and no allocation beyond what kernels return. A traced variant, emitted on
+demand, records per-op wall time and output bytes for `RunMetadata`. When a kernel raises, the
+failing line maps back to its op, and the error names the op and the shapes of its inputs.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+
+from .. import errors
+from ..framework import registry
+
+__all__ = ["Plan", "CompileContext", "compile_plan"]
+
+_plan_ids = itertools.count()
+
+
+class CompileContext:
+    """What kernel factories may ask for: the array namespace, device type, and state."""
+
+    def __init__(self, session, xp=np, device_type: str = "CPU") -> None:
+        self.session = session
+        self.xp = xp
+        self.device_type = device_type
+
+    def var_cell(self, var_op):
+        """The mutable cell holding variable `var_op`'s value in this session."""
+        return self.session._var_cell(var_op)
+
+    def rng(self, op):
+        """The random generator of stateful random op `op` in this session (seeded)."""
+        return self.session._rng_for(op)
+
+    def op_state(self, op, factory):
+        """Per-session state of a stateful op, created by `factory()` on first use."""
+        return self.session._op_state(op, factory)
+
+
+class Plan:
+    """A compiled run: ``plan.run(*feed_values) -> tuple of fetch values``."""
+
+    def __init__(self, fn, traced_src, kernels, consts, line_ops, arg_names, ops, copy_mask,
+                 filename):
+        self.run = fn
+        self._traced_src = traced_src
+        self._kernels = kernels
+        self._consts = consts
+        self._traced = None
+        self.line_ops = line_ops
+        self.arg_names = arg_names
+        self.ops = ops
+        self.copy_mask = copy_mask
+        self.filename = filename
+
+    def run_traced(self, feed_values, records: list):
+        """Runs the plan recording (op, start_s, end_s, output_bytes) into `records`."""
+        if self._traced is None:
+            self._traced = _build(self._traced_src, self._kernels, self._consts,
+                                  self.filename + "-traced", extra={"_rec": None})
+        return self._traced(records, *feed_values)
+
+    def translate(self, exc: BaseException) -> errors.OpError:
+        """Turns an exception raised inside a kernel into an OpError naming the op."""
+        tb = exc.__traceback__
+        op, locs = None, {}
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename.startswith(self.filename):
+                op = self.line_ops.get(tb.tb_lineno)
+                locs = tb.tb_frame.f_locals
+            tb = tb.tb_next
+        if isinstance(exc, errors.OpError):
+            if exc.op is None and op is not None:
+                exc.op = op
+            return exc
+        if op is None:
+            return errors.InternalError(None, None, f"{type(exc).__name__}: {exc}")
+        shapes = []
+        for name in self.arg_names.get(op, ()):
+            v = locs.get(name)
+            shapes.append(_describe(v))
+        msg = (f"{op.type} op '{op.name}' failed on inputs {', '.join(shapes) or '()'}: "
+               f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, MemoryError):
+            return errors.ResourceExhaustedError(None, op, msg)
+        return errors.InvalidArgumentError(None, op, msg)
+
+
+def _describe(v) -> str:
+    if v is None:
+        return "<freed>"
+    shape = getattr(v, "shape", None)
+    dtype = getattr(v, "dtype", None)
+    if shape is None:
+        return repr(v)
+    return f"{dtype}[{','.join(str(d) for d in shape)}]"
+
+
+def _build(src: str, kernels: list, consts: list, filename: str, extra=None):
+    names = [f"k{i}" for i in range(len(kernels))] + [f"c{i}" for i in range(len(consts))]
+    outer = f"def __make({', '.join(names)}):\n{src}    return plan\n"
+    env = {"_perf": time.perf_counter, "_nbytes": _nbytes}
+    if extra:
+        env.update(extra)
+    exec(compile(outer, filename, "exec"), env)  # noqa: S102 - source generated above
+    return env["__make"](*kernels, *consts)
+
+
+def _nbytes(v) -> int:
+    if isinstance(v, tuple):
+        return sum(_nbytes(x) for x in v)
+    return int(getattr(v, "nbytes", 0))
+
+
+def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
+    """Compiles `ops` (pruned, topologically sorted) into a Plan.
+
+    Args:
+        fetches: Tensors or Operations, in the order the plan returns them (ops give None).
+        feeds: the fed Tensors, in the order the plan takes their values.
+    """
+    from ..framework.graph import Tensor
+
+    expr: dict = {}
+    for i, t in enumerate(feeds):
+        expr[t] = f"f{i}"
+    # Readers of each tensor, as line indices, to place `del`s.
+    consts: list = []
+    kernels: list = []
+    fetched = {f for f in fetches if isinstance(f, Tensor)}
+    used: set = set(fetched)
+    for op in ops:
+        ref = op.op_def.ref_inputs
+        for i, t in enumerate(op.inputs):
+            if i not in ref:
+                used.add(t)
+
+    lines: list[tuple[object, str, list[str]]] = []  # (op, call source, slots read)
+    slot_ids = itertools.count()
+    arg_names: dict = {}
+    for op in ops:
+        if op.type == "NoOp":
+            continue
+        if op.type == "Const":
+            t = op.outputs[0]
+            if t not in expr:
+                expr[t] = f"c{len(consts)}"
+                consts.append(op.attrs["value"])
+            continue
+        if all(t in expr for t in op.outputs) and op.outputs and not op.op_def.stateful:
+            continue  # every output fed
+        factory = registry.kernel_factory(op.op_def, ctx.device_type)
+        if factory is None:
+            raise errors.UnimplementedError(None, op, f"No {ctx.device_type} kernel for op "
+                                            f"{op.name} ({op.type})")
+        kernels.append(factory(op, ctx))
+        k = f"k{len(kernels) - 1}"
+        ref = op.op_def.ref_inputs
+        args = [expr[t] for i, t in enumerate(op.inputs) if i not in ref]
+        arg_names[op] = args
+        outs = []
+        for t in op.outputs:
+            if t in used and t not in expr:
+                expr[t] = f"v{next(slot_ids)}"
+                outs.append(expr[t])
+            elif t in used:
+                outs.append("_")  # fed elsewhere: the fed value wins
+            else:
+                outs.append("_")
+        call = f"{k}({', '.join(args)})"
+        if not op.outputs:
+            target = ""
+        elif len(op.outputs) == 1:
+            target = "" if outs[0] == "_" else outs[0]
+        else:
+            target = ", ".join(outs) + ("," if len(outs) == 1 else "")
+            if all(o == "_" for o in outs):
+                target = ""
+        lines.append((op, call, target, [a for a in args if a.startswith("v")]))
+
+    # Liveness: free each slot after its last reader unless it is returned.
+    returned = {expr[f] for f in fetches if isinstance(f, Tensor) and f in expr}
+    last_read: dict[str, int] = {}
+    for idx, (_, _, _, reads) in enumerate(lines):
+        for s in reads:
+            last_read[s] = idx
+    frees: dict[int, list[str]] = {}
+    for s, idx in last_read.items():
+        if s not in returned:
+            frees.setdefault(idx, []).append(s)
+    # Slots written but never read or returned die right after their writer.
+    for idx, (_, _, target, _) in enumerate(lines):
+        for s in (x.strip() for x in target.split(",")):
+            if s.startswith("v") and s not in last_read and s not in returned:
+                frees.setdefault(idx, []).append(s)
+
+    params = ", ".join(f"f{i}" for i in range(len(feeds)))
+    ret = []
+    for f in fetches:
+        if isinstance(f, Tensor):
+            ret.append(expr.get(f, "None"))
+        else:
+            ret.append("None")
+    ret_src = f"    return ({', '.join(ret)}{',' if len(ret) == 1 else ''})\n"
+
+    body, tbody, line_ops = [], [], {}
+    lineno = 3  # line 1: def __make, line 2: def plan
+    for idx, (op, call, target, _) in enumerate(lines):
+        stmt = f"{target} = {call}" if target else call
+        body.append(f"        {stmt}\n")
+        line_ops[lineno] = op
+        lineno += 1
+        tbody.append(f"        _t0 = _perf(); _o = {call}; "
+                     f"_records.append(({idx}, _t0, _perf(), _nbytes(_o)))\n")
+        if target:
+            tbody.append(f"        {target} = _o\n")
+        if idx in frees:
+            body.append(f"        del {', '.join(frees[idx])}\n")
+            lineno += 1
+    src = f"    def plan({params}):\n" + "".join(body) + ret_src.replace("    return",
+                                                                       "        return")
+    tparams = "_records" + (", " + params if params else "")
+    tsrc = f"    def plan({tparams}):\n" + "".join(tbody) + \
+        ret_src.replace("    return", "        return")
+    filename = f"<actorflow-plan-{next(_plan_ids)}>"
+    fn = _build(src, kernels, consts, filename)
+    aliasing = _aliases_variable(ops)
+    copy_mask = tuple(isinstance(f, Tensor) and f in aliasing for f in fetches)
+    plan = Plan(fn, tsrc, kernels, consts, line_ops, arg_names, [ln[0] for ln in lines],
+                copy_mask, filename)
+    return plan
+
+
+def _aliases_variable(ops) -> set:
+    """Tensors whose value may share memory with variable storage (fetches copy these)."""
+    out: set = set()
+    for op in ops:
+        d = op.op_def
+        if op.type in ("VariableV2",):
+            out.update(op.outputs)
+        elif d.aliases_input and any(t in out or t.op.type == "VariableV2"
+                                     for t in op.inputs):
+            out.update(op.outputs)
+    return out

@@ -1,0 +1,401 @@
+"""`Session`: prune → (place) → compile → run, with plans cached by (fetches, feeds).
+
+A session owns the state of its graph's stateful ops (variable values, random generators),
+so two sessions over one graph never share variable values, as in TF 1.x.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import errors
+from ..framework.graph import Graph, Operation, Tensor, get_default_graph
+from .compile import CompileContext, compile_plan
+from .config import ConfigProto, RunMetadata, RunOptions
+from .prune import prune
+
+__all__ = ["Session", "InteractiveSession", "get_default_session"]
+
+
+class InvalidFeedError(errors.InvalidArgumentError, ValueError):
+    """A feed of the wrong shape or dtype, or a fed key that is not in the graph."""
+
+
+class FetchNotFoundError(errors.NotFoundError, KeyError):
+    """A fetch or feed name that names nothing in the graph."""
+
+
+class ForeignElementError(errors.InvalidArgumentError, ValueError):
+    """A fetch or feed that belongs to another graph."""
+
+
+class VarCell:
+    """A variable's value in one session; None until initialised."""
+
+    __slots__ = ("value", "name")
+
+    def __init__(self, name: str) -> None:
+        self.value = None
+        self.name = name
+
+
+class Session:
+    """Runs (parts of) a graph. TF 1.x's `tf.Session(target='', graph=None, config=None)`."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None,
+                 config: ConfigProto | None = None) -> None:
+        self._graph = graph if graph is not None else get_default_graph()
+        self._config = config if config is not None else ConfigProto()
+        self._target = target
+        self._plans: dict = {}
+        self._cells: dict[Operation, VarCell] = {}
+        self._rngs: dict = {}
+        self._states: dict = {}
+        self._closed = False
+        self._lock = threading.RLock()
+        self._ctx = CompileContext(self)
+        self._default_cm = None
+
+    # -- properties --------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def graph_def(self):
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self) -> str:
+        return self._target
+
+    # -- state used by kernels ---------------------------------------------------------
+    def _var_cell(self, var_op: Operation) -> VarCell:
+        cell = self._cells.get(var_op)
+        if cell is None:
+            with self._lock:
+                cell = self._cells.setdefault(var_op, VarCell(var_op.name))
+        return cell
+
+    def _rng_for(self, op: Operation) -> np.random.Generator:
+        rng = self._rngs.get(op)
+        if rng is None:
+            from ..ops.random import op_seeds
+            seed, seed2 = op_seeds(op)
+            entropy = None if seed is None else [seed, seed2]
+            rng = self._rngs.setdefault(op, np.random.Generator(np.random.PCG64(entropy)))
+        return rng
+
+    def _op_state(self, op: Operation, factory):
+        st = self._states.get(op)
+        if st is None:
+            st = self._states.setdefault(op, factory())
+        return st
+
+    # -- running -----------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options: RunOptions | None = None,
+            run_metadata: RunMetadata | None = None):
+        """Runs the ops and evaluates the tensors in `fetches`, feeding `feed_dict`.
+
+        Args:
+            fetches: a Tensor, Operation, variable, "op:k"/"op" name, or any nesting of lists,
+                tuples, namedtuples and dicts of those. Ops fetch None.
+            feed_dict: {tensor or name: value}; any tensor may be fed.
+            options: `RunOptions(trace_level=RunOptions.FULL_TRACE)` records per-op timings
+                into `run_metadata`.
+
+        Returns:
+            The fetched values, in the structure of `fetches`.
+
+        Raises:
+            RuntimeError: the session is closed.
+            InvalidArgumentError: a feed of the wrong shape or dtype, a missing placeholder
+                feed, or a kernel failure (the message names the op and input shapes).
+            NotFoundError: a fetch or feed name that does not exist.
+            FailedPreconditionError: a variable read before initialisation.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat: list = []
+        rebuild = _flatten_fetches(fetches, self._resolve_fetch, flat)
+        feed_tensors, feed_values = self._prepare_feeds(feed_dict)
+        plan = self._plan_for(tuple(flat), tuple(feed_tensors))
+        trace = options is not None and getattr(options, "trace_level", 0) > 0
+        records: list = []
+        t_start = time.time()
+        try:
+            if trace:
+                out = plan.run_traced(feed_values, records)
+            else:
+                out = plan.run(*feed_values)
+        except errors.OpError as e:
+            if trace and e.op is None and len(records) < len(plan.ops):
+                e.op = plan.ops[len(records)]
+            raise plan.translate(e).with_traceback(None) from None
+        except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
+            err = plan.translate(e)
+            if trace and len(records) < len(plan.ops):
+                err = errors.InvalidArgumentError(
+                    None, plan.ops[len(records)],
+                    f"{plan.ops[len(records)].type} op '{plan.ops[len(records)].name}' "
+                    f"failed: {type(e).__name__}: {e}")
+            raise err from None
+        if trace and run_metadata is not None:
+            run_metadata._record(plan.ops, records, t_start)
+        if any(plan.copy_mask):
+            out = tuple(np.array(v, copy=True) if c and v is not None else v
+                        for v, c in zip(out, plan.copy_mask))
+        return rebuild(iter(out))
+
+    def make_callable(self, fetches, feed_list=None):
+        """A function ``f(*feed_values)`` running `fetches`; skips per-call fetch parsing."""
+        flat: list = []
+        rebuild = _flatten_fetches(fetches, self._resolve_fetch, flat)
+        feeds = [self._resolve_feed_key(k) for k in (feed_list or ())]
+        order = sorted(range(len(feeds)), key=lambda i: (feeds[i].op._id, feeds[i].value_index))
+        sorted_feeds = tuple(feeds[i] for i in order)
+
+        def call(*values):
+            if len(values) != len(feeds):
+                raise TypeError(f"Expected {len(feeds)} feed values, got {len(values)}")
+            converted = [_check_feed(sorted_feeds[j], values[i]) for j, i in enumerate(order)]
+            plan = self._plan_for(tuple(flat), sorted_feeds)
+            try:
+                out = plan.run(*converted)
+            except Exception as e:  # noqa: BLE001
+                raise plan.translate(e).with_traceback(None) from None
+            if any(plan.copy_mask):
+                out = tuple(np.array(v, copy=True) if c and v is not None else v
+                            for v, c in zip(out, plan.copy_mask))
+            return rebuild(iter(out))
+
+        return call
+
+    def _plan_for(self, flat: tuple, feed_tensors: tuple):
+        key = (flat, feed_tensors)
+        plan = self._plans.get(key)
+        if plan is None:
+            with self._lock:
+                plan = self._plans.get(key)
+                if plan is None:
+                    fed = set(feed_tensors)
+                    targets = [f if isinstance(f, Operation) else f.op
+                               for f in flat if not (isinstance(f, Tensor) and f in fed)]
+                    ops = prune(targets, fed)
+                    plan = compile_plan(ops, flat, feed_tensors, self._ctx)
+                    self._plans[key] = plan
+        return plan
+
+    def _resolve_fetch(self, obj):
+        try:
+            el = self._graph.as_graph_element(obj, allow_tensor=True, allow_operation=True)
+        except KeyError as e:
+            raise FetchNotFoundError(None, None, str(e.args[0])) from None
+        except ValueError as e:
+            raise ForeignElementError(None, None, f"Fetch argument {obj!r} cannot be "
+                                      f"interpreted as a Tensor. ({e})") from None
+        except TypeError as e:
+            raise TypeError(f"Fetch argument {obj!r} has invalid type {type(obj).__name__}, "
+                            f"must be a string or Tensor. ({e})") from None
+        return el
+
+    def _resolve_feed_key(self, key) -> Tensor:
+        try:
+            el = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+        except KeyError as e:
+            raise FetchNotFoundError(None, None, str(e.args[0])) from None
+        except ValueError as e:
+            raise ForeignElementError(None, None, f"Cannot interpret feed_dict key {key!r} "
+                                      f"as a Tensor: {e}") from None
+        except TypeError as e:
+            raise TypeError(f"Cannot interpret feed_dict key {key!r} as a Tensor: {e}") \
+                from None
+        return el
+
+    def _prepare_feeds(self, feed_dict):
+        if not feed_dict:
+            return (), ()
+        pairs = []
+        for key, value in feed_dict.items():
+            t = self._resolve_feed_key(key)
+            pairs.append((t, _check_feed(t, value)))
+        pairs.sort(key=lambda p: (p[0].op._id, p[0].value_index))
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Releases variable values and compiled plans; later runs raise RuntimeError."""
+        self._closed = True
+        self._plans.clear()
+        self._cells.clear()
+
+    def as_default(self):
+        """Context manager making this the default session (for `Tensor.eval`, `Op.run`)."""
+        return _DefaultSessionContext(self)
+
+    def __enter__(self) -> "Session":
+        self._default_cm = self.as_default()
+        self._default_cm.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._default_cm is not None:
+            self._default_cm.__exit__(*exc)
+            self._default_cm = None
+        self.close()
+
+    def list_devices(self) -> list:
+        return [_DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU")]
+
+
+class _DeviceAttributes:
+    def __init__(self, name: str, device_type: str) -> None:
+        self.name = name
+        self.device_type = device_type
+        self.memory_limit_bytes = 0
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default session on construction."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None,
+                 config: ConfigProto | None = None) -> None:
+        super().__init__(target, graph, config)
+        self._interactive_cm = self.as_default()
+        self._interactive_cm.__enter__()
+        _interactive_sessions.append(self)
+
+    def close(self) -> None:
+        if self._interactive_cm is not None:
+            try:
+                self._interactive_cm.__exit__(None, None, None)
+            except IndexError:
+                pass
+            self._interactive_cm = None
+        if self in _interactive_sessions:
+            _interactive_sessions.remove(self)
+        super().close()
+
+
+_interactive_sessions: list = []
+
+
+def _check_feed(t: Tensor, value):
+    """Converts a feed value to the tensor's dtype and checks its shape against the static one."""
+    np_dtype = t.dtype.np
+    if isinstance(value, np.ndarray) and value.dtype == np_dtype:
+        arr = value
+    else:
+        if isinstance(value, Tensor):
+            raise TypeError(f"The value of a feed cannot be a tf.Tensor object ({value.name}). "
+                            "Acceptable feed values include Python scalars, strings, lists, "
+                            "numpy ndarrays.")
+        src = np.asarray(value)
+        if src.dtype != np_dtype:
+            ok = (np_dtype.kind == "f" and src.dtype.kind in "fiub") or \
+                 (np_dtype.kind in "iu" and src.dtype.kind in "iub") or \
+                 (np_dtype.kind == "c" and src.dtype.kind in "fiubc") or \
+                 (np_dtype.kind == "b" and src.dtype.kind == "b") or np_dtype.kind == "O"
+            if not ok:
+                raise InvalidFeedError(None, t.op, f"Cannot feed value of dtype {src.dtype} "
+                                       f"for Tensor {t.name!r}, which has dtype "
+                                       f"{t.dtype.name}")
+            try:
+                arr = src.astype(np_dtype)
+            except (ValueError, OverflowError) as e:
+                raise InvalidFeedError(None, t.op, f"Cannot convert feed for {t.name!r} to "
+                                       f"{t.dtype.name}: {e}") from None
+        else:
+            arr = src
+    shape = t._shape
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(d is None or d == s
+                                            for d, s in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("?" if d is None else str(d) for d in shape) + \
+                (",)" if len(shape) == 1 else ")")
+            raise InvalidFeedError(None, t.op, f"Cannot feed value of shape {arr.shape} for "
+                                   f"Tensor {t.name!r}, which has shape {want!r}")
+    return arr
+
+
+def _flatten_fetches(fetches, resolve, flat: list):
+    """Flattens a fetch structure into `flat`; returns a function rebuilding it from values."""
+    if isinstance(fetches, Mapping):
+        items = [(k, _flatten_fetches(v, resolve, flat)) for k, v in fetches.items()]
+        typ = type(fetches)
+
+        def rebuild_map(it):
+            vals = [(k, r(it)) for k, r in items]
+            try:
+                return typ(vals)
+            except TypeError:
+                return dict(vals)
+        return rebuild_map
+    if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):
+        subs = [_flatten_fetches(v, resolve, flat) for v in fetches]
+        typ = type(fetches)
+        return lambda it: typ(*[r(it) for r in subs])
+    if isinstance(fetches, (list, tuple)):
+        subs = [_flatten_fetches(v, resolve, flat) for v in fetches]
+        typ = type(fetches)
+        return lambda it: typ(r(it) for r in subs)
+    if fetches is None:
+        raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+    flat.append(resolve(fetches))
+    return next
+
+
+# -- default session ---------------------------------------------------------------------
+_local = threading.local()
+
+
+def _session_stack() -> list:
+    stack = getattr(_local, "sessions", None)
+    if stack is None:
+        stack = _local.sessions = []
+    return stack
+
+
+class _DefaultSessionContext:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __enter__(self) -> Session:
+        _session_stack().append(self._session)
+        return self._session
+
+    def __exit__(self, *exc) -> None:
+        stack = _session_stack()
+        if self._session in stack:
+            # remove the innermost occurrence
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i] is self._session:
+                    del stack[i]
+                    break
+
+
+def get_default_session() -> Session | None:
+    """The innermost session made default by `with sess:` / `as_default()`, or None."""
+    stack = _session_stack()
+    return stack[-1] if stack else None
+
+
+def _session_for(graph: Graph, session: Session | None) -> Session:
+    sess = session if session is not None else get_default_session()
+    if sess is None:
+        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                         "registered. Use `with sess.as_default()` or pass an explicit "
+                         "session to `eval(session=sess)`")
+    if sess.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph "
+                         "is different from the session's graph.")
+    return sess
+
+
+def _clear_default_session_for_reset() -> None:
+    for s in list(_interactive_sessions):
+        s.close()
