@@ -32,8 +32,8 @@ class Variable:
                  variable_def=None, dtype=None, expected_shape=None, import_scope=None,
                  constraint=None) -> None:
         if variable_def is not None:
-            raise NotImplementedError("Variable(variable_def=...) is not supported; use "
-                                      "import_graph_def and the variable collections")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         graph = get_default_graph()
@@ -43,10 +43,12 @@ class Variable:
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         with graph.name_scope(name or "Variable") as scope:
-            init_from_fn = callable(initial_value)
-            with graph.name_scope("Initializer" if init_from_fn else "initial_value"):
-                value = initial_value() if init_from_fn else initial_value
-                self._initial_value = convert_to_tensor(value, dtype=dtype)
+            if callable(initial_value):
+                with graph.name_scope("Initializer"):
+                    self._initial_value = convert_to_tensor(initial_value(), dtype=dtype)
+            else:  # a Python/NumPy value becomes the Const "<name>/initial_value" (TF 1.x)
+                self._initial_value = convert_to_tensor(initial_value, dtype=dtype,
+                                                        name="initial_value")
             shape = self._initial_value._shape if validate_shape else None
             if validate_shape and (shape is None or None in shape):
                 raise ValueError(f"initial_value must have a shape specified: "
@@ -63,6 +65,44 @@ class Variable:
         self._constraint = constraint
         self._save_slice_info = None
         graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def: dict, import_scope: str | None) -> None:
+        """Wraps the existing ops a `to_proto()` record names (under `import_scope`)."""
+        graph = get_default_graph()
+        prefix = f"{import_scope}/" if import_scope else ""
+        try:
+            self._variable = graph.get_tensor_by_name(prefix + variable_def["variable_name"])
+            self._initializer_op = graph.get_operation_by_name(
+                prefix + variable_def["initializer_name"])
+            self._snapshot = graph.get_tensor_by_name(prefix + variable_def["snapshot_name"])
+            init_name = variable_def.get("initial_value_name")
+            self._initial_value = (graph.get_tensor_by_name(prefix + init_name)
+                                   if init_name else None)
+        except KeyError as e:
+            raise ValueError(f"variable_def {variable_def!r} names an element missing from "
+                             f"the graph: {e.args[0]}") from None
+        _state.check_ref(self._variable, "Variable(variable_def=...)")
+        self._trainable = bool(variable_def.get("trainable", True))
+        self._constraint = None
+        self._save_slice_info = None
+
+    def to_proto(self, export_scope: str | None = None) -> dict:
+        """This variable's VariableDef: the names of its ops, relative to `export_scope`."""
+        def rel(name: str) -> str:
+            if export_scope and name.startswith(export_scope + "/"):
+                return name[len(export_scope) + 1:]
+            return name
+        return {"variable_name": rel(self._variable.name),
+                "initializer_name": rel(self._initializer_op.name),
+                "snapshot_name": rel(self._snapshot.name),
+                "initial_value_name": (rel(self._initial_value.name)
+                                       if self._initial_value is not None else ""),
+                "trainable": self._trainable}
+
+    @staticmethod
+    def from_proto(variable_def: dict, import_scope: str | None = None) -> "Variable":
+        """The Variable over the existing ops that `variable_def` names (see `to_proto`)."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
 
     # -- identity ----------------------------------------------------------------------
     @property
@@ -315,4 +355,7 @@ def assert_variables_initialized(var_list=None):
     return reduce_all(stack([is_variable_initialized(v) for v in var_list]))
 
 
-_unused = dtypes
+
+
+
+_overload_from_tensor()

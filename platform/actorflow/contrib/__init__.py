@@ -1,1 +1,4 @@
-"""(being written)"""
+"""`tf.contrib`: the parts of TF 1.x contrib the book uses — `layers` and its `slim` alias."""
+from . import layers, slim
+
+__all__ = ["layers", "slim"]

@@ -328,12 +328,14 @@ class Graph:
             if not isinstance(t, Tensor):
                 raise TypeError(f"Input to op {op_type} must be a Tensor, got {t!r}")
             if t.graph is not self:
-                raise ValueError(f"Tensor {t.name} must be from the same graph as the op "
-                                 f"{name or op_type} being created.")
+                here = next((u.name for u in inputs if u.graph is self), None)
+                peer = f"Tensor {here} and " if here else ""
+                raise ValueError(f"Tensor {t.name} must be from the same graph as "
+                                 f"{peer}the op {name or op_type} being created.")
         with self._lock:
             if name and name.endswith("/"):
                 name = name[:-1]  # an exact name from a name scope (TF 1.x convention)
-                self._names_in_use[name.lower()] = self._names_in_use.get(name.lower(), 0) + 1
+                self._names_in_use[name.lower()] = max(1, self._names_in_use.get(name.lower(), 0))
                 if name in self._ops_by_name:
                     raise ValueError(f"Duplicate node name in graph: {name!r}")
             else:
@@ -367,6 +369,25 @@ class Graph:
             t._consumers.append(op)
         for c in op.control_inputs:
             c._control_outputs.append(op)
+
+    def _checkpoint(self) -> tuple:
+        """A mark to `_rollback` to: the op count, names in use and collection sizes."""
+        return (len(self._ops), dict(self._names_in_use),
+                {k: len(v) for k, v in self._collections.items()})
+
+    def _rollback(self, mark: tuple) -> None:
+        """Removes the ops (and collection items) added since `mark` (a failed import)."""
+        n, names, sizes = mark
+        for op in reversed(self._ops[n:]):
+            for t in op.inputs:
+                t._consumers.remove(op)
+            for c in op.control_inputs:
+                c._control_outputs.remove(op)
+            del self._ops_by_name[op.name]
+        del self._ops[n:]
+        self._names_in_use = names
+        for k in list(self._collections):
+            del self._collections[k][sizes.get(k, 0):]
 
     def _next_op_seed(self) -> int:
         self._op_seed_counter += 1
@@ -534,13 +555,17 @@ def reset_default_graph() -> None:
 
 
 # -- module-level conveniences (TF 1.x functions) ------------------------------------------
+@contextlib.contextmanager
 def name_scope(name, default_name=None, values=None):
-    """Opens `name` (or `default_name` when name is None) as a name scope in the right graph."""
+    """Opens `name` (or `default_name` when name is None) as a name scope.
+
+    With `values`, the graph of those tensors becomes the default graph inside the block,
+    as in TF 1.x, so the ops created there land where the scope was opened.
+    """
     graph = _graph_of(values) if values else get_default_graph()
     scope = name if name is not None else default_name
-    if scope is None and name is None and default_name is None:
-        return graph.name_scope(None)
-    return graph.name_scope(scope)
+    with graph.as_default(), graph.name_scope(scope) as s:
+        yield s
 
 
 def _graph_of(values) -> Graph:

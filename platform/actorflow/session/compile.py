@@ -4,7 +4,8 @@ Contract: ``compile_plan(ops, fetches, feeds, ctx)`` resolves each op's kernel o
 device type and array namespace in `ctx`), gives every live tensor a numbered local slot, and
 emits one kernel call per op in topological order, followed by ``del`` of each slot after its
 last reader (so buffers are freed as soon as they are dead). Constants are bound into the plan
-instead of being recomputed; NoOps vanish (sequential order already honours control edges).
+instead of being recomputed; NoOps vanish (sequential order already honours control edges);
+a variable (VariableV2) is read inline by each of its readers, at the reader's position.
 
 The plan is generated Python source compiled once: the hot loop does no graph walking, no
 dict lookup by name and no allocation beyond what kernels return. A traced variant, emitted on
@@ -24,6 +25,11 @@ from ..framework import registry
 __all__ = ["Plan", "CompileContext", "compile_plan"]
 
 _plan_ids = itertools.count()
+
+# Ops whose output is a variable's ref: no slot of their own; every reader calls the kernel
+# inline, so a read placed after an assignment (by a control edge) sees the assigned value,
+# as a TF 1.x ref read does.
+_READ_AT_USE = frozenset({"VariableV2"})
 
 
 class CompileContext:
@@ -70,16 +76,21 @@ class Plan:
                                   self.filename + "-traced", extra={"_rec": None})
         return self._traced(records, *feed_values)
 
-    def translate(self, exc: BaseException) -> errors.OpError:
-        """Turns an exception raised inside a kernel into an OpError naming the op."""
+    def translate(self, exc: BaseException, op=None) -> errors.OpError:
+        """Turns an exception raised inside a kernel into an OpError naming the op.
+
+        `op` names the failing op when the caller knows it (the traced plan, whose lines
+        do not map to ops); otherwise the failing line of the plan gives it.
+        """
         tb = exc.__traceback__
-        op, locs = None, {}
+        line_op, locs = None, {}
         while tb is not None:
             code = tb.tb_frame.f_code
             if code.co_filename.startswith(self.filename):
-                op = self.line_ops.get(tb.tb_lineno)
+                line_op = self.line_ops.get(tb.tb_lineno)
                 locs = tb.tb_frame.f_locals
             tb = tb.tb_next
+        op = op if op is not None else line_op
         if isinstance(exc, errors.OpError):
             if exc.op is None and op is not None:
                 exc.op = op
@@ -166,6 +177,9 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
                                             f"{op.name} ({op.type})")
         kernels.append(factory(op, ctx))
         k = f"k{len(kernels) - 1}"
+        if op.type in _READ_AT_USE and op.outputs[0] not in expr:
+            expr[op.outputs[0]] = f"{k}()"  # each reader reads the variable when it runs
+            continue
         ref = op.op_def.ref_inputs
         args = [expr[t] for i, t in enumerate(op.inputs) if i not in ref]
         arg_names[op] = args

@@ -131,18 +131,11 @@ class Session:
                 out = plan.run_traced(feed_values, records)
             else:
                 out = plan.run(*feed_values)
-        except errors.OpError as e:
-            if trace and e.op is None and len(records) < len(plan.ops):
-                e.op = plan.ops[len(records)]
-            raise plan.translate(e).with_traceback(None) from None
         except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
-            err = plan.translate(e)
-            if trace and len(records) < len(plan.ops):
-                err = errors.InvalidArgumentError(
-                    None, plan.ops[len(records)],
-                    f"{plan.ops[len(records)].type} op '{plan.ops[len(records)].name}' "
-                    f"failed: {type(e).__name__}: {e}")
-            raise err from None
+            # The traced plan's lines do not map to ops: its record count names the op.
+            failed = plan.ops[len(records)] if trace and len(records) < len(plan.ops) \
+                else None
+            raise plan.translate(e, failed).with_traceback(None) from None
         if trace and run_metadata is not None:
             run_metadata._record(plan.ops, records, t_start)
         if any(plan.copy_mask):

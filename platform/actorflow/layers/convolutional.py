@@ -1,0 +1,118 @@
+"""2-D convolution layer (`tf.layers.Conv2D` / `tf.layers.conv2d`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..framework.graph import Tensor
+from .base import Layer, check_rank, normalize_data_format, normalize_padding, normalize_tuple
+
+__all__ = ["Conv2D", "Convolution2D", "conv2d", "convolution2d"]
+
+
+class Conv2D(Layer):
+    """``activation(conv2d(inputs, kernel) + bias)`` on 4-D inputs.
+
+    Variables: ``kernel`` [kh, kw, in_channels, filters] (default initializer: the scope's,
+    else Glorot uniform) and ``bias`` [filters] (zeros).
+    """
+
+    _base_name = "conv2d"
+
+    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
+                 data_format: str = "channels_last", dilation_rate=(1, 1), activation=None,
+                 use_bias: bool = True, kernel_initializer=None, bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, trainable: bool = True,
+                 name: str | None = None, **kwargs) -> None:
+        super().__init__(trainable=trainable, name=name,
+                         activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(f"Conv2D: `filters` must be a positive integer, got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = normalize_tuple(strides, 2, "strides")
+        self.padding = normalize_padding(padding)
+        self.data_format = normalize_data_format(data_format)
+        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
+        self.activation = activation
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.kernel = self.bias = None
+
+    @property
+    def _nchw(self) -> bool:
+        return self.data_format == "channels_first"
+
+    def build(self, input_shape) -> None:
+        dims = input_shape.as_list() if input_shape.ndims is not None else None
+        if dims is None or len(dims) != 4:
+            raise ValueError(f"Input 0 of layer {self.name or self._base_name} is incompatible "
+                             f"with the layer: expected ndim=4, found shape {input_shape}")
+        channels = dims[1 if self._nchw else -1]
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs should be defined. "
+                             f"Found `None` (input shape {input_shape}).")
+        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [channels, self.filters],
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        self.built = True
+
+    def call(self, inputs: Tensor) -> Tensor:
+        from ..ops.conv import conv2d as nn_conv2d
+        from ..ops.nn import bias_add
+        check_rank(inputs, 4, self.name or self._base_name)
+        fmt = "NCHW" if self._nchw else "NHWC"
+        kwargs = {}
+        if self.dilation_rate != (1, 1):
+            kwargs["dilations"] = _spatial(self.dilation_rate, self._nchw)
+        outputs = nn_conv2d(inputs, self.kernel, strides=_spatial(self.strides, self._nchw),
+                            padding=self.padding.upper(), data_format=fmt, **kwargs)
+        if self.use_bias:
+            outputs = bias_add(outputs, self.bias, data_format=fmt)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+Convolution2D = Conv2D
+
+
+def _spatial(pair, nchw: bool) -> list:
+    """(h, w) as the 4-element strides/ksize list of data format NCHW or NHWC."""
+    return [1, 1, *pair] if nchw else [1, *pair, 1]
+
+
+def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
+           data_format: str = "channels_last", dilation_rate=(1, 1), activation=None,
+           use_bias: bool = True, kernel_initializer=None, bias_initializer="zeros",
+           kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+           kernel_constraint=None, bias_constraint=None, trainable: bool = True,
+           name: str | None = None, reuse=None) -> Tensor:
+    """Functional `Conv2D`: creates ``<scope>/kernel`` and ``<scope>/bias`` in scope `name`
+    (default ``conv2d``, ``conv2d_1``, ...).
+
+    Raises:
+        ValueError: bad `kernel_size` / `strides` / `padding` / `data_format`, inputs not 4-D,
+            or an unknown channel dimension.
+    """
+    layer = Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                   data_format=data_format, dilation_rate=dilation_rate, activation=activation,
+                   use_bias=use_bias, kernel_initializer=kernel_initializer,
+                   bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                   bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                   kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                   trainable=trainable, name=name, _reuse=reuse)
+    return layer.apply(inputs)
+
+
+convolution2d = conv2d

@@ -1,0 +1,334 @@
+"""The TF 1.x `Optimizer` base class: gradients, slot variables and the update step.
+
+``minimize`` = ``compute_gradients`` (symbolic gradients with respect to each variable's ref)
+followed by ``apply_gradients`` (one update op per variable, built by the subclass's
+``_apply_dense``, then ``_finish`` and the global-step increment). Subclasses keep their
+per-variable state in *slot* variables ("<var>/<Optimizer>", "<var>/<Optimizer>_1", ...),
+created non-trainable and colocated with the variable they serve.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..framework.graph import (GraphKeys, Operation, Tensor, convert_to_tensor,
+                               get_default_graph)
+
+__all__ = ["Optimizer"]
+
+_TRAINABLE_RESOURCE_VARIABLES = getattr(GraphKeys, "TRAINABLE_RESOURCE_VARIABLES",
+                                        "trainable_resource_variables")
+_VALID_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
+
+
+def _var_op(var) -> Operation:
+    """The VariableV2 op of a Variable or of a variable's ref tensor."""
+    op = getattr(var, "op", None)
+    if not isinstance(op, Operation) or op.type != "VariableV2":
+        raise TypeError(f"Argument is not a tf.Variable: {var!r}")
+    return op
+
+
+def _var_ref(var) -> Tensor:
+    """The ref tensor gradients are taken with respect to (TF: ``var._ref()``)."""
+    return var._ref() if hasattr(var, "_ref") else _var_op(var).outputs[0]
+
+
+class Optimizer:
+    """Base class for optimizers (TF 1.x `tf.train.Optimizer`).
+
+    Subclasses implement ``_create_slots(var_list)``, ``_prepare()`` (convert
+    hyper-parameters to tensors once per `apply_gradients`), ``_apply_dense(grad, var)`` and
+    optionally ``_finish(update_ops, name)``.
+    """
+
+    GATE_NONE = 0
+    GATE_OP = 1
+    GATE_GRAPH = 2
+
+    def __init__(self, use_locking: bool, name: str) -> None:
+        if not name:
+            raise ValueError("Must specify the optimizer name")
+        self._use_locking = use_locking
+        self._name = name
+        self._slots: dict[str, dict] = {}
+        self._non_slot_dict: dict = {}
+
+    def get_name(self) -> str:
+        return self._name
+
+    # -- the three steps ---------------------------------------------------------------
+    def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP,
+                 aggregation_method=None, colocate_gradients_with_ops: bool = False,
+                 name: str | None = None, grad_loss=None) -> Operation:
+        """Adds ops that update `var_list` to decrease `loss` (and increment `global_step`).
+
+        Returns:
+            The training op.
+
+        Raises:
+            ValueError: no variable receives a gradient from `loss`.
+        """
+        grads_and_vars = self.compute_gradients(
+            loss, var_list=var_list, gate_gradients=gate_gradients,
+            aggregation_method=aggregation_method,
+            colocate_gradients_with_ops=colocate_gradients_with_ops, grad_loss=grad_loss)
+        if not any(g is not None for g, _ in grads_and_vars):
+            raise ValueError(
+                "No gradients provided for any variable, check your graph for ops that do "
+                f"not support gradients, between variables {[str(v) for _, v in grads_and_vars]}"
+                f" and loss {loss}.")
+        return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+
+    def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP,
+                          aggregation_method=None, colocate_gradients_with_ops: bool = False,
+                          grad_loss=None) -> list:
+        """Gradients of `loss` for each variable in `var_list`.
+
+        Args:
+            var_list: variables to differentiate (default: the trainable variables plus the
+                TRAINABLE_RESOURCE_VARIABLES collection).
+
+        Returns:
+            A list of (gradient, variable) pairs; the gradient is None where `loss` does not
+            depend on the variable.
+
+        Raises:
+            ValueError: `gate_gradients` is invalid, or there are no variables.
+            TypeError: a dtype that cannot be optimized, or a non-variable in `var_list`.
+        """
+        if callable(loss) and not isinstance(loss, Tensor):
+            loss = loss()
+        if gate_gradients not in (self.GATE_NONE, self.GATE_OP, self.GATE_GRAPH):
+            raise ValueError("gate_gradients must be one of: Optimizer.GATE_NONE, "
+                             f"Optimizer.GATE_OP, Optimizer.GATE_GRAPH. Not {gate_gradients}")
+        loss = convert_to_tensor(loss)
+        self._assert_valid_dtypes([loss])
+        if grad_loss is not None:
+            grad_loss = convert_to_tensor(grad_loss)
+            self._assert_valid_dtypes([grad_loss])
+        graph = loss.graph
+        if var_list is None:
+            var_list = (graph.get_collection(GraphKeys.TRAINABLE_VARIABLES) +
+                        graph.get_collection(_TRAINABLE_RESOURCE_VARIABLES))
+        else:
+            var_list = _flatten(var_list)
+        if not var_list:
+            raise ValueError("No variables to optimize.")
+        refs = [_var_ref(v) for v in var_list]
+        from ..gradients import gradients
+        grads = gradients(loss, refs, grad_ys=None if grad_loss is None else [grad_loss],
+                          gate_gradients=(gate_gradients == self.GATE_OP),
+                          aggregation_method=aggregation_method,
+                          colocate_gradients_with_ops=colocate_gradients_with_ops)
+        if gate_gradients == self.GATE_GRAPH:
+            from ..ops.control import tuple as tuple_
+            grads = tuple_(grads)
+        grads_and_vars = list(zip(grads, var_list))
+        self._assert_valid_dtypes([v for g, v in grads_and_vars if g is not None])
+        return grads_and_vars
+
+    def apply_gradients(self, grads_and_vars, global_step=None,
+                        name: str | None = None) -> Operation:
+        """Adds the update ops for each (gradient, variable) pair with a gradient.
+
+        The global step, when given, is incremented after every update has run.
+
+        Raises:
+            ValueError: `grads_and_vars` is empty, or every gradient is None.
+            TypeError: a gradient that cannot be converted to a tensor, or a non-variable.
+        """
+        grads_and_vars = tuple(grads_and_vars)
+        if not grads_and_vars:
+            raise ValueError("No variables provided.")
+        converted = []
+        for g, v in grads_and_vars:
+            _var_op(v)
+            if g is not None:
+                try:
+                    g = convert_to_tensor(g)
+                except (TypeError, ValueError) as e:
+                    raise TypeError("Gradient must be convertible to a Tensor or "
+                                    f"IndexedSlices, or None: {g!r}") from e
+            converted.append((g, v))
+        var_list = [v for g, v in converted if g is not None]
+        if not var_list:
+            raise ValueError("No gradients provided for any variable: "
+                             f"{[(str(g), str(v)) for g, v in converted]}.")
+        graph = _var_op(var_list[0]).graph
+        with graph.control_dependencies(None):
+            self._create_slots(var_list)
+        update_ops = []
+        with graph.name_scope(name or self._name) as scope:
+            self._prepare()
+            for grad, var in converted:
+                if grad is None:
+                    continue
+                op = _var_op(var)
+                with graph.name_scope("update_" + op.name), graph.colocate_with(op):
+                    update = self._apply_dense(grad, var)
+                update_ops.append(update.op if isinstance(update, Tensor) else update)
+            if global_step is None:
+                apply_updates = self._finish(update_ops, scope)
+            else:
+                from ..variables import assign_add
+                with graph.control_dependencies([self._finish(update_ops, "update")]):
+                    with graph.colocate_with(_var_op(global_step)):
+                        apply_updates = assign_add(global_step, 1, name=scope).op
+        train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
+        if apply_updates not in train_ops:
+            train_ops.append(apply_updates)
+        return apply_updates
+
+    # -- slots -------------------------------------------------------------------------
+    def get_slot_names(self) -> list[str]:
+        """The names of the slots this optimizer creates ("m", "v", ...), sorted."""
+        return sorted(self._slots)
+
+    def get_slot(self, var, name: str):
+        """The slot variable `name` created for `var`, or None."""
+        named = self._slots.get(name)
+        if named is None:
+            return None
+        return named.get(_var_op(var))
+
+    def variables(self) -> list:
+        """The optimizer's variables in the default graph (slots and e.g. beta powers)."""
+        graph = get_default_graph()
+        out = [v for (_, g), v in self._non_slot_dict.items() if g is graph]
+        for named in self._slots.values():
+            out.extend(v for v in named.values() if v.graph is graph)
+        return sorted(out, key=lambda v: v.name)
+
+    def _slot_dict(self, slot_name: str) -> dict:
+        return self._slots.setdefault(slot_name, {})
+
+    def _get_or_make_slot(self, var, val, slot_name: str, op_name: str):
+        """The slot `slot_name` of `var`, created from value or tensor `val` on first use."""
+        named = self._slot_dict(slot_name)
+        op = _var_op(var)
+        if op not in named:
+            named[op] = create_slot(var, val, op_name)
+        return named[op]
+
+    def _get_or_make_slot_with_initializer(self, var, initializer, shape, dtype,
+                                           slot_name: str, op_name: str):
+        """As `_get_or_make_slot`, the initial value being ``initializer(shape, dtype=...)``."""
+        dtype = dtypes.as_dtype(dtype)
+        if callable(initializer):
+            shape = list(shape.as_list() if hasattr(shape, "as_list") else shape)
+            return self._get_or_make_slot(
+                var, lambda: initializer(shape, dtype=dtype), slot_name, op_name)
+        return self._get_or_make_slot(var, np.asarray(initializer, dtype.np), slot_name,
+                                      op_name)
+
+    def _zeros_slot(self, var, slot_name: str, op_name: str):
+        """A slot of zeros shaped like `var`."""
+        return self._get_or_make_slot(var, 0, slot_name, op_name)
+
+    def _create_non_slot_variable(self, initial_value, name: str, colocate_with):
+        """A variable of the optimizer itself (e.g. Adam's beta powers), one per graph."""
+        op = _var_op(colocate_with)
+        graph = op.graph
+        key = (name, graph)
+        v = self._non_slot_dict.get(key)
+        if v is None:
+            from ..variables import Variable
+            with graph.control_dependencies(None), graph.colocate_with(op):
+                v = Variable(initial_value, name=name, trainable=False)
+            self._non_slot_dict[key] = v
+        return v
+
+    def _get_non_slot_variable(self, name: str, graph=None):
+        return self._non_slot_dict.get((name, graph or get_default_graph()))
+
+    def _non_slot_variables(self) -> list:
+        return list(self._non_slot_dict.values())
+
+    # -- hooks for subclasses ----------------------------------------------------------
+    def _create_slots(self, var_list) -> None:
+        """Creates every slot `_apply_dense` needs for `var_list` (default: none)."""
+
+    def _prepare(self) -> None:
+        """Converts hyper-parameters to tensors (called once per `apply_gradients`)."""
+
+    def _apply_dense(self, grad, var):
+        raise NotImplementedError(f"{type(self).__name__} must implement _apply_dense")
+
+    def _finish(self, update_ops, name_scope) -> Operation:
+        """The op that completes a step: by default, a group of the update ops."""
+        from ..ops.control import group
+        return group(*update_ops, name=name_scope)
+
+    # -- helpers -----------------------------------------------------------------------
+    @staticmethod
+    def _call_if_callable(param):
+        return param() if callable(param) else param
+
+    def _valid_dtypes(self) -> set:
+        return set(_VALID_DTYPES)
+
+    def _assert_valid_dtypes(self, tensors) -> None:
+        valid = self._valid_dtypes()
+        for t in tensors:
+            dtype = t.dtype.base_dtype if hasattr(t.dtype, "base_dtype") else t.dtype
+            if dtype not in valid:
+                raise ValueError(f"Invalid type {dtype!r} for {t.name}, expected: "
+                                 f"{[v.name for v in sorted(valid, key=lambda d: d.name)]}.")
+
+    def _hyper(self, value, name: str) -> Tensor:
+        """A hyper-parameter (float, tensor or callable) as a tensor named `name`."""
+        value = self._call_if_callable(value)
+        if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+            return convert_to_tensor(value)
+        return convert_to_tensor(value, name=name)
+
+
+def _cast_like(t: Tensor, var) -> Tensor:
+    """`t` cast to the dtype of `var` (no op when it already has it)."""
+    from ..ops.math import cast
+    return cast(t, var.dtype)
+
+
+def create_slot(primary, val, op_name: str):
+    """A non-trainable variable shaped like `primary`, named ``<primary>/<op_name>``.
+
+    Args:
+        val: a scalar (filled to the primary's shape), a tensor or array of the full shape,
+            or a callable returning one.
+    """
+    from ..ops.constant import fill
+    from ..variables import Variable
+    op = _var_op(primary)
+    graph = op.graph
+    shape = op.outputs[0]._shape
+    dtype = primary.dtype
+    known = shape is not None and None not in shape
+
+    def initial():
+        v = val() if callable(val) else val
+        if isinstance(v, Tensor) or hasattr(v, "_as_graph_element"):
+            return v
+        arr = np.asarray(v, dtype=dtype.np)
+        if arr.ndim == 0:
+            if known:
+                return fill(list(shape), arr)
+            from ..ops.array import shape as shape_of
+            return fill(shape_of(_var_ref(primary)), arr)
+        return convert_to_tensor(arr)
+
+    with graph.as_default(), graph.name_scope(None), graph.control_dependencies(None), \
+            graph.colocate_with(op):
+        return Variable(initial, trainable=False, name=f"{op.name}/{op_name}",
+                        validate_shape=known, dtype=dtype)
+
+
+def _flatten(x) -> list:
+    if isinstance(x, (list, tuple, set)):
+        out = []
+        for e in x:
+            out.extend(_flatten(e))
+        return out
+    if isinstance(x, dict):
+        return _flatten(list(x.values()))
+    return [x]
