@@ -71,14 +71,16 @@ class Conv2D(Layer):
         from ..ops.conv import conv2d as nn_conv2d
         from ..ops.nn import bias_add
         check_rank(inputs, 4, self.name or self._base_name)
-        fmt = "NCHW" if self._nchw else "NHWC"
         kwargs = {}
         if self.dilation_rate != (1, 1):
-            kwargs["dilations"] = _spatial(self.dilation_rate, self._nchw)
-        outputs = nn_conv2d(inputs, self.kernel, strides=_spatial(self.strides, self._nchw),
-                            padding=self.padding.upper(), data_format=fmt, **kwargs)
+            kwargs["dilations"] = _spatial(self.dilation_rate)
+
+        def conv(x):
+            return nn_conv2d(x, self.kernel, strides=_spatial(self.strides),
+                             padding=self.padding.upper(), data_format="NHWC", **kwargs)
+        outputs = in_channels_last(inputs, self._nchw, conv)
         if self.use_bias:
-            outputs = bias_add(outputs, self.bias, data_format=fmt)
+            outputs = bias_add(outputs, self.bias, data_format="NCHW" if self._nchw else "NHWC")
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
@@ -87,9 +89,18 @@ class Conv2D(Layer):
 Convolution2D = Conv2D
 
 
-def _spatial(pair, nchw: bool) -> list:
-    """(h, w) as the 4-element strides/ksize list of data format NCHW or NHWC."""
-    return [1, 1, *pair] if nchw else [1, *pair, 1]
+def _spatial(pair) -> list:
+    """(h, w) as the NHWC 4-element strides/ksize/dilations list."""
+    return [1, *pair, 1]
+
+
+def in_channels_last(inputs: Tensor, channels_first: bool, fn) -> Tensor:
+    """``fn(inputs)`` for NHWC; NCHW inputs are transposed to NHWC for `fn` and back, since
+    the conv and pool ops run channels-last."""
+    if not channels_first:
+        return fn(inputs)
+    from ..ops.array import transpose
+    return transpose(fn(transpose(inputs, [0, 2, 3, 1])), [0, 3, 1, 2])
 
 
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",

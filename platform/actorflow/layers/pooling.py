@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..framework.graph import Tensor
 from .base import Layer, check_rank, normalize_data_format, normalize_padding, normalize_tuple
-from .convolutional import _spatial
+from .convolutional import _spatial, in_channels_last
 
 __all__ = ["MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D", "max_pooling2d",
            "average_pooling2d"]
@@ -26,11 +26,12 @@ class _Pooling2D(Layer):
     def call(self, inputs: Tensor) -> Tensor:
         from ..ops import conv
         check_rank(inputs, 4, self.name or self._base_name)
-        nchw = self.data_format == "channels_first"
         pool = getattr(conv, self._pool_fn_name)
-        return pool(inputs, ksize=_spatial(self.pool_size, nchw),
-                    strides=_spatial(self.strides, nchw), padding=self.padding.upper(),
-                    data_format="NCHW" if nchw else "NHWC")
+
+        def pool_nhwc(x):
+            return pool(x, ksize=_spatial(self.pool_size), strides=_spatial(self.strides),
+                        padding=self.padding.upper(), data_format="NHWC")
+        return in_channels_last(inputs, self.data_format == "channels_first", pool_nhwc)
 
 
 class MaxPooling2D(_Pooling2D):

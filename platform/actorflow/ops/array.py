@@ -1399,8 +1399,11 @@ def _pad_kernel(op, ctx):
     xp = ctx.xp
     dt = op.outputs[0].dtype.np
 
+    const = constant_value(op.inputs[1])
+    fixed = None if const is None else _pairs_of(const)
+
     def pad_(x, p, c):
-        pairs = _pairs_of(p)
+        pairs = fixed or _pairs_of(p)
         if len(pairs) != x.ndim or min((v for pr in pairs for v in pr), default=0) < 0:
             raise ValueError(f"paddings {pairs} do not fit an input of shape {list(x.shape)}")
         out = xp.full(tuple(d + a + b for d, (a, b) in zip(x.shape, pairs)), c, dtype=dt)
@@ -1445,8 +1448,11 @@ def _mirror_pad_kernel(op, ctx):
     xp = ctx.xp
     np_mode, limit = _MIRROR_MODES[op.attrs["mode"]]
 
+    const = constant_value(op.inputs[1])
+    fixed = None if const is None else _pairs_of(const)
+
     def mirror_pad(x, p):
-        pairs = _pairs_of(p)
+        pairs = fixed or _pairs_of(p)
         if len(pairs) != x.ndim or any(not 0 <= v <= d - limit
                                        for d, pr in zip(x.shape, pairs) for v in pr):
             raise ValueError(f"paddings {pairs} do not fit {op.attrs['mode']} padding of an "
@@ -1515,8 +1521,7 @@ def pad(tensor, paddings, mode: str = "CONSTANT", name: str | None = None,
     "SYMMETRIC" (mirror with the edge), case-insensitive.
     """
     x = convert_to_tensor(tensor)
-    p = _int_vector(paddings) if not isinstance(paddings, (list, tuple)) else \
-        _int_matrix(paddings)
+    p = convert_to_tensor(paddings) if _is_tensor_like(paddings) else _int_matrix(paddings)
     mode = mode.upper()
     if mode == "CONSTANT":
         c = convert_to_tensor(constant_values, dtype=None if isinstance(
