@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes
 from .framework.graph import (GraphKeys, Operation, Tensor, convert_to_tensor,
                               get_default_graph, register_tensor_conversion_function)
 from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign ops
@@ -353,9 +352,6 @@ def assert_variables_initialized(var_list=None):
     from .ops.math import reduce_all
     var_list = global_variables() if var_list is None else list(var_list)
     return reduce_all(stack([is_variable_initialized(v) for v in var_list]))
-
-
-
 
 
 _overload_from_tensor()

@@ -310,3 +310,10 @@ def test_tile_with_dynamic_multiples():
     np.testing.assert_array_equal(run(t, {x: v, n: 3}), np.tile(v, (1, 3)))
     g = run(tf.gradients(tf.reduce_sum(t), x)[0], {x: v, n: 3})
     np.testing.assert_array_equal(g, [[3.0], [3.0]])
+
+
+def test_gather_negative_axis_gradient():
+    p = tf.placeholder(tf.float64, [2, 3])
+    y = tf.reduce_sum(tf.gather(p, [2, 2], axis=-1))
+    g = run(tf.gradients(y, p)[0], {p: np.zeros((2, 3))})
+    np.testing.assert_array_equal(g, [[0, 0, 2], [0, 0, 2]])

@@ -9,8 +9,14 @@ from .base import Layer
 from .convolutional import Conv2D, Convolution2D, conv2d, convolution2d
 from .core import Dense, Dropout, Flatten, dense, dropout, flatten
 from .normalization import BatchNormalization, batch_normalization
-from .pooling import (AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D, average_pooling2d,
-                      max_pooling2d)
+from .pooling import (
+                      AveragePooling2D,
+                      AvgPool2D,
+                      MaxPool2D,
+                      MaxPooling2D,
+                      average_pooling2d,
+                      max_pooling2d,
+)
 
 __all__ = ["Layer", "Dense", "Dropout", "Flatten", "Conv2D", "Convolution2D", "MaxPooling2D",
            "MaxPool2D", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "dense",

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, init_ops, variable_scope
 from ..framework.graph import (GraphKeys, Tensor, add_to_collection, constant_value,
-                               convert_to_tensor)
+                               convert_to_tensor, name_scope)
+from ..ops import array as array_ops
+from ..ops import math as math_ops
 
 __all__ = ["Layer"]
 
@@ -75,9 +77,7 @@ class Layer:
             raise NotImplementedError(f"{type(self).__name__}: variable constraints are not "
                                       "supported")
         trainable = trainable and self.trainable
-        getter = self._getter
-        if getter is None:
-            from ..variable_scope import get_variable as getter
+        getter = self._getter or variable_scope.get_variable
         var = getter(name, shape=list(shape), dtype=dtype or self.dtype,
                      initializer=resolve_initializer(initializer), regularizer=regularizer,
                      trainable=trainable)
@@ -98,14 +98,15 @@ class Layer:
 
     def __call__(self, inputs, *args, **kwargs):
         """Builds the layer on its first call (in its variable scope) and applies it."""
-        from ..variable_scope import variable_scope
         scope = kwargs.pop("scope", None)
         if self._scope is not None:
-            scope_cm = variable_scope(self._scope, reuse=True)
+            scope_cm = variable_scope.variable_scope(self._scope, reuse=True)
         elif self._reuse:
-            scope_cm = variable_scope(scope or self.name or self._base_name, reuse=self._reuse)
+            scope_cm = variable_scope.variable_scope(scope or self.name or self._base_name,
+                                                     reuse=self._reuse)
         else:
-            scope_cm = variable_scope(scope or self.name, default_name=self._base_name)
+            scope_cm = variable_scope.variable_scope(scope or self.name,
+                                                     default_name=self._base_name)
         n_updates = len(self.updates)
         with scope_cm as vs:
             if self._scope is None:
@@ -132,7 +133,6 @@ class Layer:
             self.built = True
         outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            from ..framework.graph import name_scope
             with name_scope("ActivityRegularizer"):
                 loss = self.activity_regularizer(outputs)
             if loss is not None:
@@ -145,7 +145,6 @@ class Layer:
 def resolve_initializer(initializer):
     """Maps the string defaults "zeros" / "ones" to initializers; other values pass through."""
     if isinstance(initializer, str):
-        from .. import init_ops
         table = {"zeros": init_ops.zeros_initializer, "ones": init_ops.ones_initializer}
         if initializer not in table:
             raise ValueError(f"Unknown initializer {initializer!r}; pass an initializer")
@@ -201,10 +200,9 @@ def select(pred, true_fn, false_fn):
     value = static_bool(pred)
     if value is not None:
         return true_fn() if value else false_fn()
-    from ..ops.array import broadcast_to, shape
-    from ..ops.math import where
     on_true, on_false = convert_to_tensor(true_fn()), convert_to_tensor(false_fn())
-    return where(broadcast_to(convert_to_tensor(pred), shape(on_true)), on_true, on_false)
+    condition = array_ops.broadcast_to(convert_to_tensor(pred), array_ops.shape(on_true))
+    return math_ops.where(condition, on_true, on_false)
 
 
 def check_rank(inputs: Tensor, rank: int, layer: str) -> tuple:

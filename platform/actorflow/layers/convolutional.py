@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..framework.graph import Tensor
+from ..ops import array as array_ops
+from ..ops import conv as conv_ops
+from ..ops import nn as nn_ops
 from .base import Layer, check_rank, normalize_data_format, normalize_padding, normalize_tuple
 
 __all__ = ["Conv2D", "Convolution2D", "conv2d", "convolution2d"]
@@ -68,19 +71,18 @@ class Conv2D(Layer):
         self.built = True
 
     def call(self, inputs: Tensor) -> Tensor:
-        from ..ops.conv import conv2d as nn_conv2d
-        from ..ops.nn import bias_add
         check_rank(inputs, 4, self.name or self._base_name)
         kwargs = {}
         if self.dilation_rate != (1, 1):
             kwargs["dilations"] = _spatial(self.dilation_rate)
 
         def conv(x):
-            return nn_conv2d(x, self.kernel, strides=_spatial(self.strides),
+            return conv_ops.conv2d(x, self.kernel, strides=_spatial(self.strides),
                              padding=self.padding.upper(), data_format="NHWC", **kwargs)
         outputs = in_channels_last(inputs, self._nchw, conv)
         if self.use_bias:
-            outputs = bias_add(outputs, self.bias, data_format="NCHW" if self._nchw else "NHWC")
+            fmt = "NCHW" if self._nchw else "NHWC"
+            outputs = nn_ops.bias_add(outputs, self.bias, data_format=fmt)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
@@ -99,8 +101,7 @@ def in_channels_last(inputs: Tensor, channels_first: bool, fn) -> Tensor:
     the conv and pool ops run channels-last."""
     if not channels_first:
         return fn(inputs)
-    from ..ops.array import transpose
-    return transpose(fn(transpose(inputs, [0, 2, 3, 1])), [0, 3, 1, 2])
+    return array_ops.transpose(fn(array_ops.transpose(inputs, [0, 2, 3, 1])), [0, 3, 1, 2])
 
 
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",

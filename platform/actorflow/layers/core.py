@@ -4,7 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..framework.graph import Tensor
-from .base import Layer, select
+from ..ops import array as array_ops
+from ..ops import math as math_ops
+from ..ops import nn as nn_ops
+from .base import Layer, normalize_data_format, select
 
 __all__ = ["Dense", "Dropout", "Flatten", "dense", "dropout", "flatten"]
 
@@ -54,15 +57,13 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs: Tensor) -> Tensor:
-        from ..ops.math import matmul
-        from ..ops.nn import bias_add
         shape = inputs._shape
         if len(shape) == 2:
-            outputs = matmul(inputs, self.kernel)
+            outputs = math_ops.matmul(inputs, self.kernel)
         else:
             outputs = _matmul_last_axis(inputs, self.kernel, self.units)
         if self.use_bias:
-            outputs = bias_add(outputs, self.bias)
+            outputs = nn_ops.bias_add(outputs, self.bias)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
@@ -70,17 +71,14 @@ class Dense(Layer):
 
 def _matmul_last_axis(inputs: Tensor, kernel, units: int) -> Tensor:
     """`inputs` [..., in] times `kernel` [in, units] → [..., units] (a reshaped matmul)."""
-    from ..ops.array import reshape
-    from ..ops.math import matmul
     shape = inputs._shape
-    flat = matmul(reshape(inputs, [-1, shape[-1]]), kernel)
+    flat = math_ops.matmul(array_ops.reshape(inputs, [-1, shape[-1]]), kernel)
     lead = list(shape[:-1])
     if sum(d is None for d in lead) <= 1:
         out_shape = [-1 if d is None else d for d in lead] + [units]
     else:
-        from ..ops.array import concat, shape as dynamic_shape
-        out_shape = concat([dynamic_shape(inputs)[:-1], [units]], 0)
-    outputs = reshape(flat, out_shape)
+        out_shape = array_ops.concat([array_ops.shape(inputs)[:-1], [units]], 0)
+    outputs = array_ops.reshape(flat, out_shape)
     outputs.set_shape(lead + [units])
     return outputs
 
@@ -120,13 +118,11 @@ class Dropout(Layer):
         self.seed = seed
 
     def call(self, inputs: Tensor, training=False) -> Tensor:
-        from ..ops.array import identity
-        from ..ops.nn import dropout as nn_dropout
 
         def dropped():
-            return nn_dropout(inputs, keep_prob=1 - self.rate, noise_shape=self.noise_shape,
+            return nn_ops.dropout(inputs, keep_prob=1 - self.rate, noise_shape=self.noise_shape,
                               seed=self.seed)
-        return select(training, dropped, lambda: identity(inputs))
+        return select(training, dropped, lambda: array_ops.identity(inputs))
 
 
 def dropout(inputs, rate: float = 0.5, noise_shape=None, seed=None, training=False,
@@ -144,7 +140,6 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, name: str | None = None,
                  **kwargs) -> None:
-        from .base import normalize_data_format
         super().__init__(name=name, **kwargs)
         self.data_format = normalize_data_format(data_format)
 
@@ -158,22 +153,18 @@ def flatten_tensor(inputs: Tensor, channels_first: bool = False) -> Tensor:
     Raises:
         ValueError: `inputs` has unknown rank or rank 0.
     """
-    from ..ops.array import reshape
     shape = inputs._shape
     if not shape:
         raise ValueError(f"Flatten: inputs must have rank >= 1 with a known rank, got "
                          f"{inputs.name} of shape {inputs.get_shape()}")
     if channels_first and len(shape) > 2:
-        from ..ops.array import transpose
-        inputs = transpose(inputs, [0] + list(range(2, len(shape))) + [1])
+        inputs = array_ops.transpose(inputs, [0] + list(range(2, len(shape))) + [1])
         shape = inputs._shape
     rest = shape[1:]
     if None not in rest:
-        outputs = reshape(inputs, [-1, int(np.prod(rest, dtype=np.int64))])
+        outputs = array_ops.reshape(inputs, [-1, int(np.prod(rest, dtype=np.int64))])
     else:
-        from ..ops.array import shape as dynamic_shape
-        from ..ops.array import stack
-        outputs = reshape(inputs, stack([dynamic_shape(inputs)[0], -1]))
+        outputs = array_ops.reshape(inputs, array_ops.stack([array_ops.shape(inputs)[0], -1]))
     outputs.set_shape([shape[0], None if None in rest else int(np.prod(rest, dtype=np.int64))])
     return outputs
 

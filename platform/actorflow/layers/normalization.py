@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..framework.graph import Tensor, name_scope
+from .. import variables
+from ..framework.graph import Tensor, convert_to_tensor, name_scope
+from ..ops import array as array_ops
+from ..ops import math as math_ops
+from ..ops import nn as nn_ops
 from .base import Layer, select, static_bool
 
 __all__ = ["BatchNormalization", "batch_normalization"]
@@ -102,16 +106,12 @@ class BatchNormalization(Layer):
         """A [C] parameter reshaped to broadcast against the inputs (a no-op for the last axis)."""
         if v is None:
             return None
-        from ..framework.graph import convert_to_tensor
-        from ..ops.array import reshape
         v = convert_to_tensor(v)
         if len(self._axes) == 1 and self._axes[0] != self._ndims - 1:
-            return reshape(v, self._broadcast_shape)
+            return array_ops.reshape(v, self._broadcast_shape)
         return v
 
     def call(self, inputs: Tensor, training=False) -> Tensor:
-        from ..ops.nn import batch_normalization as nn_batch_normalization
-        from ..ops.nn import moments
         if inputs._shape is None or len(inputs._shape) != self._ndims:
             raise ValueError(f"BatchNormalization was built for rank {self._ndims}, got input "
                              f"{inputs.name} of shape {inputs.get_shape()}")
@@ -120,7 +120,7 @@ class BatchNormalization(Layer):
             mean, variance = self.moving_mean, self.moving_variance
         else:
             reduction_axes = [i for i in range(self._ndims) if i not in self._axes]
-            batch_mean, batch_var = moments(inputs, reduction_axes,
+            batch_mean, batch_var = nn_ops.moments(inputs, reduction_axes,
                                             keep_dims=len(self._axes) > 1)
             mean = select(training, lambda: batch_mean, lambda: self.moving_mean.value())
             variance = select(training, lambda: batch_var,
@@ -131,7 +131,7 @@ class BatchNormalization(Layer):
             self.add_update([
                 assign_moving_average(self.moving_mean, batch_mean, decay, training),
                 assign_moving_average(self.moving_variance, batch_var, decay, training)])
-        return nn_batch_normalization(inputs, self._broadcast(mean), self._broadcast(variance),
+        return nn_ops.batch_normalization(inputs, self._broadcast(mean), self._broadcast(variance),
                                       self._broadcast(self.beta), self._broadcast(self.gamma),
                                       self.epsilon)
 
@@ -142,22 +142,19 @@ def _bessel_factor(inputs: Tensor, stat: Tensor):
     if None not in in_shape and stat_shape is not None and None not in stat_shape:
         n = float(np.prod(in_shape)) / float(np.prod(stat_shape))
         return n / max(n - 1.0, 1.0)
-    from ..ops.array import size
-    from ..ops.math import cast, maximum
-    n = cast(size(inputs), stat.dtype) / cast(size(stat), stat.dtype)
-    return n / maximum(n - 1.0, 1.0)
+    n = math_ops.cast(array_ops.size(inputs), stat.dtype) \
+        / math_ops.cast(array_ops.size(stat), stat.dtype)
+    return n / math_ops.maximum(n - 1.0, 1.0)
 
 
 def assign_moving_average(variable, value: Tensor, decay: float, training=True):
     """``variable -= (variable - value) * decay``, a no-op while the bool tensor `training` is
     false; returns the assign op's output."""
-    from ..ops.math import cast
-    from ..variables import assign_sub
     with name_scope(None, "AssignMovingAvg", [variable, value]) as scope:
         delta = (variable.value() - value) * decay
         if static_bool(training) is None:
-            delta = delta * cast(training, delta.dtype)
-        return assign_sub(variable, delta, name=scope)
+            delta = delta * math_ops.cast(training, delta.dtype)
+        return variables.assign_sub(variable, delta, name=scope)
 
 
 def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float = 1e-3,

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..framework.graph import GraphKeys, Tensor, convert_to_tensor, name_scope
+from ..ops import array as array_ops
+from ..ops import constant as constant_ops
+from ..ops import math as math_ops
+from ..ops import nn as nn_ops
 from .util import add_loss
 
 __all__ = ["Reduction", "compute_weighted_loss", "absolute_difference", "mean_squared_error",
@@ -57,19 +61,17 @@ def _check_broadcastable(weights: Tensor, losses: Tensor) -> None:
 
 def _safe_div(numerator: Tensor, denominator: Tensor, name: str = "value") -> Tensor:
     """numerator / denominator where the denominator is positive, else 0."""
-    from ..ops.constant import ones_like, zeros_like
-    from ..ops.math import equal, greater, where
-    safe = where(equal(denominator, 0.0), ones_like(denominator), denominator)
-    return where(greater(denominator, 0.0), numerator / safe, zeros_like(numerator), name=name)
+    positive = math_ops.greater(denominator, 0.0)
+    safe = math_ops.where(positive, denominator, constant_ops.ones_like(denominator))
+    return math_ops.where(positive, numerator / safe, constant_ops.zeros_like(numerator),
+                          name=name)
 
 
 def _num_present(losses: Tensor, weights: Tensor) -> Tensor:
     """The number of elements of `losses` whose broadcast weight is non-zero."""
-    from ..ops.constant import ones_like
-    from ..ops.math import cast, not_equal, reduce_sum
     with name_scope(None, "num_present", (losses, weights)):
-        present = cast(not_equal(weights, 0.0), losses.dtype) * ones_like(losses)
-        return reduce_sum(present)
+        present = math_ops.cast(math_ops.not_equal(weights, 0.0), losses.dtype)
+        return math_ops.reduce_sum(present * constant_ops.ones_like(losses))
 
 
 def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
@@ -82,29 +84,27 @@ def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
     Raises:
         ValueError: an unknown `reduction`, or `weights` that do not broadcast to `losses`.
     """
-    from ..ops.array import size
-    from ..ops.math import cast, reduce_sum
     Reduction.validate(reduction)
     with name_scope(scope, "weighted_loss", (losses, weights)):
         losses = convert_to_tensor(losses)
         input_dtype = losses.dtype
         if input_dtype == dtypes.float16:
-            losses = cast(losses, dtypes.float32)
-        weights = cast(convert_to_tensor(weights), losses.dtype)
+            losses = math_ops.cast(losses, dtypes.float32)
+        weights = math_ops.cast(convert_to_tensor(weights), losses.dtype)
         _check_broadcastable(weights, losses)
         weighted = losses * weights
         if reduction == Reduction.NONE:
             loss = weighted
         else:
-            loss = reduce_sum(weighted)
+            loss = math_ops.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                from ..ops.constant import ones_like
-                loss = _safe_div(loss, reduce_sum(ones_like(losses) * weights))
+                total_weight = math_ops.reduce_sum(constant_ops.ones_like(losses) * weights)
+                loss = _safe_div(loss, total_weight)
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
                 loss = _safe_div(loss, _num_present(losses, weights))
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
-                loss = _safe_div(loss, cast(size(losses), losses.dtype))
-        loss = cast(loss, input_dtype)
+                loss = _safe_div(loss, math_ops.cast(array_ops.size(losses), losses.dtype))
+        loss = math_ops.cast(loss, input_dtype)
         add_loss(loss, loss_collection)
         return loss
 
@@ -116,15 +116,14 @@ def _float_pair(labels, predictions, what: str) -> tuple[Tensor, Tensor]:
     Raises:
         ValueError: either is None, or their shapes are incompatible.
     """
-    from ..ops.math import cast
     if labels is None:
         raise ValueError(f"{what}: labels must not be None.")
     if predictions is None:
         raise ValueError(f"{what}: predictions must not be None.")
     predictions = convert_to_tensor(predictions)
     if not predictions.dtype.is_floating:
-        predictions = cast(predictions, dtypes.float32)
-    labels = cast(convert_to_tensor(labels), predictions.dtype)
+        predictions = math_ops.cast(predictions, dtypes.float32)
+    labels = math_ops.cast(convert_to_tensor(labels), predictions.dtype)
     if not predictions.get_shape().is_compatible_with(labels.get_shape()):
         raise ValueError(f"{what}: shapes {labels.get_shape()} (labels) and "
                          f"{predictions.get_shape()} (predictions) are incompatible")
@@ -135,10 +134,9 @@ def absolute_difference(labels, predictions, weights=1.0, scope: str | None = No
                         loss_collection=GraphKeys.LOSSES,
                         reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted |predictions - labels|."""
-    from ..ops.math import abs as abs_
     with name_scope(scope, "absolute_difference", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "absolute_difference")
-        losses = abs_(predictions - labels)
+        losses = math_ops.abs(predictions - labels)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -146,10 +144,9 @@ def mean_squared_error(labels, predictions, weights=1.0, scope: str | None = Non
                        loss_collection=GraphKeys.LOSSES,
                        reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted (predictions - labels)²."""
-    from ..ops.math import squared_difference
     with name_scope(scope, "mean_squared_error", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "mean_squared_error")
-        losses = squared_difference(predictions, labels)
+        losses = math_ops.squared_difference(predictions, labels)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -158,12 +155,10 @@ def huber_loss(labels, predictions, weights=1.0, delta: float = 1.0, scope: str 
                reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted Huber loss of e = predictions - labels: ½e² where |e| ≤ delta, else
     delta·(|e| - ½delta)."""
-    from ..ops.math import abs as abs_
-    from ..ops.math import minimum
     with name_scope(scope, "huber_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "huber_loss")
-        abs_error = abs_(predictions - labels)
-        quadratic = minimum(abs_error, delta)
+        abs_error = math_ops.abs(predictions - labels)
+        quadratic = math_ops.minimum(abs_error, delta)
         linear = abs_error - quadratic
         losses = 0.5 * quadratic * quadratic + delta * linear
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
@@ -172,12 +167,11 @@ def huber_loss(labels, predictions, weights=1.0, delta: float = 1.0, scope: str 
 def log_loss(labels, predictions, weights=1.0, epsilon: float = 1e-7, scope: str | None = None,
              loss_collection=GraphKeys.LOSSES,
              reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
-    """Weighted -y·log(p + ε) - (1 - y)·log(1 - p + ε) of probabilities p."""
-    from ..ops.math import log
+    """Weighted -y·math_ops.log(p + ε) - (1 - y)·math_ops.log(1 - p + ε) of probabilities p."""
     with name_scope(scope, "log_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "log_loss")
-        losses = -(labels * log(predictions + epsilon)) \
-            - (1.0 - labels) * log(1.0 - predictions + epsilon)
+        losses = -(labels * math_ops.log(predictions + epsilon)) \
+            - (1.0 - labels) * math_ops.log(1.0 - predictions + epsilon)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -185,10 +179,9 @@ def hinge_loss(labels, logits, weights=1.0, scope: str | None = None,
                loss_collection=GraphKeys.LOSSES,
                reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted max(0, 1 - (2y - 1)·logits) of 0/1 labels y."""
-    from ..ops.nn import relu
     with name_scope(scope, "hinge_loss", (logits, labels, weights)) as sc:
         labels, logits = _float_pair(labels, logits, "hinge_loss")
-        losses = relu(1.0 - (2.0 * labels - 1.0) * logits)
+        losses = nn_ops.relu(1.0 - (2.0 * labels - 1.0) * logits)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -200,13 +193,12 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope: str | No
     Raises:
         ValueError: neither `axis` nor its old name `dim` is given.
     """
-    from ..ops.math import reduce_sum
     axis = dim if axis is None else axis
     if axis is None:
         raise ValueError("cosine_distance: you must specify `axis`.")
     with name_scope(scope, "cosine_distance_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "cosine_distance")
-        losses = 1.0 - reduce_sum(predictions * labels, axis=axis, keepdims=True)
+        losses = 1.0 - math_ops.reduce_sum(predictions * labels, axis=axis, keepdims=True)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -216,13 +208,12 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0,
                           reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted `tf.nn.sigmoid_cross_entropy_with_logits`; with label smoothing s the labels
     become ``y·(1 - s) + s/2``."""
-    from ..ops.nn import sigmoid_cross_entropy_with_logits
     with name_scope(scope, "sigmoid_cross_entropy_loss",
                     (logits, multi_class_labels, weights)) as sc:
         labels, logits = _float_pair(multi_class_labels, logits, "sigmoid_cross_entropy")
         if label_smoothing > 0:
             labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
-        losses = sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
+        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
                                                    name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
@@ -233,15 +224,13 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing: f
     """Weighted softmax cross-entropy per row of [batch, classes] `logits`; with label
     smoothing s the labels become ``y·(1 - s) + s/classes``. No gradient flows to the labels.
     """
-    from ..ops.array import stop_gradient
-    from ..ops.nn import softmax_cross_entropy_with_logits_v2
     with name_scope(scope, "softmax_cross_entropy_loss",
                     (logits, onehot_labels, weights)) as sc:
         labels, logits = _float_pair(onehot_labels, logits, "softmax_cross_entropy")
         if label_smoothing > 0:
             labels = labels * (1.0 - label_smoothing) \
                 + label_smoothing / _num_classes(labels)
-        losses = softmax_cross_entropy_with_logits_v2(labels=stop_gradient(labels),
+        losses = nn_ops.softmax_cross_entropy_with_logits_v2(labels=array_ops.stop_gradient(labels),
                                                       logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
@@ -251,9 +240,7 @@ def _num_classes(labels: Tensor):
     n = labels._shape[-1] if labels._shape else None
     if n is not None:
         return float(n)
-    from ..ops.array import shape
-    from ..ops.math import cast
-    return cast(shape(labels)[-1], labels.dtype)
+    return math_ops.cast(array_ops.shape(labels)[-1], labels.dtype)
 
 
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope: str | None = None,
@@ -261,7 +248,6 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope: str | None 
                                  reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted softmax cross-entropy of integer class `labels` [batch] (or [batch, 1]) and
     [batch, classes] `logits`."""
-    from ..ops.nn import sparse_softmax_cross_entropy_with_logits
     if labels is None:
         raise ValueError("sparse_softmax_cross_entropy: labels must not be None.")
     if logits is None:
@@ -270,18 +256,17 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope: str | None 
                     (logits, labels, weights)) as sc:
         labels, logits = convert_to_tensor(labels), convert_to_tensor(logits)
         labels, weights = _squeeze_labels(labels, logits, convert_to_tensor(weights))
-        losses = sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
+        losses = nn_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
                                                           name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def _squeeze_labels(labels: Tensor, logits: Tensor, weights: Tensor) -> tuple:
     """Drops a trailing size-1 dim of labels [batch, 1] (and of weights of rank logits')."""
-    from ..ops.array import squeeze
     lr, pr = labels._shape, logits._shape
     if lr is not None and pr is not None and len(lr) == len(pr) and lr and lr[-1] == 1:
-        labels = squeeze(labels, [-1])
+        labels = array_ops.squeeze(labels, [-1])
     wr = weights._shape
     if wr is not None and labels._shape is not None and len(wr) == len(labels._shape) + 1:
-        weights = squeeze(weights, [-1])
+        weights = array_ops.squeeze(weights, [-1])
     return labels, weights

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ..framework.graph import GraphKeys, Tensor, add_to_collection, get_collection
+from ..ops import constant as constant_ops
+from ..ops import math as math_ops
 
 __all__ = ["add_loss", "get_losses", "get_regularization_losses", "get_regularization_loss",
            "get_total_loss"]
@@ -26,12 +28,10 @@ def get_regularization_losses(scope: str | None = None) -> list:
 def get_regularization_loss(scope: str | None = None,
                             name: str = "total_regularization_loss") -> Tensor:
     """The sum of the regularization losses, or a 0.0 constant when there are none."""
-    from ..ops.constant import constant
-    from ..ops.math import add_n
     losses = get_regularization_losses(scope)
     if losses:
-        return add_n(losses, name=name)
-    return constant(0.0, name=name)
+        return math_ops.add_n(losses, name=name)
+    return constant_ops.constant(0.0, name=name)
 
 
 def get_total_loss(add_regularization_losses: bool = True, name: str = "total_loss",
@@ -41,11 +41,10 @@ def get_total_loss(add_regularization_losses: bool = True, name: str = "total_lo
     Raises:
         ValueError: there are no losses to sum.
     """
-    from ..ops.math import add_n
     losses = get_losses(scope=scope)
     if add_regularization_losses:
         losses += get_regularization_losses(scope=scope)
     if not losses:
         raise ValueError("No losses found: add some with tf.losses.* or tf.losses.add_loss "
                          "before calling get_total_loss")
-    return add_n(losses, name=name)
+    return math_ops.add_n(losses, name=name)

@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from .. import dtypes
-from ..framework.graph import Tensor, constant_value, convert_to_tensor
+from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import out1, same_as_input, static_axis
 
@@ -264,37 +264,41 @@ __all__ += ["size", "rank"]
 
 
 # -- helpers: static values of int arguments -----------------------------------------------
-def _int_arg(value, what: str) -> int:
-    """A Python int from an int or a tensor whose value is known at graph construction.
+def _is_tensor_like(v) -> bool:
+    return isinstance(v, Tensor) or hasattr(v, "_as_graph_element")
+
+
+def _static(value, what: str):
+    """`value`, or the value of a tensor known at graph construction.
 
     Raises:
         ValueError: `value` is a tensor whose value is only known at run time.
     """
-    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
-        cv = constant_value(convert_to_tensor(value))
-        if cv is None:
-            raise ValueError(f"{what} must be known at graph construction, got {value!r}")
-        value = cv
-    return int(np.asarray(value).reshape(()))
+    if not _is_tensor_like(value):
+        return value
+    cv = constant_value(convert_to_tensor(value))
+    if cv is None:
+        raise ValueError(f"{what} must be known at graph construction, got {value!r}")
+    return cv
+
+
+def _int_arg(value, what: str) -> int:
+    """A Python int from an int or a tensor whose value is known at graph construction."""
+    return int(np.asarray(_static(value, what)).reshape(()))
 
 
 def _int_list_arg(value, what: str) -> list[int]:
     """A list of Python ints from ints or a tensor whose value is known at construction."""
-    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
-        cv = constant_value(convert_to_tensor(value))
-        if cv is None:
-            raise ValueError(f"{what} must be known at graph construction, got {value!r}")
-        value = cv
-    return [int(v) for v in np.ravel(np.asarray(value))]
+    return [int(v) for v in np.ravel(np.asarray(_static(value, what)))]
 
 
 def _int_vector(value, name: str = "Const") -> Tensor:
     """A 1-D integer tensor from a tensor, a list of ints, or a list mixing ints and scalar
     integer tensors (stacked)."""
-    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+    if _is_tensor_like(value):
         return convert_to_tensor(value)
     vals = list(value) if isinstance(value, (list, tuple)) else np.ravel(value).tolist()
-    if any(isinstance(v, Tensor) or hasattr(v, "_as_graph_element") for v in vals):
+    if any(_is_tensor_like(v) for v in vals):
         return stack(vals)
     arr = np.array(vals, dtype=np.int64).reshape(-1)
     if arr.size == 0 or (arr.max() <= np.iinfo(np.int32).max
@@ -312,15 +316,11 @@ def _scalar_value(t: Tensor):
     if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape" \
             and op.attrs["shrink_axis_mask"] == 1:
         dims = op.inputs[0].op.inputs[0]._shape
-        i = _scalar_value_of_elem(op.inputs[1], 0)
+        begin = partial_value(op.inputs[1])
+        i = None if not begin else begin[0]
         if dims is not None and i is not None and -len(dims) <= i < len(dims):
             return dims[i]
     return None
-
-
-def _scalar_value_of_elem(t: Tensor, i: int):
-    vals = partial_value(t)
-    return None if vals is None or i >= len(vals) else vals[i]
 
 
 def partial_value(t: Tensor) -> list | None:
@@ -363,12 +363,6 @@ def _dim(t: Tensor, axis: int, dtype=dtypes.int32) -> Tensor:
     if t._shape is not None and t._shape[axis] is not None:
         return convert_to_tensor(np.array(t._shape[axis], dtype=dtypes.as_dtype(dtype).np))
     return shape(t, out_type=dtype)[axis]
-
-
-def _shape_str(s) -> str:
-    if s is None:
-        return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(d) for d in s) + "]"
 
 
 def _compatible(a, b) -> bool:
@@ -737,8 +731,10 @@ def gather(params, indices, validate_indices=None, name: str | None = None,
     params[axis+1:]."""
     p = convert_to_tensor(params)
     i = convert_to_tensor(indices)
-    return out1("GatherV2", [p, i], {"axis": _int_arg(axis, "gather axis")},
-                name or "GatherV2")
+    ax = _int_arg(axis, "gather axis")
+    if p._shape is not None and p._shape:
+        ax = static_axis(ax, len(p._shape))
+    return out1("GatherV2", [p, i], {"axis": ax}, name or "GatherV2")
 
 
 def _segment_sum_infer(op):
@@ -1018,8 +1014,9 @@ def _strided_index(begin, end, strides, m: dict) -> tuple:
         elif m["shrink_axis_mask"] & bit:
             idx.append(int(begin[i]))
         else:
-            idx.append(builtins.slice(None if m["begin_mask"] & bit else int(begin[i]),
-                             None if m["end_mask"] & bit else int(end[i]), int(strides[i])))
+            start = None if m["begin_mask"] & bit else int(begin[i])
+            stop = None if m["end_mask"] & bit else int(end[i])
+            idx.append(builtins.slice(start, stop, int(strides[i])))
     if Ellipsis not in idx:
         idx.append(Ellipsis)
     return tuple(idx)
@@ -1193,10 +1190,6 @@ __all__ += ["strided_slice"]
 
 
 # -- Tensor.__getitem__ --------------------------------------------------------------------
-def _is_tensor_like(v) -> bool:
-    return isinstance(v, Tensor) or hasattr(v, "_as_graph_element")
-
-
 def _index_scalar(v, what: str):
     """An int or a scalar int tensor used as a slice bound or index."""
     if _is_tensor_like(v):
@@ -1639,29 +1632,7 @@ def scatter_nd(indices, updates, shape, name: str | None = None) -> Tensor:
 __all__ += ["gather_nd", "scatter_nd"]
 
 
-# -- boolean_mask (MaskIndices + gather) ---------------------------------------------------
-def _mask_indices_infer(op):
-    m = op.inputs[0]
-    if not m.dtype.is_bool:
-        raise TypeError(f"mask must be a bool tensor, got {m.dtype.name} ({m.name})")
-    if m._shape is not None and len(m._shape) != 1:
-        raise ValueError(f"MaskIndices: mask must be 1-D, got shape {_shape_str(m._shape)}")
-    return [(dtypes.int64, (None,))]
-
-
-def _mask_indices_kernel(op, ctx):
-    xp = ctx.xp
-
-    def mask_indices(m):
-        return xp.flatnonzero(m).astype(np.int64, copy=False)
-    return mask_indices
-
-
-register_op("MaskIndices", infer=_mask_indices_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_mask_indices_kernel,
-            doc="The int64 positions of the true elements of a 1-D bool mask.")
-
-
+# -- boolean_mask (where + gather) ---------------------------------------------------------
 def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None) -> Tensor:
     """The elements (rows) of `tensor` where `mask` is true; a mask of rank k covers the
     first k dimensions (from `axis` when given), which collapse into one.
@@ -1669,8 +1640,11 @@ def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None) -> Tensor:
     Raises:
         ValueError: the mask's rank is unknown or its shape does not match `tensor`.
     """
-    from ..framework.graph import get_default_graph
+    from .math import where
     t, m = convert_to_tensor(tensor), convert_to_tensor(mask)
+    if not m.dtype.is_bool:
+        raise TypeError(f"boolean_mask: mask must be a bool tensor, got {m.dtype.name} "
+                        f"({m.name})")
     ax = 0 if axis is None else _int_arg(axis, "boolean_mask axis")
     if m._shape is None:
         raise ValueError(f"boolean_mask: the rank of mask {m.name} must be known")
@@ -1683,14 +1657,14 @@ def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None) -> Tensor:
         if len(seg) != k or not all(_compatible(a, b) for a, b in zip(seg, m._shape)):
             raise ValueError(f"boolean_mask: mask shape {_shape_str(m._shape)} does not match "
                              f"dimensions {ax}..{ax + k - 1} of tensor shape {_shape_str(ts)}")
-    with get_default_graph().name_scope(name):
+    with t.graph.name_scope(name):
         if ts is not None and None not in ts[:ax] + ts[ax + k:]:
             flat_shape = list(ts[:ax]) + [-1] + list(ts[ax + k:])
         else:
             s = shape(t)
             flat_shape = concat([s[:ax], [-1], s[ax + k:]], 0)
         flat = reshape(t, flat_shape)
-        idx = out1("MaskIndices", [reshape(m, [-1])], None, "MaskIndices")
+        idx = squeeze(where(reshape(m, [-1])), axis=[1])
         return gather(flat, idx, axis=ax)
 
 

@@ -7,10 +7,10 @@ import builtins
 import numpy as np
 
 from .. import dtypes, errors
-from ..framework.graph import convert_to_tensor, constant_value, get_default_graph, make_op
+from ..framework.graph import convert_to_tensor, constant_value, get_default_graph
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ..tensor_shape import as_shape, dims_of
-from ._common import out1, same_as_input
+from ._common import out1
 
 __all__ = ["constant", "zeros", "ones", "fill", "zeros_like", "ones_like", "range",
            "linspace", "lin_space", "placeholder", "placeholder_with_default"]

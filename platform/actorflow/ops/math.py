@@ -390,18 +390,21 @@ def _rsqrt_kernel(op, ctx):
 
 
 def _sigmoid_kernel(op, ctx):
+    """1 / (1 + exp(-x)) with -x clamped below log(dtype max): exp never overflows, and only
+    results already in the subnormal range (sigmoid(x) < ~1e-38 in float32) are affected. One
+    temporary, updated in place. float16 is computed in float32 (its range is too short)."""
     xp = ctx.xp
+    dt = op.outputs[0].dtype.np
+    work = np.float32 if dt == np.float16 else dt
+    limit = float(np.log(np.finfo(work).max)) - 0.1
 
     def sigmoid_(x):
-        # exp(min(x, 0)) / (1 + exp(-|x|)): no overflow for either sign, two temporaries.
-        den = xp.abs(x)
-        xp.negative(den, out=den)
-        xp.exp(den, out=den)
-        den += 1
-        num = xp.minimum(x, 0)
-        xp.exp(num, out=num)
-        num /= den
-        return num
+        t = xp.negative(x, dtype=work)
+        xp.minimum(t, limit, out=t)
+        xp.exp(t, out=t)
+        t += 1
+        xp.reciprocal(t, out=t)
+        return t if work is dt else t.astype(dt)
     return _scalar_safe(op, sigmoid_, xp)
 
 

@@ -624,14 +624,14 @@ def l2_normalize(x, dim=None, epsilon=1e-12, name=None, axis=None) -> Tensor:
 # -- moments / batch_normalization ---------------------------------------------------------
 def moments(x, axes, shift=None, name=None, keep_dims=False):
     """(mean, variance) of `x` over `axes`; `shift` is accepted and unused, as in TF 1.x."""
-    from .array import stop_gradient
+    from .array import squeeze, stop_gradient
     x = convert_to_tensor(x, name="x")
     axes = [int(a) for a in np.ravel(axes)]
     mean = reduce_mean(x, axes, keep_dims=True, name="mean")
     variance = reduce_mean(square(subtract(x, stop_gradient(mean))), axes,
                            keep_dims=keep_dims, name="variance")
     if not keep_dims:
-        mean = reduce_mean(x, axes, name=name or "mean")
+        mean = squeeze(mean, axes, name=name or "mean")
     return mean, variance
 
 
@@ -900,34 +900,51 @@ def _sce_infer(op):
     return [(x.dtype, _without_axis(shape, op.attrs["axis"])), (x.dtype, shape)]
 
 
+def _sce_rows(xp, x2, z2):
+    """(loss, backprop) of 2-D logits and labels along axis 1; one N×C temporary."""
+    e = x2 - x2.max(axis=1, keepdims=True)  # shifted logits: exp cannot overflow
+    zx = xp.einsum("ij,ij->i", z2, e)
+    xp.exp(e, out=e)
+    s = e.sum(axis=1)
+    zsum = z2.sum(axis=1)
+    loss = xp.log(s)
+    loss *= zsum
+    loss -= zx  # Σ z·(log Σ exp - shifted)
+    zsum /= s
+    e *= zsum[:, None]
+    e -= z2  # softmax · Σ labels - labels (softmax - labels for distributions)
+    return loss, e
+
+
 def _sce_kernel(op, ctx):
     xp, axis = ctx.xp, op.attrs["axis"]
+    x_shape = op.inputs[0]._shape
 
-    def softmax_cross_entropy(x, z):
+    def check(x, z):
         if x.shape != z.shape:
             raise errors.InvalidArgumentError(
                 None, op, f"{op.type} op '{op.name}': logits and labels must be same size: "
                 f"logits_size={list(x.shape)} labels_size={list(z.shape)}")
+
+    def softmax_cross_entropy_2d(x, z):
+        if x.shape != z.shape:
+            check(x, z)
+        return _sce_rows(xp, x, z)
+
+    def softmax_cross_entropy(x, z):
+        check(x, z)
         moved = axis % x.ndim != x.ndim - 1
         if moved:
             x, z = xp.moveaxis(x, axis, -1), xp.moveaxis(z, axis, -1)
         c = x.shape[-1]
-        x2, z2 = x.reshape(-1, c), z.reshape(-1, c)
-        e = x2 - x2.max(axis=1, keepdims=True)  # shifted logits: exp cannot overflow
-        zx = xp.einsum("ij,ij->i", z2, e)
-        xp.exp(e, out=e)
-        s = e.sum(axis=1)
-        zsum = z2.sum(axis=1)
-        loss = xp.log(s)
-        loss *= zsum
-        loss -= zx  # Σ z·(log Σ exp - shifted)
-        zsum /= s
-        e *= zsum[:, None]
-        e -= z2  # softmax · Σ labels - labels (softmax - labels for distributions)
+        loss, e = _sce_rows(xp, x.reshape(-1, c), z.reshape(-1, c))
         backprop = e.reshape(x.shape)
         if moved:
             backprop = xp.ascontiguousarray(xp.moveaxis(backprop, -1, axis))
         return loss.reshape(x.shape[:-1]), backprop
+
+    if x_shape is not None and len(x_shape) == 2 and axis in (-1, 1):
+        return softmax_cross_entropy_2d
     return softmax_cross_entropy
 
 
@@ -1178,7 +1195,7 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None) -> 
 # -- InTopK / TopKV2 -----------------------------------------------------------------------
 def _in_top_k_infer(op):
     p, t = op.inputs
-    if p.dtype != dtypes.float32 and not p.dtype.is_floating:
+    if not p.dtype.is_floating:
         raise TypeError(f"predictions must be floating point, got {p.dtype.name}")
     if t.dtype not in (dtypes.int32, dtypes.int64):
         raise TypeError(f"targets must be int32 or int64, got {t.dtype.name}")

@@ -38,8 +38,8 @@ class _ApplySpec:
 
     Attributes:
         inputs: input names in TF order; the first `n_refs` are refs (variable, then slots).
-        prepare: ``prepare(attrs, *scalars) -> tuple`` turning the scalar inputs (0-d arrays,
-            in input order) into the constants `step` takes, once per run.
+        prepare: ``prepare(xp, dtype, attrs, *scalars) -> tuple`` turning the scalar inputs
+            (in input order) into the constants `step` takes, once per run.
         step: ``step(xp, var, *slots, grad, *scratch, *consts)``: the in-place update of
             one chunk.
         n_scratch: scratch buffers `step` needs, each the chunk's size and the var's dtype.
@@ -136,7 +136,7 @@ def _apply_kernel(spec: _ApplySpec):
                 raise errors.InvalidArgumentError(
                     None, op, f"{spec.type}: var and grad do not have the same shape: "
                     f"{list(var.shape)} vs {list(grad.shape)} (variable {var_name})")
-            consts = prepare(attrs, *scalars)
+            consts = prepare(xp, var.dtype, attrs, *scalars)
             _run_chunked(xp, step, refs, grad, consts, n_scratch, chunk)
             return var
         return apply
@@ -163,6 +163,9 @@ def _run_chunked(xp, step, refs, grad, consts, n_scratch, chunk) -> None:
 
 
 # -- the updates (TF's formulas, training_ops.cc) -------------------------------------------
+# Each step takes its constants precomputed once per run by the spec's `prepare` (as 0-d
+# arrays of the variable's dtype: complements such as 1 - rho included), so a chunk costs
+# only its ufunc calls.
 def _gd_step(xp, var, grad, t, alpha):
     """var -= alpha * delta."""
     xp.multiply(grad, alpha, out=t)
@@ -194,12 +197,12 @@ def _adagrad_step(xp, var, accum, grad, t, lr, update_slots):
     xp.subtract(var, t, out=var)
 
 
-def _adadelta_step(xp, var, accum, accum_update, grad, t, u, lr, rho, eps):
+def _adadelta_step(xp, var, accum, accum_update, grad, t, u, lr, rho, one_minus_rho, eps):
     """accum = rho accum + (1-rho) grad^2; update = sqrt(accum_update + eps) / sqrt(accum + eps)
     * grad; accum_update = rho accum_update + (1-rho) update^2; var -= lr * update."""
     xp.multiply(accum, rho, out=accum)
     xp.multiply(grad, grad, out=t)
-    xp.multiply(t, 1 - rho, out=t)
+    xp.multiply(t, one_minus_rho, out=t)
     xp.add(accum, t, out=accum)
     xp.add(accum, eps, out=t)
     xp.sqrt(t, out=t)
@@ -209,22 +212,22 @@ def _adadelta_step(xp, var, accum, accum_update, grad, t, u, lr, rho, eps):
     xp.multiply(u, grad, out=u)
     xp.multiply(accum_update, rho, out=accum_update)
     xp.multiply(u, u, out=t)
-    xp.multiply(t, 1 - rho, out=t)
+    xp.multiply(t, one_minus_rho, out=t)
     xp.add(accum_update, t, out=accum_update)
     xp.multiply(u, lr, out=u)
     xp.subtract(var, u, out=var)
 
 
-def _ms_update(xp, ms, grad, t, rho):
+def _ms_update(xp, ms, grad, t, one_minus_rho):
     """ms += (grad^2 - ms) * (1 - rho)."""
     xp.multiply(grad, grad, out=t)
     xp.subtract(t, ms, out=t)
-    xp.multiply(t, 1 - rho, out=t)
+    xp.multiply(t, one_minus_rho, out=t)
     xp.add(ms, t, out=ms)
 
 
 def _mom_update(xp, var, mom, grad, t, lr, momentum):
-    """With t = denominator: mom = momentum mom + lr grad / sqrt(t); var -= mom."""
+    """With t = the denominator's square: mom = momentum mom + lr grad / sqrt(t); var -= mom."""
     xp.sqrt(t, out=t)
     xp.divide(grad, t, out=t)
     xp.multiply(t, lr, out=t)
@@ -233,18 +236,18 @@ def _mom_update(xp, var, mom, grad, t, lr, momentum):
     xp.subtract(var, mom, out=var)
 
 
-def _rmsprop_step(xp, var, ms, mom, grad, t, lr, rho, momentum, eps):
+def _rmsprop_step(xp, var, ms, mom, grad, t, lr, one_minus_rho, momentum, eps):
     """ms = rho ms + (1-rho) grad^2; mom = momentum mom + lr grad / sqrt(ms + eps); var -= mom."""
-    _ms_update(xp, ms, grad, t, rho)
+    _ms_update(xp, ms, grad, t, one_minus_rho)
     xp.add(ms, eps, out=t)
     _mom_update(xp, var, mom, grad, t, lr, momentum)
 
 
-def _centered_rmsprop_step(xp, var, mg, ms, mom, grad, t, lr, rho, momentum, eps):
+def _centered_rmsprop_step(xp, var, mg, ms, mom, grad, t, lr, one_minus_rho, momentum, eps):
     """As RMSProp with mg = rho mg + (1-rho) grad and denominator sqrt(ms - mg^2 + eps)."""
-    _ms_update(xp, ms, grad, t, rho)
+    _ms_update(xp, ms, grad, t, one_minus_rho)
     xp.subtract(grad, mg, out=t)
-    xp.multiply(t, 1 - rho, out=t)
+    xp.multiply(t, one_minus_rho, out=t)
     xp.add(mg, t, out=mg)
     xp.multiply(mg, mg, out=t)
     xp.subtract(ms, t, out=t)
@@ -252,14 +255,14 @@ def _centered_rmsprop_step(xp, var, mg, ms, mom, grad, t, lr, rho, momentum, eps
     _mom_update(xp, var, mom, grad, t, lr, momentum)
 
 
-def _adam_step(xp, var, m, v, grad, t, lr_t, b1, b2, eps):
+def _adam_step(xp, var, m, v, grad, t, lr_t, b1, one_minus_b1, b2, one_minus_b2, eps):
     """m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; var -= lr_t m / (sqrt(v) + eps)."""
     xp.multiply(m, b1, out=m)
-    xp.multiply(grad, 1 - b1, out=t)
+    xp.multiply(grad, one_minus_b1, out=t)
     xp.add(m, t, out=m)
     xp.multiply(v, b2, out=v)
     xp.multiply(grad, grad, out=t)
-    xp.multiply(t, 1 - b2, out=t)
+    xp.multiply(t, one_minus_b2, out=t)
     xp.add(v, t, out=v)
     xp.sqrt(v, out=t)
     xp.add(t, eps, out=t)
@@ -268,14 +271,15 @@ def _adam_step(xp, var, m, v, grad, t, lr_t, b1, b2, eps):
     xp.subtract(var, t, out=var)
 
 
-def _adam_nesterov_step(xp, var, m, v, grad, t, u, lr_t, b1, b2, eps):
+def _adam_nesterov_step(xp, var, m, v, grad, t, u, lr_t, b1, one_minus_b1, b2, one_minus_b2,
+                        eps):
     """As Adam, with var -= lr_t (b1 m + (1-b1) g) / (sqrt(v) + eps)."""
     xp.multiply(m, b1, out=m)
-    xp.multiply(grad, 1 - b1, out=t)
+    xp.multiply(grad, one_minus_b1, out=t)
     xp.add(m, t, out=m)
     xp.multiply(v, b2, out=v)
     xp.multiply(grad, grad, out=u)
-    xp.multiply(u, 1 - b2, out=u)
+    xp.multiply(u, one_minus_b2, out=u)
     xp.add(v, u, out=v)
     xp.multiply(m, b1, out=u)
     xp.add(u, t, out=u)
@@ -286,11 +290,10 @@ def _adam_nesterov_step(xp, var, m, v, grad, t, u, lr_t, b1, b2, eps):
     xp.subtract(var, t, out=var)
 
 
-def _ftrl_step(xp, var, accum, linear, grad, t, u, lr, l1, l2, shrink, lr_power):
+def _ftrl_step(xp, var, accum, linear, grad, t, u, lr, l1, two_l2, two_shrink, lr_power):
     """new_accum = accum + g^2; linear += g' - (new_accum^-p - accum^-p) / lr * var, with
     g' = g + 2 shrink var; var = (sign(linear) l1 - linear) / (new_accum^-p / lr + 2 l2)
     where |linear| > l1, else 0; accum = new_accum."""
-
     def power(x, out):  # x ** -lr_power
         if lr_power == -0.5:
             xp.sqrt(x, out=out)
@@ -306,57 +309,78 @@ def _ftrl_step(xp, var, accum, linear, grad, t, u, lr, l1, l2, shrink, lr_power)
     xp.multiply(u, var, out=u)
     xp.add(linear, grad, out=linear)
     xp.subtract(linear, u, out=linear)
-    if shrink:
-        xp.multiply(var, 2 * shrink, out=u)
+    if two_shrink is not None:
+        xp.multiply(var, two_shrink, out=u)
         xp.add(linear, u, out=linear)
     xp.divide(t, lr, out=t)
-    xp.add(t, 2 * l2, out=t)
+    xp.add(t, two_l2, out=t)
     xp.sign(linear, out=u)
     xp.multiply(u, l1, out=u)
     xp.subtract(u, linear, out=u)
     xp.divide(u, t, out=u)
-    xp.copyto(var, xp.where(xp.abs(linear) > l1, u, 0).astype(var.dtype, copy=False))
+    xp.abs(linear, out=t)
+    xp.copyto(var, u, where=t > l1)
+    xp.copyto(var, 0, where=t <= l1)
 
 
 # -- prepare: scalar inputs -> step constants ------------------------------------------------
-def _adam_prepare(attrs, b1_power, b2_power, lr, b1, b2, eps):
-    lr_t = lr * np.sqrt(1 - b2_power) / (1 - b1_power)
-    return (lr_t, b1, b2, eps)
+def _const(xp, dt, *xs) -> tuple:
+    return tuple(xp.asarray(x, dtype=dt) for x in xs)
 
 
-def _ftrl_prepare(attrs, lr, l1, l2, lr_power):
-    return (lr, l1, l2, 0, float(lr_power))
+def _gd_prepare(xp, dt, attrs, alpha):
+    return _const(xp, dt, alpha)
 
 
-def _ftrl_v2_prepare(attrs, lr, l1, l2, shrink, lr_power):
-    return (lr, l1, l2, shrink, float(lr_power))
+def _momentum_prepare(xp, dt, attrs, lr, momentum):
+    return _const(xp, dt, lr, momentum) + (bool(attrs.get("use_nesterov", False)),)
 
 
-def _scalars(attrs, *s):
-    return s
+def _adagrad_prepare(xp, dt, attrs, lr):
+    return _const(xp, dt, lr) + (bool(attrs.get("update_slots", True)),)
+
+
+def _adadelta_prepare(xp, dt, attrs, lr, rho, eps):
+    return _const(xp, dt, lr, rho, 1 - rho, eps)
+
+
+def _rmsprop_prepare(xp, dt, attrs, lr, rho, momentum, eps):
+    return _const(xp, dt, lr, 1 - rho, momentum, eps)
+
+
+def _adam_prepare(xp, dt, attrs, b1_power, b2_power, lr, b1, b2, eps):
+    lr_t = lr * xp.sqrt(1 - b2_power) / (1 - b1_power)
+    return _const(xp, dt, lr_t, b1, 1 - b1, b2, 1 - b2, eps)
+
+
+def _ftrl_prepare(xp, dt, attrs, lr, l1, l2, lr_power):
+    return _const(xp, dt, lr, l1, 2 * l2) + (None, float(lr_power))
+
+
+def _ftrl_v2_prepare(xp, dt, attrs, lr, l1, l2, shrink, lr_power):
+    return _const(xp, dt, lr, l1, 2 * l2, 2 * shrink) + (float(lr_power),)
 
 
 SPECS = [
-    _ApplySpec("ApplyGradientDescent", ("var", "alpha", "delta"), 1, _scalars, _gd_step, 1,
+    _ApplySpec("ApplyGradientDescent", ("var", "alpha", "delta"), 1, _gd_prepare, _gd_step, 1,
                "var -= alpha * delta."),
     _ApplySpec("ApplyMomentum", ("var", "accum", "lr", "grad", "momentum"), 2,
-               lambda attrs, lr, m: (lr, m, bool(attrs.get("use_nesterov", False))),
-               _momentum_step, 1, _momentum_step.__doc__),
-    _ApplySpec("ApplyAdagrad", ("var", "accum", "lr", "grad"), 2,
-               lambda attrs, lr: (lr, bool(attrs.get("update_slots", True))),
+               _momentum_prepare, _momentum_step, 1, _momentum_step.__doc__),
+    _ApplySpec("ApplyAdagrad", ("var", "accum", "lr", "grad"), 2, _adagrad_prepare,
                _adagrad_step, 1, _adagrad_step.__doc__),
     _ApplySpec("ApplyAdadelta", ("var", "accum", "accum_update", "lr", "rho", "epsilon",
-                                 "grad"), 3, _scalars, _adadelta_step, 2,
+                                 "grad"), 3, _adadelta_prepare, _adadelta_step, 2,
                _adadelta_step.__doc__),
     _ApplySpec("ApplyRMSProp", ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon",
-                                "grad"), 3, _scalars, _rmsprop_step, 1, _rmsprop_step.__doc__),
+                                "grad"), 3, _rmsprop_prepare, _rmsprop_step, 1,
+               _rmsprop_step.__doc__),
     _ApplySpec("ApplyCenteredRMSProp", ("var", "mg", "ms", "mom", "lr", "rho", "momentum",
-                                        "epsilon", "grad"), 4, _scalars,
+                                        "epsilon", "grad"), 4, _rmsprop_prepare,
                _centered_rmsprop_step, 1, _centered_rmsprop_step.__doc__),
     _ApplySpec("ApplyAdam", ("var", "m", "v", "beta1_power", "beta2_power", "lr", "beta1",
-                             "beta2", "epsilon", "grad"), 3, _adam_prepare, _adam_step,
-               1, "lr_t = lr sqrt(1 - beta2_power) / (1 - beta1_power); " +
-               _adam_step.__doc__, nesterov_step=_adam_nesterov_step),
+                             "beta2", "epsilon", "grad"), 3, _adam_prepare, _adam_step, 1,
+               "lr_t = lr sqrt(1 - beta2_power) / (1 - beta1_power); " + _adam_step.__doc__,
+               nesterov_step=_adam_nesterov_step),
     _ApplySpec("ApplyFtrl", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "lr_power"),
                3, _ftrl_prepare, _ftrl_step, 2, _ftrl_step.__doc__),
     _ApplySpec("ApplyFtrlV2", ("var", "accum", "linear", "grad", "lr", "l1", "l2",
@@ -382,7 +406,8 @@ def _ref(v) -> Tensor:
 def _apply(op_type: str, refs, values, attrs, name) -> Tensor:
     refs = [_ref(r) for r in refs]
     dtype = refs[0].dtype
-    values = [convert_to_tensor(v, dtype=dtype) for v in values]
+    values = [convert_to_tensor(v) if isinstance(v, Tensor) or hasattr(v, "_as_graph_element")
+              else convert_to_tensor(v, dtype=dtype) for v in values]
     return out1(op_type, refs + values, attrs, name or op_type)
 
 

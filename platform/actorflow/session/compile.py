@@ -67,6 +67,7 @@ class Plan:
         self.arg_names = arg_names
         self.ops = ops
         self.copy_mask = copy_mask
+        self.copies = any(copy_mask)
         self.filename = filename
 
     def run_traced(self, feed_values, records: list):

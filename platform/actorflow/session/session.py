@@ -119,15 +119,22 @@ class Session:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        flat: list = []
-        rebuild = _flatten_fetches(fetches, self._resolve_fetch, flat)
+        graph = self._graph
+        if type(fetches) is Tensor and fetches.op.graph is graph:
+            flat, rebuild = (fetches,), _first  # the common cases, without the generic walk
+        elif type(fetches) is list and all(_plain_element(f, graph) for f in fetches):
+            flat, rebuild = tuple(fetches), list
+        else:
+            flat_list: list = []
+            rebuild = _flatten_fetches(fetches, self._resolve_fetch, flat_list)
+            flat = tuple(flat_list)
         feed_tensors, feed_values = self._prepare_feeds(feed_dict)
-        plan = self._plan_for(tuple(flat), tuple(feed_tensors))
+        plan = self._plans.get((flat, feed_tensors)) or self._plan_for(flat, feed_tensors)
         trace = options is not None and getattr(options, "trace_level", 0) > 0
         records: list = []
-        t_start = time.time()
         try:
             if trace:
+                t_start = time.time()
                 out = plan.run_traced(feed_values, records)
             else:
                 out = plan.run(*feed_values)
@@ -138,9 +145,8 @@ class Session:
             raise plan.translate(e, failed).with_traceback(None) from None
         if trace and run_metadata is not None:
             run_metadata._record(plan.ops, records, t_start)
-        if any(plan.copy_mask):
-            out = tuple(np.array(v, copy=True) if c and v is not None else v
-                        for v, c in zip(out, plan.copy_mask))
+        if plan.copies:
+            out = _copy_aliased(out, plan.copy_mask)
         return rebuild(iter(out))
 
     def make_callable(self, fetches, feed_list=None):
@@ -160,9 +166,8 @@ class Session:
                 out = plan.run(*converted)
             except Exception as e:  # noqa: BLE001
                 raise plan.translate(e).with_traceback(None) from None
-            if any(plan.copy_mask):
-                out = tuple(np.array(v, copy=True) if c and v is not None else v
-                            for v, c in zip(out, plan.copy_mask))
+            if plan.copies:
+                out = _copy_aliased(out, plan.copy_mask)
             return rebuild(iter(out))
 
         return call
@@ -208,15 +213,20 @@ class Session:
                 from None
         return el
 
-    def _prepare_feeds(self, feed_dict):
+    def _prepare_feeds(self, feed_dict) -> tuple[tuple, tuple]:
+        """The fed tensors in graph order, and their checked values in the same order."""
         if not feed_dict:
             return (), ()
+        graph = self._graph
         pairs = []
         for key, value in feed_dict.items():
-            t = self._resolve_feed_key(key)
+            t = key if type(key) is Tensor and key.op.graph is graph \
+                else self._resolve_feed_key(key)
             pairs.append((t, _check_feed(t, value)))
-        pairs.sort(key=lambda p: (p[0].op._id, p[0].value_index))
-        return [p[0] for p in pairs], [p[1] for p in pairs]
+        if len(pairs) == 1:
+            return (pairs[0][0],), (pairs[0][1],)
+        pairs.sort(key=_feed_order)
+        return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -313,6 +323,27 @@ def _check_feed(t: Tensor, value):
             raise InvalidFeedError(None, t.op, f"Cannot feed value of shape {arr.shape} for "
                                    f"Tensor {t.name!r}, which has shape {want!r}")
     return arr
+
+
+def _feed_order(pair) -> tuple:
+    t = pair[0]
+    return t.op._id, t.value_index
+
+
+def _plain_element(f, graph) -> bool:
+    """`f` is a Tensor or Operation of `graph` (fetched as itself, nothing to resolve)."""
+    t = type(f)
+    return (t is Tensor and f.op.graph is graph) or (t is Operation and f.graph is graph)
+
+
+def _first(it):
+    return next(it)
+
+
+def _copy_aliased(out: tuple, mask: tuple) -> tuple:
+    """`out` with the values that may alias variable storage copied (fetches are snapshots)."""
+    return tuple(np.array(v, copy=True) if c and v is not None else v
+                 for v, c in zip(out, mask))
 
 
 def _flatten_fetches(fetches, resolve, flat: list):

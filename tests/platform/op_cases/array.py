@@ -150,13 +150,13 @@ CASES = [
     OpCase("ScatterNd", lambda i, u: tf.scatter_nd(i, u, [3, 2]),
            [np.array([[0, 1], [2, 0], [0, 1]], I32), randn(3)],
            reference=lambda i, u: _np_scatter_nd(i, u, (3, 2))),
-    # MaskIndices (boolean_mask)
-    OpCase("MaskIndices", lambda x, m: tf.boolean_mask(x, m),
+    # boolean_mask (where + gather)
+    OpCase("GatherV2", lambda x, m: tf.boolean_mask(x, m),
            [randn(3, 2, 2), np.array([[True, False], [True, True], [False, False]])],
-           reference=lambda x, m: x[m]),
-    OpCase("MaskIndices", lambda x, m: tf.boolean_mask(x, m, axis=1),
+           reference=lambda x, m: x[m], name="boolean_mask"),
+    OpCase("GatherV2", lambda x, m: tf.boolean_mask(x, m, axis=1),
            [randn(2, 3), np.array([False, True, True])],
-           reference=lambda x, m: x[:, m], name="axis1"),
+           reference=lambda x, m: x[:, m], name="boolean_mask-axis1"),
     # ReverseV2 / ShapeN / BroadcastTo
     OpCase("ReverseV2", lambda x: tf.reverse(x, [0, -1]), [randn(2, 3, 2)],
            reference=lambda x: x[::-1, :, ::-1]),

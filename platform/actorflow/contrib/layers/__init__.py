@@ -1,10 +1,29 @@
 """`tf.contrib.layers`: slim-style layers, initializers and regularizers (TF 1.x names)."""
-from .initializers import (variance_scaling_initializer, xavier_initializer,
-                           xavier_initializer_conv2d)
-from .layers import (avg_pool2d, batch_norm, conv2d, convolution, convolution2d, dropout,
-                     flatten, fully_connected, max_pool2d, repeat, stack)
-from .regularizers import (apply_regularization, l1_l2_regularizer, l1_regularizer,
-                           l2_regularizer, sum_regularizer)
+from .initializers import (
+                           variance_scaling_initializer,
+                           xavier_initializer,
+                           xavier_initializer_conv2d,
+)
+from .layers import (
+                           avg_pool2d,
+                           batch_norm,
+                           conv2d,
+                           convolution,
+                           convolution2d,
+                           dropout,
+                           flatten,
+                           fully_connected,
+                           max_pool2d,
+                           repeat,
+                           stack,
+)
+from .regularizers import (
+                           apply_regularization,
+                           l1_l2_regularizer,
+                           l1_regularizer,
+                           l2_regularizer,
+                           sum_regularizer,
+)
 
 __all__ = ["xavier_initializer", "xavier_initializer_conv2d", "variance_scaling_initializer",
            "convolution2d", "conv2d", "convolution", "fully_connected", "flatten", "batch_norm",

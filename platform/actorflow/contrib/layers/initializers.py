@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from ... import dtypes
+from ...ops import random as random_ops
 
 __all__ = ["xavier_initializer", "xavier_initializer_conv2d", "variance_scaling_initializer"]
 
@@ -33,7 +34,6 @@ def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN",
         raise TypeError(f"Unknown mode {mode!r}; expected one of {list(_MODES)}")
 
     def _initializer(shape, dtype=dtype, partition_info=None):
-        from ...ops.random import random_uniform, truncated_normal
         dtype = dtypes.as_dtype(dtype)
         if not dtype.is_floating:
             raise TypeError(f"Cannot create initializer for non-floating point type "
@@ -41,8 +41,9 @@ def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN",
         n = _fan(list(shape), mode)
         if uniform:
             limit = math.sqrt(3.0 * factor / n)
-            return random_uniform(shape, -limit, limit, dtype, seed=seed)
-        return truncated_normal(shape, 0.0, math.sqrt(1.3 * factor / n), dtype, seed=seed)
+            return random_ops.random_uniform(shape, -limit, limit, dtype, seed=seed)
+        stddev = math.sqrt(1.3 * factor / n)
+        return random_ops.truncated_normal(shape, 0.0, stddev, dtype, seed=seed)
     return _initializer
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import numbers
 
+from ... import variable_scope
 from ...framework.graph import (GraphKeys, Tensor, add_to_collections, convert_to_tensor,
                                 name_scope)
 from ...layers.convolutional import Conv2D
+from ...ops import control as control_ops
+from ...ops import nn as nn_ops
 from ...layers.core import Dense, Dropout, flatten_tensor
 from ...layers.normalization import BatchNormalization
 from ...layers.pooling import AveragePooling2D, MaxPooling2D
@@ -25,16 +28,9 @@ __all__ = ["convolution2d", "conv2d", "convolution", "fully_connected", "flatten
 _RENAMES = {"kernel": "weights", "bias": "biases"}
 
 
-def _relu(features, name=None):
-    """`tf.nn.relu`, the default activation of conv2d and fully_connected."""
-    from ...ops.nn import relu
-    return relu(features, name=name)
-
-
 def _model_variable_getter(variables_collections):
     """A getter for the `tf.layers` classes that makes model variables named as slim does."""
     def getter(name, **kwargs):
-        from ...variable_scope import get_variable
         short = _RENAMES.get(name, name)
         extra = variables_collections
         if isinstance(extra, dict):
@@ -42,7 +38,7 @@ def _model_variable_getter(variables_collections):
         if isinstance(extra, str):
             extra = [extra]
         collections = [GraphKeys.GLOBAL_VARIABLES, GraphKeys.MODEL_VARIABLES, *(extra or [])]
-        return get_variable(short, collections=collections, **kwargs)
+        return variable_scope.get_variable(short, collections=collections, **kwargs)
     return getter
 
 
@@ -71,7 +67,7 @@ def _finish(outputs, normalizer_fn, normalizer_params, activation_fn, outputs_co
 
 
 def convolution2d(inputs, num_outputs: int, kernel_size, stride=1, padding: str = "SAME",
-                  data_format: str | None = None, rate=1, activation_fn=_relu,
+                  data_format: str | None = None, rate=1, activation_fn=nn_ops.relu,
                   normalizer_fn=None, normalizer_params=None,
                   weights_initializer=xavier_initializer(), weights_regularizer=None,
                   biases_initializer="zeros", biases_regularizer=None, reuse=None,
@@ -102,7 +98,7 @@ conv2d = convolution2d
 convolution = convolution2d
 
 
-def fully_connected(inputs, num_outputs: int, activation_fn=_relu, normalizer_fn=None,
+def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=xavier_initializer(),
                     weights_regularizer=None, biases_initializer="zeros",
                     biases_regularizer=None, reuse=None, variables_collections=None,
@@ -180,8 +176,7 @@ def batch_norm(inputs, decay: float = 0.999, center: bool = True, scale: bool = 
         outputs = layer.call_in_current_scope(inputs, training=is_training)
         if layer.updates:
             if updates_collections is None:
-                from ...ops.control import with_dependencies
-                outputs = with_dependencies(layer.updates, outputs)
+                outputs = control_ops.with_dependencies(layer.updates, outputs)
             else:
                 for update in layer.updates:
                     add_to_collections(updates_collections, update)
@@ -280,5 +275,5 @@ def stack(inputs, layer, stack_args, **kwargs) -> Tensor:
 
 
 def _variable_scope(scope, default_name: str, inputs, reuse):
-    from ...variable_scope import variable_scope
-    return variable_scope(scope, default_name=default_name, values=[inputs], reuse=reuse)
+    return variable_scope.variable_scope(scope, default_name=default_name, values=[inputs],
+                                         reuse=reuse)

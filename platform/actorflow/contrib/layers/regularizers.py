@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numbers
 
-from ...framework.graph import GraphKeys, convert_to_tensor, get_collection, name_scope
+from ...framework.graph import (GraphKeys, add_to_collection, convert_to_tensor, get_collection,
+                                name_scope)
+from ...ops import math as math_ops
+from ...ops import nn as nn_ops
 
 __all__ = ["l1_regularizer", "l2_regularizer", "l1_l2_regularizer", "sum_regularizer",
            "apply_regularization"]
@@ -26,11 +29,10 @@ def _scaled(what: str, scale, penalty, scope):
         return lambda _: None
 
     def regularizer(weights):
-        from ...ops.math import multiply
         with name_scope(scope, what, [weights]) as name:
             weights = convert_to_tensor(weights)
             my_scale = convert_to_tensor(scale, dtype=weights.dtype.base_dtype, name="scale")
-            return multiply(my_scale, penalty(weights), name=name)
+            return math_ops.multiply(my_scale, penalty(weights), name=name)
     return regularizer
 
 
@@ -41,21 +43,18 @@ def l1_regularizer(scale: float, scope: str | None = None):
         ValueError: `scale` is not a float or is negative.
     """
     def penalty(w):
-        from ...ops.math import abs as abs_
-        from ...ops.math import reduce_sum
-        return reduce_sum(abs_(w))
+        return math_ops.reduce_sum(math_ops.abs(w))
     return _scaled("l1_regularizer", scale, penalty, scope)
 
 
 def l2_regularizer(scale: float, scope: str | None = None):
-    """Returns ``fn(weights) = scale * l2_loss(weights) = scale * sum(weights²) / 2``.
+    """Returns ``fn(weights) = scale * nn_ops.l2_loss(weights) = scale * sum(weights²) / 2``.
 
     Raises:
         ValueError: `scale` is not a float or is negative.
     """
     def penalty(w):
-        from ...ops.nn import l2_loss
-        return l2_loss(w)
+        return nn_ops.l2_loss(w)
     return _scaled("l2_regularizer", scale, penalty, scope)
 
 
@@ -66,11 +65,10 @@ def sum_regularizer(regularizer_list, scope: str | None = None):
         return None
 
     def regularizer(weights):
-        from ...ops.math import add_n
         with name_scope(scope, "sum_regularizer", [weights]) as name:
             losses = [r(weights) for r in regularizer_list]
             losses = [x for x in losses if x is not None]
-            return add_n(losses, name=name) if losses else None
+            return math_ops.add_n(losses, name=name) if losses else None
     return regularizer
 
 
@@ -90,8 +88,6 @@ def apply_regularization(regularizer, weights_list=None):
     Raises:
         ValueError: there are no weights, or the regularizer returned None for all of them.
     """
-    from ...framework.graph import add_to_collection
-    from ...ops.math import add_n
     if not weights_list:
         weights_list = get_collection(GraphKeys.WEIGHTS)
     if not weights_list:
@@ -100,6 +96,6 @@ def apply_regularization(regularizer, weights_list=None):
         penalties = [p for p in (regularizer(w) for w in weights_list) if p is not None]
         if not penalties:
             raise ValueError("The regularizer returned None for every weight.")
-        summed = add_n(penalties, name=scope)
+        summed = math_ops.add_n(penalties, name=scope)
         add_to_collection(GraphKeys.REGULARIZATION_LOSSES, summed)
         return summed
