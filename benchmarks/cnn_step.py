@@ -336,23 +336,29 @@ def bench(batch: int, rounds: int) -> dict:
     return out
 
 
-def profile(batch: int, steps: int = 20) -> None:
-    """Per-op-type time of the actorflow step from RunMetadata traces (stderr)."""
+def profile(batch: int, steps: int = 10) -> None:
+    """Per-op time of the actorflow step from RunMetadata traces, by op type and by node
+    (stderr)."""
     net = ActorflowCNN()
     x, y = batch_data(batch)
     feed = {net.x: x, net.y_: y, net.keep_prob: KEEP}
     opts = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
-    totals: dict = {}
+    by_type: dict = {}
+    by_node: dict = {}
     net.sess.run(net.train_step, feed)
     for _ in range(steps):
         meta = tf.RunMetadata()
         net.sess.run(net.train_step, feed, options=opts, run_metadata=meta)
         for dev in meta.step_stats.dev_stats:
             for node in dev.node_stats:
-                key = node.node_name.split(":")[-1] if ":" in node.node_name else node.node_name
-                totals[key] = totals.get(key, 0.0) + node.all_end_rel_micros / steps
-    for k, v in sorted(totals.items(), key=lambda kv: -kv[1])[:30]:
-        print(f"{v / 1e3:8.2f} ms  {k}", file=sys.stderr)
+                ms = node.op_end_rel_micros / steps / 1e3
+                by_type[node.op_type] = by_type.get(node.op_type, 0.0) + ms
+                by_node[node.node_name] = by_node.get(node.node_name, 0.0) + ms
+    print(f"total {sum(by_type.values()):.2f} ms per step (batch {batch})", file=sys.stderr)
+    for table in (by_type, by_node):
+        for k, v in sorted(table.items(), key=lambda kv: -kv[1])[:25]:
+            print(f"{v:8.2f} ms  {k}", file=sys.stderr)
+        print(file=sys.stderr)
 
 
 def main(argv=None) -> None:

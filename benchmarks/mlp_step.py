@@ -151,7 +151,8 @@ def main() -> None:
           "ratio_actorflow_vs_numpy": ips["actorflow"] / ips["numpy"],
           "ratio_actorflow_vs_torch": (ips["actorflow"] / ips["torch"]
                                        if "torch" in ips else None),
-          "target_images_per_s": 40000})
+          "target_images_per_s": 40000,
+          "blas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS"), "cpus": os.cpu_count()})
 
 
 if __name__ == "__main__":

@@ -37,5 +37,6 @@ from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOpt
 from .framework.graph_io import *
 from . import nn, train, layers, losses, contrib, datasets
 from .ops import training as _training_ops
+from .train.clip_ops import clip_by_global_norm, clip_by_norm, global_norm, clip_by_average_norm
 
 convert_to_tensor_or_indexed_slices = convert_to_tensor

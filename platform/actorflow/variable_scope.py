@@ -20,7 +20,8 @@ from .tensor_shape import TensorShape, as_shape
 from .variables import Variable
 
 __all__ = ["VariableScope", "variable_scope", "get_variable_scope", "get_variable",
-           "get_local_variable", "AUTO_REUSE", "no_regularizer", "variable_op_scope"]
+           "get_local_variable", "AUTO_REUSE", "no_regularizer", "variable_op_scope",
+           "make_template", "Template"]
 
 
 class _ReuseMode:
@@ -523,3 +524,73 @@ def variable_op_scope(values, name_or_scope, default_name=None, initializer=None
                           caching_device=caching_device, partitioner=partitioner,
                           custom_getter=custom_getter, reuse=reuse, dtype=dtype,
                           use_resource=use_resource)
+
+
+class Template:
+    """A function whose `get_variable` calls create variables on the first call and share
+    them on every later one (TF 1.x `tf.make_template`). Built by `make_template`."""
+
+    def __init__(self, name: str, func, create_scope_now: bool = False, unique_name=None,
+                 custom_getter=None) -> None:
+        self._name = name
+        self._func = func
+        self._unique_name = unique_name
+        self._custom_getter = custom_getter
+        self._variable_scope = None
+        if create_scope_now:
+            with variable_scope(unique_name, default_name=name,
+                                custom_getter=custom_getter) as vs:
+                self._variable_scope = vs
+
+    def __call__(self, *args, **kwargs):
+        if self._variable_scope is None:
+            with variable_scope(self._unique_name, default_name=self._name,
+                                custom_getter=self._custom_getter) as vs:
+                self._variable_scope = vs
+                return self._func(*args, **kwargs)
+        first = not self._variable_scope.global_variables()
+        with variable_scope(self._variable_scope, reuse=None if first else True):
+            return self._func(*args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def func(self):
+        return self._func
+
+    @property
+    def variable_scope(self) -> VariableScope | None:
+        return self._variable_scope
+
+    @property
+    def variable_scope_name(self) -> str | None:
+        return None if self._variable_scope is None else self._variable_scope.name
+
+    @property
+    def variables(self) -> list:
+        return [] if self._variable_scope is None else self._variable_scope.global_variables()
+
+    global_variables = variables
+
+    @property
+    def trainable_variables(self) -> list:
+        vs = self._variable_scope
+        return [] if vs is None else vs.trainable_variables()
+
+
+def make_template(name_: str, func_, create_scope_now_: bool = False, unique_name_=None,
+                  custom_getter_=None, **kwargs) -> Template:
+    """Wraps `func_` (with `kwargs` bound) so that all its calls share one set of variables,
+    created in a fresh variable scope `name_` (made unique) on the first call.
+
+    Raises:
+        ValueError: `func_` is not callable.
+    """
+    import functools
+    if not callable(func_):
+        raise ValueError(f"make_template: func_ must be callable, got {func_!r}")
+    if kwargs:
+        func_ = functools.partial(func_, **kwargs)
+    return Template(name_, func_, create_scope_now_, unique_name_, custom_getter_)

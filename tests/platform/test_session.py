@@ -271,6 +271,19 @@ def test_fetched_variable_values_are_copies():
         np.testing.assert_array_equal(out, [0.0, 0.0, 0.0])
 
 
+def test_values_fetched_before_an_optimizer_step_do_not_change():
+    w = tf.Variable(np.ones((2, 2), np.float32), name="w")
+    loss = tf.reduce_sum(tf.square(w))
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        w_before, read_before = sess.run([w, w.value()])
+        sess.run(step)
+        np.testing.assert_array_equal(w_before, np.ones((2, 2)))
+        np.testing.assert_array_equal(read_before, np.ones((2, 2)))
+        np.testing.assert_allclose(sess.run(w), np.full((2, 2), 0.8), rtol=1e-6)
+
+
 def test_read_after_assign_in_one_run_sees_new_value():
     v = tf.Variable(1.0)
     with tf.Session() as sess:
@@ -279,6 +292,13 @@ def test_read_after_assign_in_one_run_sees_new_value():
         with tf.control_dependencies([a]):
             r = v.read_value() + 1.0
         assert sess.run(r) == 11.0
+
+
+def test_a_fed_variable_is_not_read():
+    v = tf.Variable(tf.zeros([2]), name="v")
+    y = v * 2.0
+    with tf.Session() as sess:  # uninitialised, but fed: no FailedPreconditionError
+        np.testing.assert_array_equal(sess.run(y, {v: [1.0, 2.0]}), [2, 4])
 
 
 def test_variable_load_and_initial_value():

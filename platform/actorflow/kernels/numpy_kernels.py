@@ -1,19 +1,32 @@
 """CPU (NumPy) kernels that benchmarks/cnn_step.py showed to pay over the generic `xp` ones.
 
 Convolutions: im2col is one strided copy (`as_strided` over the padded input, windows in the
-filter's (kh, kw, c) order) into a reused buffer, followed by one big GEMM; inputs too big for
-one buffer (``CHUNK_BYTES``) are processed a block of images at a time, which bounds memory on
-e.g. a 10,000-image evaluation batch. The input gradient is a batched GEMM giving one
-contiguous (rows, c) block per window position, then a scatter-add of each block through
-clipped index ranges (no padded buffer, long contiguous inner loops).
+filter's (kh, kw, c) order) followed by one big GEMM; inputs whose im2col exceeds
+``CHUNK_BYTES`` are processed a block of images at a time, which bounds memory on e.g. a
+10,000-image evaluation batch. The input gradient is a batched GEMM giving one contiguous
+(rows, c) block per window position, then a scatter-add of each block through clipped index
+ranges (no padded buffer, long contiguous inner loops).
 
-Pooling: MaxPoolGrad with non-overlapping windows writes each window position's share straight
-into the output instead of accumulating.
+Hand-offs from a forward kernel to its gradient kernel in the same session, where the graph
+has both: Conv2D leaves its im2col matrix for the Conv2DBackpropFilter on the same input and
+geometry, and MaxPool records the position of each window's first maximum for MaxPoolGrad.
+The gradient kernel uses a hand-off only if it was made from the very input arrays it gets
+(identity check) and otherwise recomputes, so fed values, partial runs and concurrent runs stay
+correct.
 
-Work buffers are owned by one call at a time (taken from and returned to a per-kernel free
-list with atomic list operations), so concurrent runs of one plan stay correct.
+Allocation: every op returns a fresh array. glibc's default policy serves large blocks with
+mmap and returns freed heap tops to the OS, so each step page-faults its buffers in again
+(measured on the book's CNN at batch 50: ~4,000 faults and ~15% of the step). `keep_heap()`
+runs at import and makes glibc keep blocks below 256 MiB on the heap, unless the user chose
+malloc settings through glibc's own environment variables.
 """
 from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+import weakref
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -21,18 +34,78 @@ from numpy.lib.stride_tricks import as_strided
 from ..framework.registry import get_op_def, register_kernel
 from ..ops import conv as _conv
 
-__all__ = ["CHUNK_BYTES"]
+__all__ = ["CHUNK_BYTES", "keep_heap"]
 
 #: Largest im2col block (bytes) a convolution kernel materialises at once.
-CHUNK_BYTES = 64 << 20
+CHUNK_BYTES = 256 << 20
 
 
+# -- allocator -----------------------------------------------------------------------------
+def keep_heap(mmap_threshold: int = 256 << 20) -> bool:
+    """Makes glibc serve blocks below `mmap_threshold` from the heap and keep freed memory.
+
+    Returns whether the setting was applied (False off glibc, or when MALLOC_MMAP_THRESHOLD_,
+    MALLOC_TRIM_THRESHOLD_ or GLIBC_TUNABLES already configure malloc).
+    """
+    env = os.environ
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in env \
+            or "MALLOC_TRIM_THRESHOLD_" in env or "malloc" in env.get("GLIBC_TUNABLES", ""):
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, mmap_threshold)) and \
+        bool(mallopt(m_trim_threshold, 2 * mmap_threshold))
+
+
+keep_heap()
+
+
+# -- hand-offs between a forward kernel and its gradient kernel ----------------------------
+_HANDOFFS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_HANDOFFS_LOCK = threading.Lock()
+
+
+class _Handoff:
+    """One value left by a forward kernel for a gradient kernel (last writer wins)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = None
+
+    def put(self, value) -> None:
+        self.value = value
+
+    def take(self):
+        value, self.value = self.value, None
+        return value
+
+
+def _handoff(ctx, key) -> _Handoff | None:
+    """The session-wide hand-off slot named `key` (None when the context has no session)."""
+    session = getattr(ctx, "session", None)
+    if session is None:
+        return None
+    with _HANDOFFS_LOCK:
+        table = _HANDOFFS.setdefault(session, {})
+        return table.setdefault(key, _Handoff())
+
+
+def _im2col_key(op, x) -> tuple:
+    a = op.attrs
+    return ("im2col", x, tuple(a["strides"]), a["padding"], tuple(a["dilations"]))
+
+
+# -- convolution ---------------------------------------------------------------------------
 class _Buffers:
     """Work buffers reused across calls of one kernel.
 
-    `take` pops a free buffer of the wanted shape (or makes one, filled with `fill` when
-    given: padded inputs keep their zero borders because only the interior is rewritten);
-    `give` returns it.
+    A buffer belongs to one call at a time (`take` pops it from a free list, `give` returns
+    it; both atomic), so concurrent runs of one plan never share one. Buffers made with
+    `fill` keep that value wherever callers do not write (the borders of padded inputs).
     """
 
     def __init__(self, fill=None) -> None:
@@ -68,52 +141,73 @@ def _blocks(g: _conv.Geometry, itemsize: int):
     return [(b0, min(g.n, b0 + step)) for b0 in range(0, g.n, step)], step
 
 
+def _is_pointwise(g: _conv.Geometry) -> bool:
+    return g.kh == g.kw == g.sh == g.sw == 1 and not g.padded
+
+
 class _Im2col:
-    """Padded-input and column buffers of one convolution kernel."""
+    """im2col of one convolution kernel, with its reused padded-input and column buffers."""
 
     def __init__(self) -> None:
-        self.pads = _Buffers(fill=0)
-        self.cols = _Buffers()
+        self._pads = _Buffers(fill=0)
+        self._cols = _Buffers()
 
-    def padded(self, x: np.ndarray, g: _conv.Geometry) -> np.ndarray:
-        """x inside a reused zero-bordered buffer (x itself when unpadded); give() it back."""
+    def _padded(self, x: np.ndarray, g: _conv.Geometry) -> np.ndarray:
         if not g.padded:
             return x
-        xpad = self.pads.take(g.padded_shape, x.dtype)
+        xpad = self._pads.take(g.padded_shape, x.dtype)
         xpad[:, g.pt:g.pt + g.h, g.pl:g.pl + g.w, :] = x
         return xpad
 
-    def release(self, x: np.ndarray, xpad: np.ndarray) -> None:
+    def whole(self, x: np.ndarray, g: _conv.Geometry) -> np.ndarray:
+        """The full (n*ho*wo, kh*kw*c) im2col in a new array (callers may keep it)."""
+        if _is_pointwise(g):
+            return x.reshape(g.n * g.h * g.w, g.c)
+        xpad = self._padded(x, g)
+        col = np.empty((g.n, g.ho, g.wo, g.kh, g.kw, g.c), x.dtype)
+        np.copyto(col, _windows(xpad, g))
         if xpad is not x:
-            self.pads.give(xpad)
+            self._pads.give(xpad)
+        return col.reshape(g.n * g.ho * g.wo, -1)
 
     def each_block(self, x: np.ndarray, g: _conv.Geometry):
-        """Yields (b0, b1, col) with col the (rows, kh*kw*c) im2col of images b0..b1."""
-        if g.kh == g.kw == g.sh == g.sw == 1 and not g.padded:
-            yield 0, g.n, x.reshape(g.n * g.h * g.w, g.c)
-            return
-        xpad = self.padded(x, g)
-        win = _windows(xpad, g)
+        """Yields (b0, b1, col): the im2col of images b0..b1 in a reused buffer."""
         blocks, step = _blocks(g, x.dtype.itemsize)
-        buf = self.cols.take((step, g.ho, g.wo, g.kh, g.kw, g.c), x.dtype)
+        if _is_pointwise(g):
+            for b0, b1 in blocks:
+                yield b0, b1, x[b0:b1].reshape((b1 - b0) * g.h * g.w, g.c)
+            return
+        xpad = self._padded(x, g)
+        win = _windows(xpad, g)
+        buf = self._cols.take((step, g.ho, g.wo, g.kh, g.kw, g.c), x.dtype)
         try:
             for b0, b1 in blocks:
                 part = buf[:b1 - b0]
                 np.copyto(part, win[b0:b1])
                 yield b0, b1, part.reshape((b1 - b0) * g.ho * g.wo, -1)
         finally:
-            self.cols.give(buf)
-            self.release(x, xpad)
+            self._cols.give(buf)
+            if xpad is not x:
+                self._pads.give(xpad)
 
 
 def _conv2d(op, ctx):
     geom = _conv.conv_geometry_getter(op)
     im2col = _Im2col()
+    x_t = op.inputs[0]
+    key = _im2col_key(op, x_t)
+    wanted = any(c.type == "Conv2DBackpropFilter" and c.inputs[0] is x_t
+                 and _im2col_key(c, x_t) == key for c in x_t.consumers())
+    handoff = _handoff(ctx, key) if wanted else None
 
     def conv2d(x, f):
         g = geom(x.shape, f.shape)
         co = f.shape[3]
         f2 = f.reshape(-1, co)
+        if handoff is not None and len(_blocks(g, x.dtype.itemsize)[0]) == 1:
+            col = im2col.whole(x, g)
+            handoff.put((x, g, col))
+            return np.matmul(col, f2).reshape(g.n, g.ho, g.wo, co)
         rows = g.ho * g.wo
         out = np.empty((g.n * rows, co), dtype=x.dtype)
         for b0, b1, col in im2col.each_block(x, g):
@@ -125,13 +219,16 @@ def _conv2d(op, ctx):
 def _conv2d_backprop_filter(op, ctx):
     geom = _conv.conv_geometry_getter(op)
     im2col = _Im2col()
+    handoff = _handoff(ctx, _im2col_key(op, op.inputs[0]))
 
     def conv2d_backprop_filter(x, sizes, dy):
         fs = _conv._host_ints(sizes)
         g = geom(x.shape, fs)
-        co = fs[3]
+        dy2 = dy.reshape(-1, fs[3])
+        left = handoff.take() if handoff is not None else None
+        if left is not None and left[0] is x and left[1] == g:
+            return np.matmul(left[2].T, dy2).reshape(fs)
         rows = g.ho * g.wo
-        dy2 = dy.reshape(-1, co)
         df = part = None
         for b0, b1, col in im2col.each_block(x, g):
             if df is None:
@@ -146,7 +243,7 @@ def _conv2d_backprop_filter(op, ctx):
 
 def _conv2d_backprop_input(op, ctx):
     geom = _conv.conv_geometry_getter(op)
-    blocks_buf = _Buffers()
+    block_bufs = _Buffers()
 
     def conv2d_backprop_input(sizes, f, dy):
         g = geom(_conv._host_ints(sizes), f.shape)
@@ -157,7 +254,7 @@ def _conv2d_backprop_input(op, ctx):
         dy2 = dy.reshape(-1, co)
         dx = np.zeros((g.n, g.h, g.w, g.c), dtype=dy.dtype)
         blocks, step = _blocks(g, dy.dtype.itemsize)
-        buf = blocks_buf.take((g.kh * g.kw, step * rows, g.c), dy.dtype)
+        buf = block_bufs.take((g.kh * g.kw, step * rows, g.c), dy.dtype)
         try:
             for b0, b1 in blocks:
                 m = (b1 - b0) * rows
@@ -165,31 +262,57 @@ def _conv2d_backprop_input(op, ctx):
                 np.matmul(dy2[b0 * rows:b1 * rows], ft, out=part)
                 dxb = dx[b0:b1]
                 for (i, j), dst, src in _conv.clipped_taps(g):
-                    k = i * g.kw + j
-                    dxb[dst] += part[k].reshape(b1 - b0, g.ho, g.wo, g.c)[src]
+                    dxb[dst] += part[i * g.kw + j].reshape(b1 - b0, g.ho, g.wo, g.c)[src]
         finally:
-            blocks_buf.give(buf)
+            block_bufs.give(buf)
         return dx
     return conv2d_backprop_input
+
+
+# -- max pooling ---------------------------------------------------------------------------
+def _max_pool(op, ctx):
+    generic = get_op_def("MaxPool").kernel(op, ctx)
+    y_t = op.outputs[0]
+    if not any(c.type == "MaxPoolGrad" and c.inputs[1] is y_t for c in y_t.consumers()):
+        return generic
+    handoff = _handoff(ctx, ("argmax", y_t))
+    geom = _conv.pool_geometry_getter(op)
+
+    def max_pool(x):
+        g = geom(x.shape)
+        xpad = _conv.pad_nhwc(np, x, g, _conv.lowest(x.dtype))
+        out = _conv.tap(xpad, g, 0, 0).copy()
+        first = np.zeros(out.shape, np.int8 if g.kh * g.kw < 128 else np.int32)
+        greater = np.empty(out.shape, bool)
+        for k, (i, j) in enumerate(_conv.taps(g)):
+            if k:
+                t = _conv.tap(xpad, g, i, j)
+                np.greater(t, out, out=greater)  # strictly: ties keep the earlier position
+                np.maximum(out, t, out=out)
+                np.copyto(first, k, where=greater)
+        handoff.put((x, out, first))
+        return out
+    return max_pool
 
 
 def _max_pool_grad(op, ctx):
     generic = get_op_def("MaxPoolGrad").kernel(op, ctx)
     geom = _conv.pool_geometry_getter(op)
+    handoff = _handoff(ctx, ("argmax", op.inputs[1]))
 
     def max_pool_grad(x, y, dy):
         g = geom(x.shape)
-        if g.padded or g.kh > g.sh or g.kw > g.sw:
+        left = handoff.take() if handoff is not None else None
+        if left is None or left[0] is not x or left[1] is not y:
             return generic(x, y, dy)
-        # Non-overlapping windows: each input element belongs to at most one window.
-        dx = np.zeros(x.shape, dtype=dy.dtype)
-        for (i, j), hit in _conv.first_max_masks(np, x, y, g):
-            np.multiply(dy, hit, out=_conv.tap(dx, g, i, j))
-        return dx
+        first = left[2]
+        masks = (((i, j), first == k) for k, (i, j) in enumerate(_conv.taps(g)))
+        return _conv.route_to_windows(np, x.shape, dy, masks, g)
     return max_pool_grad
 
 
 register_kernel("Conv2D", "CPU", _conv2d)
 register_kernel("Conv2DBackpropFilter", "CPU", _conv2d_backprop_filter)
 register_kernel("Conv2DBackpropInput", "CPU", _conv2d_backprop_input)
+register_kernel("MaxPool", "CPU", _max_pool)
 register_kernel("MaxPoolGrad", "CPU", _max_pool_grad)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes, init_ops, variable_scope
+from .. import dtypes, init_ops
 from ..framework.graph import (GraphKeys, Tensor, add_to_collection, constant_value,
                                convert_to_tensor, name_scope)
 from ..ops import array as array_ops
 from ..ops import math as math_ops
+from ..variable_scope import get_variable, variable_scope
 
 __all__ = ["Layer"]
 
@@ -77,7 +78,7 @@ class Layer:
             raise NotImplementedError(f"{type(self).__name__}: variable constraints are not "
                                       "supported")
         trainable = trainable and self.trainable
-        getter = self._getter or variable_scope.get_variable
+        getter = self._getter or get_variable
         var = getter(name, shape=list(shape), dtype=dtype or self.dtype,
                      initializer=resolve_initializer(initializer), regularizer=regularizer,
                      trainable=trainable)
@@ -100,13 +101,11 @@ class Layer:
         """Builds the layer on its first call (in its variable scope) and applies it."""
         scope = kwargs.pop("scope", None)
         if self._scope is not None:
-            scope_cm = variable_scope.variable_scope(self._scope, reuse=True)
+            scope_cm = variable_scope(self._scope, reuse=True)
         elif self._reuse:
-            scope_cm = variable_scope.variable_scope(scope or self.name or self._base_name,
-                                                     reuse=self._reuse)
+            scope_cm = variable_scope(scope or self.name or self._base_name, reuse=self._reuse)
         else:
-            scope_cm = variable_scope.variable_scope(scope or self.name,
-                                                     default_name=self._base_name)
+            scope_cm = variable_scope(scope or self.name, default_name=self._base_name)
         n_updates = len(self.updates)
         with scope_cm as vs:
             if self._scope is None:

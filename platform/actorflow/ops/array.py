@@ -6,7 +6,8 @@ import builtins
 import numpy as np
 
 from .. import dtypes
-from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor
+from ..framework.graph import (Tensor, _shape_str, constant_value, convert_to_tensor,
+                               name_scope)
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import out1, same_as_input, static_axis
 
@@ -1778,3 +1779,116 @@ def broadcast_to(input, shape, name: str | None = None) -> Tensor:
 
 
 __all__ += ["shape_n", "broadcast_to"]
+
+
+# -- sequence_mask, eye, matrix_transpose, diag, diag_part (compositions) ------------------
+def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name: str | None = None) -> Tensor:
+    """mask[..., j] = j < lengths[...]: shape lengths.shape + [maxlen], maxlen defaulting to
+    max(lengths); cast to `dtype` (bool by default).
+
+    Raises:
+        TypeError: `lengths` or `maxlen` is not an integer tensor.
+    """
+    from .constant import range as range_
+    from .math import cast, less, reduce_max
+    with name_scope(name, "SequenceMask", [lengths, maxlen]):
+        lengths = convert_to_tensor(lengths, name="lengths")
+        _check_int(lengths, "sequence_mask lengths")
+        if maxlen is None:
+            maxlen = reduce_max(lengths)
+        else:
+            maxlen = convert_to_tensor(maxlen, dtype=lengths.dtype, name="maxlen")
+            _check_int(maxlen, "sequence_mask maxlen")
+        columns = range_(0, maxlen, 1, dtype=lengths.dtype)
+        mask = less(columns, expand_dims(lengths, -1))
+        dtype = dtypes.as_dtype(dtype)
+        return mask if dtype == dtypes.bool else cast(mask, dtype)
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32,
+        name: str | None = None) -> Tensor:
+    """The identity matrix [num_rows, num_columns] (square by default), tiled over
+    `batch_shape`; static sizes give a constant, tensor sizes a computed matrix."""
+    from .constant import constant
+    from .constant import range as range_
+    from .math import cast, equal
+    dtype = dtypes.as_dtype(dtype)
+    cols = num_rows if num_columns is None else num_columns
+    with name_scope(name, "eye", [num_rows, num_columns, batch_shape]):
+        if not _is_tensor_like(num_rows) and not _is_tensor_like(cols):
+            m = np.eye(_int_arg(num_rows, "eye num_rows"), _int_arg(cols, "eye num_columns"),
+                       dtype=dtype.np)
+            if batch_shape is not None and not _is_tensor_like(batch_shape):
+                bs = _int_list_arg(batch_shape, "eye batch_shape")
+                return constant(np.broadcast_to(m, bs + list(m.shape)).copy())
+            result = constant(m)
+        else:
+            rows = range_(0, num_rows, 1, dtype=dtypes.int32)
+            result = cast(equal(expand_dims(rows, 1), range_(0, cols, 1, dtype=dtypes.int32)),
+                          dtype)
+        if batch_shape is None:
+            return result
+        bs = _int_vector(batch_shape)
+        return broadcast_to(result, concat([bs, shape(result)], 0))
+
+
+def matrix_transpose(a, name: str = "matrix_transpose", conjugate: bool = False) -> Tensor:
+    """`a` with its last two dimensions swapped (a batch of matrices transposed).
+
+    Raises:
+        ValueError: the rank of `a` is unknown or below 2.
+    """
+    a = convert_to_tensor(a, name="a")
+    if a._shape is None or len(a._shape) < 2:
+        raise ValueError(f"matrix_transpose: {a.name} must have rank >= 2 and known rank, "
+                         f"has shape {_shape_str(a._shape)}")
+    n = len(a._shape)
+    return transpose(a, list(builtins.range(n - 2)) + [n - 1, n - 2], name=name)
+
+
+def _eye_like(t: Tensor, rows_axis: int) -> Tensor:
+    """An identity matrix as wide and high as dimensions rows_axis, rows_axis + 1 of t."""
+    s = t._shape
+    if s is not None and s[rows_axis] is not None and s[rows_axis + 1] is not None:
+        return eye(s[rows_axis], s[rows_axis + 1], dtype=t.dtype)
+    dims = shape(t)
+    return eye(dims[rows_axis], dims[rows_axis + 1], dtype=t.dtype)
+
+
+def diag(diagonal, name: str | None = None) -> Tensor:
+    """The square matrix with vector `diagonal` on its diagonal and zeros elsewhere.
+
+    Raises:
+        ValueError: `diagonal` is not a vector.
+    """
+    with name_scope(name, "Diag", [diagonal]):
+        d = convert_to_tensor(diagonal, name="diagonal")
+        if d._shape is not None and len(d._shape) != 1:
+            raise ValueError(f"diag: {d.name} must be a vector here, has shape "
+                             f"{_shape_str(d._shape)}")
+        n = d._shape[0] if d._shape is not None and d._shape[0] is not None else shape(d)[0]
+        return expand_dims(d, 1) * eye(n, dtype=d.dtype)
+
+
+def diag_part(input, name: str | None = None) -> Tensor:  # noqa: A002 - TF's argument name
+    """The main diagonal of a square matrix, or of each matrix of a batch (the last two
+    dimensions), as TF's diag_part / matrix_diag_part of square matrices.
+
+    Raises:
+        ValueError: `input` has unknown rank, rank below 2, or known unequal last dimensions.
+    """
+    from .math import reduce_sum
+    with name_scope(name, "DiagPart", [input]):
+        x = convert_to_tensor(input, name="input")
+        s = x._shape
+        if s is None or len(s) < 2 or not _compatible(s[-1], s[-2]):
+            raise ValueError(f"diag_part: {x.name} must be a (batch of) square matrices, has "
+                             f"shape {_shape_str(s)}")
+        return reduce_sum(x * _eye_like(x, len(s) - 2), axis=-1)
+
+
+matrix_diag_part = diag_part
+
+
+__all__ += ["sequence_mask", "eye", "matrix_transpose", "diag", "diag_part",
+            "matrix_diag_part"]

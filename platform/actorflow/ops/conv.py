@@ -507,17 +507,28 @@ def first_max_masks(xp, xpad, y, g: Geometry):
         yield (i, j), hit
 
 
+def route_to_windows(xp, x_shape, dy, masks, g: Geometry):
+    """dx: each window's gradient dy sent where `masks` ((i, j) -> bool (n, ho, wo, c)) say."""
+    dx = xp.zeros(x_shape, dtype=dy.dtype)
+    if not g.padded and g.kh <= g.sh and g.kw <= g.sw:
+        # Non-overlapping windows inside the input: every element is written at most once.
+        for (i, j), hit in masks:
+            xp.multiply(dy, hit, out=tap(dx, g, i, j))
+        return dx
+    masks = dict(masks)
+    for ij, dst, src in clipped_taps(g):
+        dx[dst] += (dy * masks[ij])[src]
+    return dx
+
+
 def _max_pool_grad_kernel(op, ctx):
     xp = ctx.xp
     geom = pool_geometry_getter(op)
 
     def max_pool_grad(x, y, dy):
         g = geom(x.shape)
-        masks = dict(first_max_masks(xp, pad_nhwc(xp, x, g, lowest(x.dtype)), y, g))
-        dx = xp.zeros(x.shape, dtype=dy.dtype)
-        for ij, dst, src in clipped_taps(g):
-            dx[dst] += (dy * masks[ij])[src]
-        return dx
+        masks = first_max_masks(xp, pad_nhwc(xp, x, g, lowest(x.dtype)), y, g)
+        return route_to_windows(xp, x.shape, dy, masks, g)
     return max_pool_grad
 
 

@@ -1561,6 +1561,64 @@ def to_int64(x, name="ToInt64"):
     return cast(x, dtypes.int64, name)
 
 
+# -- norm, trace, log_sigmoid (compositions) -----------------------------------------------
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None,  # noqa: A002
+         keep_dims=None) -> Tensor:
+    """The vector or matrix norm of `tensor` (TF 1.x `tf.norm`).
+
+    `axis` None (all entries as one vector), an int (vectors) or a pair (matrices). `ord`:
+    "euclidean" (2-norm of vectors, Frobenius of matrices), "fro" (matrices), 1, np.inf,
+    or for vectors any p > 0.
+
+    Raises:
+        ValueError: an unsupported `ord` for the kind of norm, or a bad `axis`.
+    """
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axes = None if axis is None else ([axis] if isinstance(axis, (int, np.integer))
+                                      else [int(a) for a in axis])
+    if axes is not None and (len(axes) not in (1, 2) or len(set(axes)) != len(axes)):
+        raise ValueError(f"norm: axis must be None, an int or a pair of distinct ints, got "
+                         f"{axis!r}")
+    is_matrix = axes is not None and len(axes) == 2
+    vector_ord = ord in ("euclidean", 1, np.inf) or (
+        not isinstance(ord, (str, bool)) and isinstance(ord, (int, float)) and ord > 0)
+    if (is_matrix and ord not in ("euclidean", "fro", 1, np.inf)) or \
+            (not is_matrix and not vector_ord):
+        kind = "matrix" if is_matrix else "vector"
+        raise ValueError(f"norm: ord={ord!r} is not supported for {kind} norms")
+    with name_scope(name, "norm", [tensor]):
+        x = convert_to_tensor(tensor, name="tensor")
+        if ord in ("euclidean", "fro", 2):
+            return sqrt(reduce_sum(x * x, axes, keepdims=keep))
+        a = abs(x)
+        if is_matrix:  # 1: largest column sum; inf: largest row sum
+            summed = axes[0] if ord == 1 else axes[1]
+            return reduce_max(reduce_sum(a, summed, keepdims=True), axes, keepdims=keep)
+        if ord == 1:
+            return reduce_sum(a, axes, keepdims=keep)
+        if ord == np.inf:
+            return reduce_max(a, axes, keepdims=keep)
+        return pow(reduce_sum(pow(a, float(ord)), axes, keepdims=keep), 1.0 / ord)
+
+
+def trace(x, name=None) -> Tensor:
+    """The sum of the main diagonal of a square matrix (of each matrix of a batch)."""
+    from .array import diag_part
+    with name_scope(name, "Trace", [x]):
+        return reduce_sum(diag_part(x), axis=-1)
+
+
+def log_sigmoid(x, name=None) -> Tensor:
+    """log(1 / (1 + exp(-x))), computed stably as -softplus(-x)."""
+    from .nn import softplus
+    with name_scope(name, "LogSigmoid", [x]):
+        x = convert_to_tensor(x, name="x")
+        return negative(softplus(negative(x)))
+
+
+__all__ += ["norm", "trace", "log_sigmoid"]
+
+
 # -- Operator overloads on Tensor ----------------------------------------------------------
 def _install_operators() -> None:
     """Python operators on Tensor, as TF 1.x: `/` is truediv, `//` floordiv, `%` floormod,

@@ -170,15 +170,16 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
                 expr[t] = f"c{len(consts)}"
                 consts.append(op.attrs["value"])
             continue
-        if all(t in expr for t in op.outputs) and op.outputs and not op.op_def.stateful:
-            continue  # every output fed
+        if all(t in expr for t in op.outputs) and op.outputs and (
+                not op.op_def.stateful or op.type in _READ_AT_USE):
+            continue  # every output fed (a fed variable is not read)
         factory = registry.kernel_factory(op.op_def, ctx.device_type)
         if factory is None:
             raise errors.UnimplementedError(None, op, f"No {ctx.device_type} kernel for op "
                                             f"{op.name} ({op.type})")
         kernels.append(factory(op, ctx))
         k = f"k{len(kernels) - 1}"
-        if op.type in _READ_AT_USE and op.outputs[0] not in expr:
+        if op.type in _READ_AT_USE:
             expr[op.outputs[0]] = f"{k}()"  # each reader reads the variable when it runs
             continue
         ref = op.op_def.ref_inputs

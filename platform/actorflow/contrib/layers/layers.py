@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numbers
 
-from ... import variable_scope
 from ...framework.graph import (GraphKeys, Tensor, add_to_collections, convert_to_tensor,
                                 name_scope)
 from ...layers.convolutional import Conv2D
 from ...ops import control as control_ops
 from ...ops import nn as nn_ops
+from ...variable_scope import get_variable, variable_scope
 from ...layers.core import Dense, Dropout, flatten_tensor
 from ...layers.normalization import BatchNormalization
 from ...layers.pooling import AveragePooling2D, MaxPooling2D
@@ -38,7 +38,7 @@ def _model_variable_getter(variables_collections):
         if isinstance(extra, str):
             extra = [extra]
         collections = [GraphKeys.GLOBAL_VARIABLES, GraphKeys.MODEL_VARIABLES, *(extra or [])]
-        return variable_scope.get_variable(short, collections=collections, **kwargs)
+        return get_variable(short, collections=collections, **kwargs)
     return getter
 
 
@@ -275,5 +275,4 @@ def stack(inputs, layer, stack_args, **kwargs) -> Tensor:
 
 
 def _variable_scope(scope, default_name: str, inputs, reuse):
-    return variable_scope.variable_scope(scope, default_name=default_name, values=[inputs],
-                                         reuse=reuse)
+    return variable_scope(scope, default_name=default_name, values=[inputs], reuse=reuse)
