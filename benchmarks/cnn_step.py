@@ -148,9 +148,11 @@ class NumpyCNN:
         self.dh1 = np.empty((n, 28, 28, 32), f32)
         self.flags1 = np.empty((n, 14, 14, 32), bool)
         self.flags2 = np.empty((n, 7, 7, 64), bool)
+        self.marks1 = np.empty((n, 14, 14, 32), np.int8)
+        self.marks2 = np.empty((n, 7, 7, 64), np.int8)
 
     @staticmethod
-    def _pool_forward(a, out, idx, gt):
+    def _pool_forward(a, out, idx, gt, marks):
         """2x2 max pool recording the first maximum's position (0..3) in `idx`."""
         taps = _taps2x2(a)
         np.copyto(out, taps[0])
@@ -158,7 +160,8 @@ class NumpyCNN:
         for k in (1, 2, 3):
             np.greater(taps[k], out, out=gt)
             np.maximum(out, taps[k], out=out)
-            np.copyto(idx, k, where=gt)
+            np.multiply(gt, np.int8(k), out=marks)  # idx = k where gt (k only grows)
+            np.maximum(idx, marks, out=idx)
 
     @staticmethod
     def _pool_backward(dout, idx, da, hit):
@@ -178,7 +181,7 @@ class NumpyCNN:
         h1 += p["b_conv1"]
         np.maximum(h1, 0, out=h1)
         h1 = h1.reshape(n, 28, 28, 32)
-        self._pool_forward(h1, self.p1, self.idx1, self.flags1)
+        self._pool_forward(h1, self.p1, self.idx1, self.flags1, self.marks1)
         # conv2 + bias + relu
         np.copyto(self.col2, _windows5(self.pad2, 14, 14))
         col2 = self.col2.reshape(n * 196, 800)
@@ -187,7 +190,7 @@ class NumpyCNN:
         h2 += p["b_conv2"]
         np.maximum(h2, 0, out=h2)
         h2 = h2.reshape(n, 14, 14, 64)
-        self._pool_forward(h2, self.p2, self.idx2, self.flags2)
+        self._pool_forward(h2, self.p2, self.idx2, self.flags2, self.marks2)
         # fc1 + relu + dropout, fc2
         p2f = self.p2.reshape(n, 3136)
         h3 = self.h3

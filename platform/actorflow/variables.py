@@ -147,6 +147,15 @@ class Variable:
     def constraint(self):
         return self._constraint
 
+    def initialized_value(self) -> Tensor:
+        """The variable's value if it is initialised, else its initial value.
+
+        Use it to initialise one variable from another regardless of initialiser order.
+        """
+        with self.graph.control_dependencies(None):
+            return out1("InitializedValue", [self._variable, self._initial_value],
+                        {"validate_shape": True}, self.op.name + "/initialized_value")
+
     # -- reading -----------------------------------------------------------------------
     def value(self) -> Tensor:
         """The tensor that reads this variable (its ``read`` snapshot)."""

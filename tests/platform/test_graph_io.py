@@ -105,11 +105,11 @@ def test_import_scopes_are_unique_and_empty_name_keeps_names():
         tf.import_graph_def(gd)
         tf.import_graph_def(gd, name="")
         assert [op.name for op in g.get_operations()] == ["import/c", "import_1/c", "c"]
-        with pytest.raises(ValueError, match="Duplicate node name"):
-            tf.import_graph_def(gd, name="")
-        assert len(g.get_operations()) == 3  # the failed import left nothing behind
+        tf.import_graph_def(gd, name="")  # a clash is renamed, as TF 1.x does
+        assert [op.name for op in g.get_operations()][-1] == "c_1"
         with pytest.raises(ValueError, match="return_element 'zzz'"):
             tf.import_graph_def(gd, return_elements=["zzz"])
+        assert len(g.get_operations()) == 4  # the failed import left nothing behind
 
 
 def test_import_restores_variable_collections():

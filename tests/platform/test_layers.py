@@ -106,6 +106,13 @@ def test_dense_reuse_by_name_and_by_enclosing_scope():
     np.testing.assert_array_equal(cv, dv)
 
 
+def test_dense_auto_reuse():
+    x = tf.placeholder(tf.float32, [None, 4])
+    for _ in range(2):
+        tf.layers.dense(x, 3, name="a", reuse=tf.AUTO_REUSE)
+    assert _names(tf.global_variables()) == ["a/kernel:0", "a/bias:0"]
+
+
 def test_dense_same_name_without_reuse_raises():
     x = tf.placeholder(tf.float32, [None, 4])
     tf.layers.dense(x, 3, name="fc")
@@ -436,3 +443,19 @@ def test_batch_normalization_trains_with_minimize_and_update_ops():
             sess.run(train, {x: xv})
         assert sess.run(loss, {x: xv}) < first
         assert np.any(sess.run(mm) != 0)
+
+
+def test_activity_regularizer_adds_a_loss_of_the_outputs():
+    x = tf.constant(np.ones((2, 3), np.float32))
+    layer = tf.layers.Dense(2, kernel_initializer=tf.constant_initializer(1.0),
+                            activity_regularizer=tf.contrib.layers.l1_regularizer(0.5))
+    layer(x)
+    (loss,) = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    assert layer.losses == [loss]
+    np.testing.assert_allclose(_run(loss), 0.5 * 2 * 2 * 3.0)
+
+
+def test_flatten_channels_first_flattens_in_channels_last_order():
+    xv = np.arange(2 * 3 * 2 * 2, dtype=np.float32).reshape(2, 3, 2, 2)
+    y = tf.layers.flatten(tf.constant(xv), data_format="channels_first")
+    np.testing.assert_array_equal(_run(y), xv.transpose(0, 2, 3, 1).reshape(2, 12))

@@ -373,3 +373,36 @@ def test_apply_op_run_time_errors():
             sess.run(upd, {g: np.ones(4)})
         out = sess.run(upd, {g: np.ones(3)})
         np.testing.assert_allclose(out, [-0.1] * 3, rtol=1e-6)
+
+
+def test_learning_rate_held_in_a_variable():
+    """PTB-style: the learning rate is a non-trainable variable assigned between epochs."""
+    lr = tf.Variable(0.0, trainable=False, name="lr")
+    w = tf.Variable(0.0, name="w")
+    train = tf.train.GradientDescentOptimizer(lr).minimize(-w)
+    new_lr = tf.placeholder(tf.float32, [])
+    set_lr = tf.assign(lr, new_lr)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        sess.run(set_lr, {new_lr: 0.5})
+        sess.run(train)
+        assert sess.run(w) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("key", ["adam", "momentum", "rmsprop_centered", "ftrl"])
+def test_updates_are_in_place(key):
+    """The variable and its slots keep their storage across steps (no reallocation)."""
+    make, _ = OPTIMIZERS[key]
+    w = tf.Variable(np.ones(5, np.float32), name="w")
+    opt = make()
+    train = opt.minimize(tf.reduce_sum(w * w))
+    refs = [w] + [opt.get_slot(w, n) for n in opt.get_slot_names()]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = [sess._var_cell(v.op).value for v in refs]
+        start = [b.copy() for b in before]
+        sess.run(train)
+        after = [sess._var_cell(v.op).value for v in refs]
+    assert all(a is b for a, b in zip(after, before))
+    assert not np.array_equal(after[0], start[0])

@@ -3,7 +3,6 @@ write_graph / import_graph_def round trip, and meta graph export/import."""
 import os
 
 import numpy as np
-import pytest
 
 import actorflow as tf
 
@@ -115,9 +114,6 @@ def test_write_graph_and_import_graph_def_round_trip(tmp_path):
             np.testing.assert_allclose(sess.run(out, {inp: feed}), expected)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'framework/graph_io.py import_graph_def(name="") raises "Duplicate node name" '
-    'instead of uniquifying clashing names as TF 1.x does'))
 def test_import_graph_def_without_prefix_uniquifies_clashing_names():
     """TF 1.x import_graph_def(name="") renames nodes that clash with existing ones."""
     feed = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], np.float32)

@@ -62,8 +62,6 @@ def test_exponential_moving_average_of_weights():
         assert abs(sess.run(averaged) - 1.25) < 1e-6
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'tf.nn.leaky_relu is not implemented (ops/nn.py)'))
 def test_leaky_relu():
     x = tf.constant([-2.0, 0.5])
     with tf.Session() as sess:

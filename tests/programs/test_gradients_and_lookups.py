@@ -1,7 +1,6 @@
 """tf.gradients with grad_ys and stop_gradient, word-vector style embedding lookups,
 top_k / in_top_k evaluation, and common tensor manipulation in preprocessing code."""
 import numpy as np
-import pytest
 
 import actorflow as tf
 
@@ -106,9 +105,6 @@ def test_top_k_and_in_top_k():
     assert abs(p2 - 0.5) < 1e-7
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'ops/nn.py tf.nn.top_k returns a plain tuple, not the TopKV2(values, indices) '
-    'namedtuple'))
 def test_top_k_result_has_values_and_indices_fields():
     """TF 1.x returns a TopKV2(values, indices) namedtuple; programs use `.indices`."""
     top = tf.nn.top_k(tf.constant([[1.0, 3.0, 2.0]]), k=2)

@@ -90,8 +90,6 @@ def test_broadcast_gradients_and_int_reductions():
     assert mv == 2 and mv.dtype == np.int32
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'variables.py: Variable.initialized_value() is missing'))
 def test_variable_initialized_value_from_the_variables_guide():
     """The TF 1.x variables guide initializes one variable from another this way."""
     weights = tf.Variable(tf.random_normal([3, 2], stddev=0.35, seed=1), name="weights")
@@ -104,8 +102,6 @@ def test_variable_initialized_value_from_the_variables_guide():
     np.testing.assert_allclose(b, 2 * w)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'ops/nn.py: tf.nn.dropout has no `rate` argument (TF >= 1.13)'))
 def test_dropout_rate_argument():
     """TF >= 1.13 spells tf.nn.dropout's drop probability `rate` (keep_prob = 1 - rate)."""
     tf.set_random_seed(0)

@@ -387,12 +387,21 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name: str 
     try:
         created = _create_ops(graph, order, prefix, input_map)
         if import_collections:
-            _import_collections(graph, graph_def.collections, prefix)
+            _import_collections(graph, graph_def.collections, prefix, created)
     except BaseException:
         graph._rollback(mark)
         raise
     if return_elements is None:
         return None
+    try:
+        return _return_elements(created, return_elements)
+    except BaseException:
+        graph._rollback(mark)
+        raise
+
+
+def _return_elements(created: dict, return_elements) -> list:
+    """The imported tensors ("op:k") and ops ("op") named by `return_elements`."""
     out = []
     for el in return_elements:
         op_name, _, idx = el.partition(":")
@@ -481,8 +490,10 @@ def _create_ops(graph, order, prefix: str, input_map: dict) -> dict:
         where = f"node {node.name!r} ({node.op})"
         attrs = {k: decode_attr(v, f"attr {k!r} of {where}") for k, v in node.attr.items()}
         shapes = attrs.pop("_output_shapes", None)
-        op = graph.create_op(node.op, inputs, attrs, name=prefix + node.name + "/",
-                             control_inputs=controls)
+        full = prefix + node.name
+        if not prefix and full in graph._ops_by_name:
+            full = graph.unique_name(full)  # name="" into a graph that has it: TF renames
+        op = graph.create_op(node.op, inputs, attrs, name=full + "/", control_inputs=controls)
         if node.device:
             op.device = node.device
         if shapes is not None:
@@ -493,7 +504,7 @@ def _create_ops(graph, order, prefix: str, input_map: dict) -> dict:
     return created
 
 
-def _import_collections(graph, collections: dict, prefix: str) -> None:
+def _import_collections(graph, collections: dict, prefix: str, created: dict) -> None:
     from ..variables import Variable
     variables: dict = {}  # one Variable object per variable, shared by its collections
     for key, rec in collections.items():
@@ -506,9 +517,10 @@ def _import_collections(graph, collections: dict, prefix: str) -> None:
                         item, import_scope=prefix.rstrip("/") or None)
                 graph.add_to_collection(key, v)
             elif kind == "tensor":
-                graph.add_to_collection(key, graph.get_tensor_by_name(prefix + item))
+                op_name, _, idx = item.rpartition(":")
+                graph.add_to_collection(key, created[op_name].outputs[int(idx)])
             elif kind == "operation":
-                graph.add_to_collection(key, graph.get_operation_by_name(prefix + item))
+                graph.add_to_collection(key, created[item])
 
 
 # -- files ---------------------------------------------------------------------------------

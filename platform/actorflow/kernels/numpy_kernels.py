@@ -282,14 +282,19 @@ def _max_pool(op, ctx):
         g = geom(x.shape)
         xpad = _conv.pad_nhwc(np, x, g, _conv.lowest(x.dtype))
         out = _conv.tap(xpad, g, 0, 0).copy()
-        first = np.zeros(out.shape, np.int8 if g.kh * g.kw < 128 else np.int32)
+        code = np.int8 if g.kh * g.kw < 128 else np.int32
+        first = np.zeros(out.shape, code)
         greater = np.empty(out.shape, bool)
+        marks = np.empty(out.shape, code)
         for k, (i, j) in enumerate(_conv.taps(g)):
             if k:
                 t = _conv.tap(xpad, g, i, j)
                 np.greater(t, out, out=greater)  # strictly: ties keep the earlier position
                 np.maximum(out, t, out=out)
-                np.copyto(first, k, where=greater)
+                # first = k where greater; k only grows, so a max does it without a masked
+                # copy (np.copyto(where=) is ~8x slower on irregular masks).
+                np.multiply(greater, code(k), out=marks)
+                np.maximum(first, marks, out=first)
         handoff.put((x, out, first))
         return out
     return max_pool

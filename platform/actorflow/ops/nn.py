@@ -9,15 +9,18 @@ statistics), so a backward pass costs about as much as its forward pass.
 """
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from .. import dtypes, errors
-from ..framework.graph import Tensor, constant_value, convert_to_tensor, make_op
+from ..framework.graph import Tensor, constant_value, convert_to_tensor, make_op, name_scope
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import broadcast_shapes, out1, static_axis
 from .math import add, matmul, multiply, negative, reduce_mean, reduce_sum, square, subtract
 
-__all__ = ["relu", "relu6", "elu", "softplus", "softsign", "softmax", "log_softmax",
+__all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "softsign", "softmax",
+           "log_softmax",
            "dropout", "bias_add", "xw_plus_b", "relu_layer", "l2_loss", "l2_normalize",
            "moments", "batch_normalization", "fused_batch_norm", "embedding_lookup",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
@@ -271,6 +274,14 @@ def relu6(features, name=None) -> Tensor:
     return _act("Relu6", features, name)
 
 
+def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
+    """features if > 0 else alpha * features, elementwise (built from Maximum and Mul)."""
+    from .math import maximum, multiply
+    x = convert_to_tensor(features, name="features")
+    with name_scope(name, "LeakyRelu", [x]):
+        return maximum(multiply(x, convert_to_tensor(alpha, dtype=x.dtype)), x)
+
+
 def elu(features, name=None) -> Tensor:
     """features if > 0 else exp(features) - 1, elementwise."""
     return _act("Elu", features, name)
@@ -448,12 +459,13 @@ register_op("Dropout", infer=_dropout_infer, grad=_dropout_grad, kernel=_dropout
             doc="x · keep / keep_prob with keep ~ Bernoulli(keep_prob); also returns the mask.")
 
 
-def dropout(x, keep_prob, noise_shape=None, seed=None, name=None) -> Tensor:
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None) -> Tensor:
     """Keeps each element of `x` with probability `keep_prob`, scaled by 1 / keep_prob.
 
     Args:
         keep_prob: a Python float in (0, 1] or a scalar tensor (e.g. a placeholder) of x's
             dtype; a constant 1 returns `x` itself, as TF 1.x does.
+        rate: the drop probability instead (TF >= 1.13): keep_prob = 1 - rate.
         noise_shape: shape of the random keep mask (broadcast against `x`), e.g.
             ``[batch, 1]`` to drop whole rows; default: the shape of `x`.
         seed: op seed, combined with the graph seed (`tf.set_random_seed`).
@@ -463,6 +475,16 @@ def dropout(x, keep_prob, noise_shape=None, seed=None, name=None) -> Tensor:
     """
     from .random import get_seed
     x = convert_to_tensor(x, name="x")
+    if (keep_prob is None) == (rate is None):
+        raise ValueError("dropout takes exactly one of keep_prob and rate")
+    if rate is not None:
+        if isinstance(rate, (int, float, np.number)):
+            if not 0 <= float(rate) < 1:
+                raise ValueError(f"rate must be a scalar tensor or a float in the range "
+                                 f"[0, 1), got {rate}")
+            keep_prob = 1.0 - float(rate)
+        else:
+            keep_prob = 1 - convert_to_tensor(rate, dtype=x.dtype, name="rate")
     if not x.dtype.is_floating:
         raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. "
                          f"Got a {x.dtype.name} tensor instead.")
@@ -1311,4 +1333,7 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's argument nam
     x = convert_to_tensor(input, name="input")
     k = convert_to_tensor(k, dtype=dtypes.int32, name="k")
     op = make_op("TopKV2", [x, k], {"sorted": bool(sorted)}, name or "TopKV2")
-    return op.outputs[0], op.outputs[1]
+    return TopKV2(op.outputs[0], op.outputs[1])
+
+
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])

@@ -130,3 +130,18 @@ register_op("IsVariableInitialized", infer=lambda op: [(_bool(), ())],
 def _bool():
     from .. import dtypes
     return dtypes.bool
+
+
+def _initialized_value_kernel(op, ctx):
+    cell = ctx.var_cell(op.inputs[0].op)
+
+    def initialized_value(initial):
+        v = cell.value
+        return initial if v is None else v
+    return initialized_value
+
+
+register_op("InitializedValue", infer=_assign_infer, grad=NOT_DIFFERENTIABLE,
+            kernel=_initialized_value_kernel, ref_inputs=(0,), stateful=True,
+            aliases_input=True,
+            doc="The variable's value when it is initialised, else its initial value.")

@@ -55,7 +55,24 @@ def _no_op(x):
         return v.read_value()
 
 
+def _initialized_value(x):
+    a = tf.Variable(x + 1.0, name="a")  # never initialised in this run: its initial value
+    b = tf.Variable(x * 0.0, name="b")
+    with tf.control_dependencies([b.initializer]):
+        b_set = tf.assign_add(b, x)
+    # initialized_value() ignores enclosing control dependencies (as TF), so b_set is
+    # fetched too; creation order runs it first.
+    return [a.initialized_value(), b.initialized_value(), b_set]
+
+
+def _check_initialized_value(outs, inputs):
+    np.testing.assert_allclose(outs[0], inputs[0] + 1.0)
+    np.testing.assert_allclose(outs[1], inputs[0])  # b's current value, not its initial 0
+
+
 CASES = [
+    OpCase("InitializedValue", _initialized_value, [randn(2, 3)],
+           check=_check_initialized_value, grad=False),
     OpCase("VariableV2", _read_after_init, [randn(2, 3)],
            check=lambda outs, ins: np.testing.assert_array_equal(outs[0], ins[0]),
            grad=False),
