@@ -33,6 +33,7 @@ import actorflow as tf  # noqa: E402
 
 LR, BETA1, BETA2, EPS = 1e-4, 0.9, 0.999, 1e-8
 KEEP = 0.5
+ADAM_CHUNK = 1 << 16  # elements per in-place Adam chunk (4 arrays x 256 KiB stay in L2)
 SHAPES = {"W_conv1": (5, 5, 1, 32), "b_conv1": (32,), "W_conv2": (5, 5, 32, 64),
           "b_conv2": (64,), "W_fc1": (3136, 1024), "b_fc1": (1024,), "W_fc2": (1024, 10),
           "b_fc2": (10,)}
@@ -122,7 +123,7 @@ class NumpyCNN:
         self.m = {k: np.zeros_like(v) for k, v in self.p.items()}
         self.v = {k: np.zeros_like(v) for k, v in self.p.items()}
         self.g = {k: np.zeros_like(v) for k, v in self.p.items()}
-        self.tmp = {k: np.zeros_like(v) for k, v in self.p.items()}
+        self.tmp = np.zeros(ADAM_CHUNK, f32)
         self.t = 0
         self.rng = np.random.default_rng(seed)
         n = self.n = batch
@@ -250,22 +251,27 @@ class NumpyCNN:
         np.sum(dh1, axis=0, out=g["b_conv1"])
 
     def adam(self) -> None:
+        """In-place Adam, a cache-sized chunk at a time (each chunk's passes stay in L2)."""
         self.t += 1
         lr_t = LR * np.sqrt(1 - BETA2 ** self.t) / (1 - BETA1 ** self.t)
         for k, p in self.p.items():
-            g, m, v, tmp = self.g[k], self.m[k], self.v[k], self.tmp[k]
-            m *= BETA1
-            np.multiply(g, 1 - BETA1, out=tmp)
-            m += tmp
-            v *= BETA2
-            np.square(g, out=tmp)
-            tmp *= 1 - BETA2
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp += EPS
-            np.divide(m, tmp, out=tmp)
-            tmp *= lr_t
-            p -= tmp
+            p, g, m, v = (a.reshape(-1) for a in (p, self.g[k], self.m[k], self.v[k]))
+            for a in range(0, p.size, ADAM_CHUNK):
+                b = a + ADAM_CHUNK
+                pc, gc, mc, vc = p[a:b], g[a:b], m[a:b], v[a:b]
+                tmp = self.tmp[:pc.size]
+                mc *= BETA1
+                np.multiply(gc, 1 - BETA1, out=tmp)
+                mc += tmp
+                vc *= BETA2
+                np.square(gc, out=tmp)
+                tmp *= 1 - BETA2
+                vc += tmp
+                np.sqrt(vc, out=tmp)
+                tmp += EPS
+                np.divide(mc, tmp, out=tmp)
+                tmp *= lr_t
+                pc -= tmp
 
     def stepper(self, x, y):
         def step():

@@ -41,7 +41,9 @@ class Variable:
         collections = list(collections)
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
-        with graph.name_scope(name or "Variable") as scope:
+        # As TF 1.x's init_scope: a variable's ops never inherit the control dependencies
+        # in force where it is created (its initializer must not run someone's update).
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 with graph.name_scope("Initializer"):
                     self._initial_value = convert_to_tensor(initial_value(), dtype=dtype)

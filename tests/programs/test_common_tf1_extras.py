@@ -45,8 +45,6 @@ def test_logging_verbosity_calls():
     assert tf.logging.get_verbosity() == tf.logging.INFO
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'tf.train.ExponentialMovingAverage is not implemented'))
 def test_exponential_moving_average_of_weights():
     w = tf.Variable(0.0)
     ema = tf.train.ExponentialMovingAverage(decay=0.5)
