@@ -66,8 +66,6 @@ def test_leaky_relu():
         np.testing.assert_allclose(sess.run(tf.nn.leaky_relu(x, alpha=0.1)), [-0.2, 0.5])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'tf.layers.conv2d_transpose / Conv2DTranspose is not implemented'))
 def test_dcgan_generator_with_conv2d_transpose_layers():
     z = tf.placeholder(tf.float32, [None, 4])
     h = tf.reshape(tf.layers.dense(z, 2 * 2 * 8), [-1, 2, 2, 8])

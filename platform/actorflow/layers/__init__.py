@@ -6,7 +6,8 @@ in a variable scope of its own (``dense``, ``dense_1``, ...; or `name`), created
 shares them.
 """
 from .base import Layer
-from .convolutional import Conv2D, Convolution2D, conv2d, convolution2d
+from .convolutional import (Conv2D, Conv2DTranspose, Convolution2D, Convolution2DTranspose,
+                            conv2d, conv2d_transpose, convolution2d)
 from .core import Dense, Dropout, Flatten, dense, dropout, flatten
 from .normalization import BatchNormalization, batch_normalization
 from .pooling import (
@@ -21,4 +22,5 @@ from .pooling import (
 __all__ = ["Layer", "Dense", "Dropout", "Flatten", "Conv2D", "Convolution2D", "MaxPooling2D",
            "MaxPool2D", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "dense",
            "dropout", "flatten", "conv2d", "convolution2d", "max_pooling2d",
-           "average_pooling2d", "batch_normalization"]
+           "average_pooling2d", "batch_normalization", "Conv2DTranspose", "Convolution2DTranspose",
+           "conv2d_transpose"]
