@@ -128,7 +128,7 @@ class NumpyCNN:
         self.rng = np.random.default_rng(seed)
         n = self.n = batch
         self.pad1 = np.zeros((n, 32, 32, 1), f32)
-        self.col1 = np.empty((n, 28, 28, 5, 5, 1), f32)
+        self.col1 = np.empty((5, 5, 1, n, 28, 28), f32)  # tap-major: row copies, c = 1
         self.h1 = np.empty((n * 784, 32), f32)
         self.idx1 = np.empty((n, 14, 14, 32), np.int8)
         self.pad2 = np.zeros((n, 18, 18, 32), f32)  # pool1's output lives in its interior
@@ -175,8 +175,8 @@ class NumpyCNN:
         p, g, n = self.p, self.g, self.n
         # conv1 + bias + relu
         self.pad1[:, 2:30, 2:30, 0] = x.reshape(n, 28, 28)
-        np.copyto(self.col1, _windows5(self.pad1, 28, 28))
-        col1 = self.col1.reshape(n * 784, 25)
+        np.copyto(self.col1, _windows5(self.pad1, 28, 28).transpose(3, 4, 5, 0, 1, 2))
+        col1 = self.col1.reshape(25, n * 784).T
         h1 = self.h1
         np.matmul(col1, p["W_conv1"].reshape(25, 32), out=h1)
         h1 += p["b_conv1"]

@@ -36,6 +36,9 @@ from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOpt
                              RunMetadata, RunOptions)
 from .framework.graph_io import *
 from . import nn, train, layers, losses, contrib, datasets
+from . import tf_logging as logging
+from . import summary, metrics
+from .summary.protos import Event, HistogramProto, SessionLog, Summary, SummaryMetadata
 from .ops import training as _training_ops
 from .train.clip_ops import clip_by_global_norm, clip_by_norm, global_norm, clip_by_average_norm
 

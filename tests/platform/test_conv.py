@@ -23,9 +23,12 @@ GEOMETRIES = [  # (x shape, filter (kh, kw), strides, padding, dilations)
     ((1, 6, 6, 1), (1, 1), (1, 3, 2, 1), "VALID", (1, 1, 1, 1)),
     ((1, 9, 8, 2), (3, 2), (1, 1, 1, 1), "SAME", (1, 2, 3, 1)),
     ((1, 9, 8, 2), (3, 3), (1, 1, 1, 1), "VALID", (1, 2, 2, 1)),
+    ((2, 7, 6, 8), (3, 3), (1, 2, 1, 1), "SAME", (1, 1, 1, 1)),
+    ((2, 7, 6, 1), (3, 2), (1, 2, 1, 1), "SAME", (1, 1, 1, 1)),  # c = 1, sw = 1: tap-major
+    ((1, 8, 7, 9), (2, 2), (1, 1, 1, 1), "VALID", (1, 1, 2, 1)),
 ]
-IDS = [f"{g[3]}-x{g[0][1]}x{g[0][2]}-k{g[1][0]}{g[1][1]}-s{g[2][1]}{g[2][2]}-d{g[4][1]}"
-       for g in GEOMETRIES]
+IDS = [f"{g[3]}-x{g[0][1]}x{g[0][2]}x{g[0][3]}-k{g[1][0]}{g[1][1]}-s{g[2][1]}{g[2][2]}"
+       f"-d{g[4][1]}{g[4][2]}" for g in GEOMETRIES]
 
 
 def _data(x_shape, k, co=4):
@@ -78,21 +81,26 @@ def test_conv2d_backprops_match_direct_loop(geom):
                                atol=1e-10)
 
 
-def test_chunked_im2col_matches_one_block(monkeypatch):
-    x, f = _data((5, 9, 8, 3), (3, 3))
-    dy = np.random.default_rng(1).standard_normal((5, 5, 4, 4))
+@pytest.mark.parametrize("channels", [1, 8], ids=["tap_major", "window_major"])
+def test_chunked_im2col_matches_direct_loop(monkeypatch, channels):
+    x_shape, strides = (5, 9, 8, channels), (1, 2, 1, 1)
+    x, f = _data(x_shape, (3, 3))
+    dy_shape = ref_out_shape(x_shape, 3, 3, f.shape[3], strides, "SAME")
+    dy = np.random.default_rng(1).standard_normal(dy_shape)
     xt, ft, dyt = tf.constant(x), tf.constant(f), tf.constant(dy)
-    kw = dict(strides=[1, 2, 2, 1], padding="SAME")
-    outs = [tf.nn.conv2d(xt, ft, **kw), tf.nn.conv2d_backprop_input([5, 9, 8, 3], ft, dyt, **kw),
+    kw = dict(strides=list(strides), padding="SAME")
+    outs = [tf.nn.conv2d(xt, ft, **kw), tf.nn.conv2d_backprop_input(list(x_shape), ft, dyt, **kw),
             tf.nn.conv2d_backprop_filter(xt, list(f.shape), dyt, **kw)]
+    want = [ref_conv2d(x, f, strides, "SAME"),
+            ref_conv2d_backprop_input(x_shape, f, dy, strides, "SAME"),
+            ref_conv2d_backprop_filter(x, f.shape, dy, strides, "SAME")]
+    # Room for the columns of 2 images per block: blocks of 2, 2 and 1.
+    per_image = dy_shape[1] * dy_shape[2] * 9 * channels * 8
+    monkeypatch.setattr(numpy_kernels, "CHUNK_BYTES", 2 * per_image)
     with tf.Session() as sess:
-        whole = sess.run(outs)
-    # 2 images per block: blocks of 2, 2 and 1.
-    monkeypatch.setattr(numpy_kernels, "CHUNK_BYTES", 2 * 5 * 4 * 27 * 8)
-    with tf.Session() as sess:
-        chunked = sess.run(outs)
-    for a, b in zip(whole, chunked):
-        np.testing.assert_allclose(a, b, atol=1e-12)
+        got = sess.run(outs)
+    for a, b in zip(want, got):
+        np.testing.assert_allclose(b, a, atol=1e-10)
 
 
 def test_float32_stays_float32_and_unknown_batch():

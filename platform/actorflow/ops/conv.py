@@ -507,18 +507,23 @@ def first_max_masks(xp, xpad, y, g: Geometry):
         yield (i, j), hit
 
 
-def route_to_windows(xp, x_shape, dy, masks, g: Geometry):
-    """dx: each window's gradient dy sent where `masks` ((i, j) -> bool (n, ho, wo, c)) say."""
-    dx = xp.zeros(x_shape, dtype=dy.dtype)
+def tiles_exactly(g: Geometry) -> bool:
+    """The windows cover every input element exactly once (no overlap, padding or rest)."""
+    return (not g.padded and g.kh == g.sh and g.kw == g.sw and g.ho * g.sh == g.h
+            and g.wo * g.sw == g.w)
+
+
+def route_to_windows(xp, dx, dy, masks, g: Geometry) -> None:
+    """Adds each window's gradient dy into the zeroed `dx` where `masks` ((i, j) -> bool
+    (n, ho, wo, c) pairs) say (`dx` need not be zeroed when the windows tile it exactly)."""
     if not g.padded and g.kh <= g.sh and g.kw <= g.sw:
         # Non-overlapping windows inside the input: every element is written at most once.
         for (i, j), hit in masks:
             xp.multiply(dy, hit, out=tap(dx, g, i, j))
-        return dx
+        return
     masks = dict(masks)
     for ij, dst, src in clipped_taps(g):
         dx[dst] += (dy * masks[ij])[src]
-    return dx
 
 
 def _max_pool_grad_kernel(op, ctx):
@@ -527,8 +532,10 @@ def _max_pool_grad_kernel(op, ctx):
 
     def max_pool_grad(x, y, dy):
         g = geom(x.shape)
+        dx = xp.zeros(x.shape, dtype=dy.dtype)
         masks = first_max_masks(xp, pad_nhwc(xp, x, g, lowest(x.dtype)), y, g)
-        return route_to_windows(xp, x.shape, dy, masks, g)
+        route_to_windows(xp, dx, dy, masks, g)
+        return dx
     return max_pool_grad
 
 

@@ -182,7 +182,7 @@ class Message:
     def __setattr__(self, name: str, value) -> None:
         f = self._by_name.get(name)
         if f is None:
-            raise AttributeError(f"{type(self).__name__} has no field {name!r}; fields: "
+            raise AttributeError(f"{type(self).__qualname__} has no field {name!r}; fields: "
                                  f"{', '.join(self._by_name)}")
         if f.repeated:
             items = list(value) if value is not None else []
@@ -246,7 +246,7 @@ class Message:
     def __repr__(self) -> str:
         inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in self.FIELDS
                           if self.HasField(f.name))
-        return f"{type(self).__name__}({inner})"
+        return f"{type(self).__qualname__}({inner})"
 
 
 def as_bytes(value) -> bytes:

@@ -9,3 +9,4 @@ from .optimizer import Optimizer
 from .optimizers import *
 from .saver import *
 from .training_util import *
+from ..summary.writer import summary_iterator
