@@ -5,11 +5,14 @@ maxpool 2x2; fc 3136 -> 1024 + ReLU, dropout (keep 0.5); fc 1024 -> 10; softmax 
 entropy (mean over the batch); Adam 1e-4. One step = forward, backward and Adam update.
 
 - actorflow: the graph written with the TF 1.x API, timed as ``sess.run(train_step, feed)``.
-- numpy: a hand-written step of the same network in float32: im2col by one strided copy into
-  preallocated buffers, one big GEMM per layer and direction, the input gradient of conv2 as a
-  batched GEMM plus a scatter-add, max-pool argmax recorded in the forward pass, the ReLU mask
-  folded into the pooled gradient, in-place Adam. Before timing, its gradients are checked
-  against actorflow's on the same weights and batch (keep_prob 1).
+- numpy: a hand-written step of the same network in float32, every buffer preallocated:
+  im2col by one strided copy (tap-major for the 1-channel input), one GEMM per layer and
+  direction, each conv layer with its bias, ReLU and pool (and on the way back both
+  convolution gradients and the pools) fused over blocks of IMG_BLOCK images so that columns
+  stay in cache, conv2's input gradient as a batched GEMM plus a clipped scatter-add, max-pool
+  argmax recorded in the forward pass, ReLU masks folded into the pooled gradients, in-place
+  Adam over L2-sized chunks. Before timing, its gradients are checked against actorflow's on
+  the same weights and batch (keep_prob 1).
 - torch: the same network with torch.nn.functional (NCHW), when torch is importable.
 
 Candidates alternate round by round in one process (benchmarks/_timing.py). Prints one JSON
@@ -34,6 +37,7 @@ import actorflow as tf  # noqa: E402
 LR, BETA1, BETA2, EPS = 1e-4, 0.9, 0.999, 1e-8
 KEEP = 0.5
 ADAM_CHUNK = 1 << 16  # elements per in-place Adam chunk (4 arrays x 256 KiB stay in L2)
+IMG_BLOCK = 6  # images per block of the convolution layers (conv2's im2col: 3.8 MB)
 SHAPES = {"W_conv1": (5, 5, 1, 32), "b_conv1": (32,), "W_conv2": (5, 5, 32, 64),
           "b_conv2": (64,), "W_fc1": (3136, 1024), "b_fc1": (1024,), "W_fc2": (1024, 10),
           "b_fc2": (10,)}
@@ -115,7 +119,12 @@ def _taps2x2(a: np.ndarray):
 
 
 class NumpyCNN:
-    """The same step written by hand in NumPy, float32, with every buffer preallocated."""
+    """The same step written by hand in NumPy, float32, with every buffer preallocated.
+
+    Each layer pair (conv + bias + relu + pool, and their backward passes, including both
+    convolution gradients) runs IMG_BLOCK images at a time so that its im2col columns and
+    intermediate maps stay in cache; the ReLU masks are folded into the pooling masks.
+    """
 
     def __init__(self, weights: dict, batch: int, seed: int = 0) -> None:
         f32 = np.float32
@@ -127,30 +136,35 @@ class NumpyCNN:
         self.t = 0
         self.rng = np.random.default_rng(seed)
         n = self.n = batch
+        b = IMG_BLOCK
         self.pad1 = np.zeros((n, 32, 32, 1), f32)
-        self.col1 = np.empty((5, 5, 1, n, 28, 28), f32)  # tap-major: row copies, c = 1
-        self.h1 = np.empty((n * 784, 32), f32)
-        self.idx1 = np.empty((n, 14, 14, 32), np.int8)
         self.pad2 = np.zeros((n, 18, 18, 32), f32)  # pool1's output lives in its interior
         self.p1 = self.pad2[:, 2:16, 2:16, :]
-        self.col2 = np.empty((n, 14, 14, 5, 5, 32), f32)
-        self.h2 = np.empty((n * 196, 64), f32)
-        self.idx2 = np.empty((n, 7, 7, 64), np.int8)
+        self.idx1 = np.empty((n, 14, 14, 32), np.int8)
         self.p2 = np.empty((n, 7, 7, 64), f32)
+        self.idx2 = np.empty((n, 7, 7, 64), np.int8)
+        # per-block work buffers
+        self.col1 = np.empty((5, 5, 1, b, 28, 28), f32)  # tap-major: row copies for c = 1
+        self.h1 = np.empty((b * 784, 32), f32)
+        self.col2 = np.empty((b, 14, 14, 5, 5, 32), f32)
+        self.h2 = np.empty((b * 196, 64), f32)
+        self.taps = np.empty((25, b * 196, 32), f32)
+        self.dp1 = np.empty((b, 14, 14, 32), f32)
+        self.dh1 = np.empty((b, 28, 28, 32), f32)
+        self.dh2 = np.empty((b, 14, 14, 64), f32)
+        self.gw1 = np.empty((25, 32), f32)
+        self.gw2 = np.empty((800, 64), f32)
+        self.flags1 = np.empty((b, 14, 14, 32), bool)
+        self.marks1 = np.empty((b, 14, 14, 32), np.int8)
+        self.flags2 = np.empty((b, 7, 7, 64), bool)
+        self.marks2 = np.empty((b, 7, 7, 64), np.int8)
+        # fully connected part
         self.h3 = np.empty((n, 1024), f32)
         self.mask = np.empty((n, 1024), f32)
         self.h3d = np.empty((n, 1024), f32)
         self.z = np.empty((n, 10), f32)
         self.dh3 = np.empty((n, 1024), f32)
         self.dp2 = np.empty((n, 3136), f32)
-        self.dh2 = np.empty((n, 14, 14, 64), f32)
-        self.blocks = np.empty((25, n * 196, 32), f32)
-        self.dp1 = np.empty((n, 14, 14, 32), f32)
-        self.dh1 = np.empty((n, 28, 28, 32), f32)
-        self.flags1 = np.empty((n, 14, 14, 32), bool)
-        self.flags2 = np.empty((n, 7, 7, 64), bool)
-        self.marks1 = np.empty((n, 14, 14, 32), np.int8)
-        self.marks2 = np.empty((n, 7, 7, 64), np.int8)
 
     @staticmethod
     def _pool_forward(a, out, idx, gt, marks):
@@ -165,33 +179,45 @@ class NumpyCNN:
             np.maximum(idx, marks, out=idx)
 
     @staticmethod
-    def _pool_backward(dout, idx, da, hit):
-        """Routes dout to the recorded maxima of each 2x2 window (da is overwritten)."""
+    def _pool_backward(dout, pooled, idx, da, hit):
+        """Routes dout to the recorded maxima of each 2x2 window (da is overwritten); the
+        ReLU before the pool is folded in: its mask at the chosen maximum is pooled > 0."""
+        np.greater(pooled, 0, out=hit)
+        dout *= hit
         for k, tap in enumerate(_taps2x2(da)):
             np.equal(idx, k, out=hit)
             np.multiply(dout, hit, out=tap)
 
+    def _conv_relu_pool(self, col, w, bias, h_buf, hwc, pooled, idx, flags, marks) -> None:
+        """pooled, idx = maxpool2x2(relu(col @ w + bias)) for one block of images."""
+        m = pooled.shape[0]
+        h = np.matmul(col, w, out=h_buf[:col.shape[0]])
+        h += bias
+        np.maximum(h, 0, out=h)
+        self._pool_forward(h.reshape(m, *hwc), pooled, idx, flags[:m], marks[:m])
+
+    def _col1(self, a: int, b: int) -> np.ndarray:
+        col = self.col1[:, :, :, :b - a]
+        np.copyto(col, _windows5(self.pad1[a:b], 28, 28).transpose(3, 4, 5, 0, 1, 2))
+        return col.reshape(25, -1).T  # (a copy for the last, partial block)
+
+    def _col2(self, a: int, b: int) -> np.ndarray:
+        col = self.col2[:b - a]
+        np.copyto(col, _windows5(self.pad2[a:b], 14, 14))
+        return col.reshape((b - a) * 196, 800)
+
     def forward_backward(self, x, y, keep: float) -> None:
         p, g, n = self.p, self.g, self.n
-        # conv1 + bias + relu
+        blocks = [(a, min(n, a + IMG_BLOCK)) for a in range(0, n, IMG_BLOCK)]
+        w1, w2 = p["W_conv1"].reshape(25, 32), p["W_conv2"].reshape(800, 64)
         self.pad1[:, 2:30, 2:30, 0] = x.reshape(n, 28, 28)
-        np.copyto(self.col1, _windows5(self.pad1, 28, 28).transpose(3, 4, 5, 0, 1, 2))
-        col1 = self.col1.reshape(25, n * 784).T
-        h1 = self.h1
-        np.matmul(col1, p["W_conv1"].reshape(25, 32), out=h1)
-        h1 += p["b_conv1"]
-        np.maximum(h1, 0, out=h1)
-        h1 = h1.reshape(n, 28, 28, 32)
-        self._pool_forward(h1, self.p1, self.idx1, self.flags1, self.marks1)
-        # conv2 + bias + relu
-        np.copyto(self.col2, _windows5(self.pad2, 14, 14))
-        col2 = self.col2.reshape(n * 196, 800)
-        h2 = self.h2
-        np.matmul(col2, p["W_conv2"].reshape(800, 64), out=h2)
-        h2 += p["b_conv2"]
-        np.maximum(h2, 0, out=h2)
-        h2 = h2.reshape(n, 14, 14, 64)
-        self._pool_forward(h2, self.p2, self.idx2, self.flags2, self.marks2)
+        # conv1 + bias + relu + pool1, conv2 + bias + relu + pool2: block by block
+        for a, b in blocks:
+            self._conv_relu_pool(self._col1(a, b), w1, p["b_conv1"], self.h1, (28, 28, 32),
+                                 self.p1[a:b], self.idx1[a:b], self.flags1, self.marks1)
+        for a, b in blocks:
+            self._conv_relu_pool(self._col2(a, b), w2, p["b_conv2"], self.h2, (14, 14, 64),
+                                 self.p2[a:b], self.idx2[a:b], self.flags2, self.marks2)
         # fc1 + relu + dropout, fc2
         p2f = self.p2.reshape(n, 3136)
         h3 = self.h3
@@ -221,34 +247,35 @@ class NumpyCNN:
         dh3 *= mask
         np.matmul(p2f.T, dh3, out=g["W_fc1"])
         np.sum(dh3, axis=0, out=g["b_fc1"])
-        dp2 = self.dp2
-        np.matmul(dh3, p["W_fc1"].T, out=dp2)
-        # pool2 + relu2 backward: the relu mask at the chosen maxima is (pooled value > 0)
-        dp2 = dp2.reshape(n, 7, 7, 64)
-        np.greater(self.p2, 0, out=self.flags2)
-        dp2 *= self.flags2
-        self._pool_backward(dp2, self.idx2, self.dh2, self.flags2)
-        dh2 = self.dh2.reshape(n * 196, 64)
-        np.matmul(col2.T, dh2, out=g["W_conv2"].reshape(800, 64))
-        np.sum(dh2, axis=0, out=g["b_conv2"])
-        # conv2 input gradient: one GEMM per filter tap, then a clipped scatter-add
-        wt = p["W_conv2"].reshape(25, 32, 64).transpose(0, 2, 1)
-        np.matmul(dh2, wt, out=self.blocks)
-        dp1 = self.dp1
-        dp1[...] = 0
-        for i in range(5):
-            r0, r1 = max(0, 2 - i), min(14, 16 - i)
-            for j in range(5):
-                c0, c1 = max(0, 2 - j), min(14, 16 - j)
-                blk = self.blocks[i * 5 + j].reshape(n, 14, 14, 32)
-                dp1[:, r0 + i - 2:r1 + i - 2, c0 + j - 2:c1 + j - 2, :] += \
-                    blk[:, r0:r1, c0:c1, :]
-        np.greater(self.p1, 0, out=self.flags1)
-        dp1 *= self.flags1
-        self._pool_backward(dp1, self.idx1, self.dh1, self.flags1)
-        dh1 = self.dh1.reshape(n * 784, 32)
-        np.matmul(col1.T, dh1, out=g["W_conv1"].reshape(25, 32))
-        np.sum(dh1, axis=0, out=g["b_conv1"])
+        dp2 = self.dp2.reshape(n, 7, 7, 64)
+        np.matmul(dh3, p["W_fc1"].T, out=self.dp2)
+        # pool2, relu2, conv2 (both gradients), pool1, relu1, conv1: block by block
+        wt = w2.reshape(25, 32, 64).transpose(0, 2, 1)
+        for k in ("W_conv1", "b_conv1", "W_conv2", "b_conv2"):
+            g[k][...] = 0
+        for a, b in blocks:
+            m = b - a
+            dh2 = self.dh2[:m]
+            self._pool_backward(dp2[a:b], self.p2[a:b], self.idx2[a:b], dh2, self.flags2[:m])
+            dh2 = dh2.reshape(m * 196, 64)
+            g["W_conv2"] += np.matmul(self._col2(a, b).T, dh2, out=self.gw2).reshape(5, 5, 32, 64)
+            g["b_conv2"] += dh2.sum(axis=0)
+            # conv2 input gradient: one GEMM per filter tap, then a clipped scatter-add
+            taps = np.matmul(dh2, wt, out=self.taps[:, :m * 196])
+            dp1 = self.dp1[:m]
+            dp1[...] = 0
+            for i in range(5):
+                r0, r1 = max(0, 2 - i), min(14, 16 - i)
+                for j in range(5):
+                    c0, c1 = max(0, 2 - j), min(14, 16 - j)
+                    tap = taps[i * 5 + j].reshape(m, 14, 14, 32)
+                    dp1[:, r0 + i - 2:r1 + i - 2, c0 + j - 2:c1 + j - 2, :] += \
+                        tap[:, r0:r1, c0:c1, :]
+            dh1 = self.dh1[:m]
+            self._pool_backward(dp1, self.p1[a:b], self.idx1[a:b], dh1, self.flags1[:m])
+            dh1 = dh1.reshape(m * 784, 32)
+            g["W_conv1"] += np.matmul(self._col1(a, b).T, dh1, out=self.gw1).reshape(5, 5, 1, 32)
+            g["b_conv1"] += dh1.sum(axis=0)
 
     def adam(self) -> None:
         """In-place Adam, a cache-sized chunk at a time (each chunk's passes stay in L2)."""

@@ -18,7 +18,7 @@ __all__ = ["METRIC_VARIABLES", "metric_variable", "mean", "accuracy", "true_posi
            "mean_absolute_error", "mean_squared_error", "root_mean_squared_error",
            "mean_tensor", "auc"]
 
-METRIC_VARIABLES = getattr(GraphKeys, "METRIC_VARIABLES", "metric_variables")
+METRIC_VARIABLES = GraphKeys.METRIC_VARIABLES
 _KEPSILON = 1e-7  # puts the end thresholds just outside [0, 1]
 _EPSILON = 1e-6  # keeps AUC's rates finite on empty counts
 

@@ -250,3 +250,23 @@ def test_reference_geometry_agrees_with_tf_formulas():
     # SAME: ceil(in / stride); VALID: ceil((in - k + 1) / stride).
     assert ref_out_shape((1, 7, 28, 1), 5, 5, 1, (1, 2, 3, 1), "SAME") == (1, 4, 10, 1)
     assert ref_out_shape((1, 7, 28, 1), 5, 5, 1, (1, 2, 3, 1), "VALID") == (1, 2, 8, 1)
+
+
+def test_max_pool_grad_with_fed_output_ignores_stale_argmax():
+    r = np.random.default_rng(0)
+    x = tf.placeholder(tf.float64, [None, 6, 6, 2])
+    y = tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    dy = r.standard_normal((3, 3, 3, 2))
+    g = tf.gradients(y, x, grad_ys=tf.constant(dy))[0]
+    a, b = r.standard_normal((3, 6, 6, 2)), r.standard_normal((3, 6, 6, 2))
+    with tf.Session() as sess:
+        sess.run(y, {x: a})  # leaves a's argmax behind, never consumed
+        yb = ref_pool(b, [1, 2, 2, 1], [1, 2, 2, 1], "VALID", np.max)
+        got = sess.run(g, {x: b, y: yb})  # MaxPool pruned: its output is fed
+    np.testing.assert_allclose(got, ref_max_pool_grad(b, dy, [1, 2, 2, 1], [1, 2, 2, 1],
+                                                       "VALID"), atol=1e-12)
+
+
+def test_keep_heap_respects_user_malloc_settings(monkeypatch):
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert numpy_kernels.keep_heap() is False

@@ -177,7 +177,7 @@ def _check_same(a, b, msg: str) -> None:
         raise ValueError(msg)
 
 
-def _host_ints(v) -> tuple:
+def host_ints(v) -> tuple:
     """A sizes value (NumPy or CuPy int array) as a tuple of Python ints."""
     return tuple(int(d) for d in v.tolist())
 
@@ -369,7 +369,7 @@ def _backprop_input_kernel(op, ctx):
     geom = conv_geometry_getter(op)
 
     def conv2d_backprop_input(sizes, f, dy):
-        g = geom(_host_ints(sizes), f.shape)
+        g = geom(host_ints(sizes), f.shape)
         col = dy.reshape(-1, f.shape[3]) @ f.reshape(-1, f.shape[3]).T
         return scatter_patches(xp, col, g)
     return conv2d_backprop_input
@@ -403,7 +403,7 @@ def _backprop_filter_kernel(op, ctx):
     geom = conv_geometry_getter(op)
 
     def conv2d_backprop_filter(x, sizes, dy):
-        fs = _host_ints(sizes)
+        fs = host_ints(sizes)
         g = geom(x.shape, fs)
         return (patches(xp, x, g).T @ dy.reshape(-1, fs[3])).reshape(fs)
     return conv2d_backprop_filter
@@ -552,7 +552,7 @@ def _avg_pool_infer(op):
     return [(x.dtype, _pool_out_shape(op, _rank4(x, "input", op.type)))]
 
 
-def pool_divisor_getter(op, xp):
+def pool_divisor_getter(xp):
     """divisor(g) -> the (1, ho, wo, 1) counts of real elements per window, cached per shape."""
     cache: dict = {}
 
@@ -568,7 +568,7 @@ def pool_divisor_getter(op, xp):
 def _avg_pool_kernel(op, ctx):
     xp = ctx.xp
     geom = pool_geometry_getter(op)
-    divisor = pool_divisor_getter(op, xp)
+    divisor = pool_divisor_getter(xp)
 
     def avg_pool(x):
         g = geom(x.shape)
@@ -606,10 +606,10 @@ def _avg_pool_grad_infer(op):
 def _avg_pool_grad_kernel(op, ctx):
     xp = ctx.xp
     geom = pool_geometry_getter(op)
-    divisor = pool_divisor_getter(op, xp)
+    divisor = pool_divisor_getter(xp)
 
     def avg_pool_grad(sizes, dy):
-        g = geom(_host_ints(sizes))
+        g = geom(host_ints(sizes))
         share = dy / divisor(g, dy.dtype)
         dx = xp.zeros((g.n, g.h, g.w, g.c), dtype=dy.dtype)
         for _, dst, src in clipped_taps(g):
