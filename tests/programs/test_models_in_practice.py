@@ -104,6 +104,7 @@ def test_contrib_layers_network_with_xavier_init_and_total_loss():
 
 
 def test_autoencoder_with_transposed_weights_reduces_reconstruction_error():
+    tf.set_random_seed(2)  # an unlucky initialisation of the tied weights can stall Adam
     rng = np.random.RandomState(2)
     basis = rng.randn(2, 8).astype(np.float32)
     data = (rng.randn(200, 2).astype(np.float32) @ basis)
