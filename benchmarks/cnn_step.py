@@ -30,7 +30,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import emit, interleaved  # noqa: E402
+from _timing import emit, import_torch, interleaved  # noqa: E402
 
 import actorflow as tf  # noqa: E402
 
@@ -310,11 +310,10 @@ class NumpyCNN:
 # -- PyTorch ---------------------------------------------------------------------------------
 def torch_stepper(weights: dict, x, y):
     """The same step in PyTorch (NCHW), or None when torch is not importable."""
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
+    torch = import_torch()
+    if torch is None:
         return None
+    import torch.nn.functional as F
     t = {k: torch.tensor(v, requires_grad=True) for k, v in weights.items()}
     w1 = torch.tensor(weights["W_conv1"].transpose(3, 2, 0, 1).copy(), requires_grad=True)
     w2 = torch.tensor(weights["W_conv2"].transpose(3, 2, 0, 1).copy(), requires_grad=True)

@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks._timing import emit, interleaved  # noqa: E402
+from benchmarks._timing import emit, import_torch, interleaved  # noqa: E402
 
 import actorflow as tf  # noqa: E402
 
@@ -110,9 +110,8 @@ def numpy_step(weights):
 
 def torch_step(weights):
     """PyTorch eager with autograd, or None when torch is not importable."""
-    try:
-        import torch
-    except ImportError:
+    torch = import_torch()
+    if torch is None:
         return None
     params = [torch.tensor(w, requires_grad=True) for w in weights]
     opt = torch.optim.Adagrad(params, lr=LR, initial_accumulator_value=ACCUM0)
