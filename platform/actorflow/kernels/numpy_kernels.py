@@ -254,12 +254,38 @@ def _conv2d_backprop_filter(op, ctx):
     return conv2d_backprop_filter
 
 
+def _transposed_geometry(g: _conv.Geometry, co: int) -> _conv.Geometry:
+    """The geometry under which a stride-1 convolution's input gradient is a forward
+    correlation of dy with the spatially flipped kernel: full-correlation padding
+    ``k - 1 - p_before`` before and ``size + p_before - out`` after, mapping (ho, wo) back
+    to (h, w)."""
+    kh, kw = (g.kh - 1) * g.dh + 1, (g.kw - 1) * g.dw + 1
+    return g._replace(h=g.ho, w=g.wo, c=co, ho=g.h, wo=g.w,
+                      pt=kh - 1 - g.pt, pb=g.h + g.pt - g.ho,
+                      pl=kw - 1 - g.pl, pr=g.w + g.pl - g.wo)
+
+
 def _conv2d_backprop_input(op, ctx):
     geom = _conv.conv_geometry_getter(op)
     block_bufs = _Buffers()
+    im2col = _Im2col()
+
+    def as_correlation(g, f, dy):
+        """dx for unit strides: im2col of dy in cache-sized blocks, one GEMM each with the
+        flipped, in/out-transposed kernel (K = kh*kw*co: far better shaped GEMMs than one
+        per window position; measured on the book's CNN conv2 at batch 256)."""
+        gt = _transposed_geometry(g, f.shape[3])
+        ff = np.ascontiguousarray(f[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, g.c)
+        rows = g.h * g.w
+        out = np.empty((g.n * rows, g.c), dtype=dy.dtype)
+        for b0, b1, col in im2col.each_block(dy, gt):
+            np.matmul(col, ff, out=out[b0 * rows:b1 * rows])
+        return out.reshape(g.n, g.h, g.w, g.c)
 
     def conv2d_backprop_input(sizes, f, dy):
         g = geom(_conv.host_ints(sizes), f.shape)
+        if g.sh == g.sw == 1 and g.dh == g.dw == 1 and g.kh * g.kw > 1:
+            return as_correlation(g, f, dy)
         co = f.shape[3]
         rows = g.ho * g.wo
         # (kh*kw, co, c): one GEMM per window position, each giving a contiguous block.
