@@ -23,7 +23,15 @@ from .framework.device_spec import DeviceSpec
 from .framework.registry import NOT_DIFFERENTIABLE, registered_op_types
 from .ops.constant import *
 from .ops.array import *
+from .ops.joining import *
+from .ops.slicing import *
+from .ops.indexing import *
 from .ops.math import *
+from .ops.unary import *
+from .ops.logic import *
+from .ops.reduction import *
+from .ops.linalg import *
+from .ops.operators import *  # exports nothing: installs the operators of Tensor
 from .ops.control import *
 from .ops.random import *
 from .ops import state as _state

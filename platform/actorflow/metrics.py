@@ -74,7 +74,7 @@ def _broadcast_weights(weights, values):
 def _div_no_nan(num, den, name: str | None = None):
     """num / den where den != 0, else 0 (no division by zero is ever evaluated)."""
     from .ops.constant import ones_like, zeros_like
-    from .ops.math import not_equal, where
+    from .ops.logic import not_equal, where
     nonzero = not_equal(den, zeros_like(den))
     safe = where(nonzero, den, ones_like(den))
     return where(nonzero, num / safe, zeros_like(num), name=name)
@@ -83,7 +83,7 @@ def _div_no_nan(num, den, name: str | None = None):
 def _safe_div(num, den, name: str):
     """num / den where den > 0, else 0 (TF's metric division)."""
     from .ops.constant import ones_like, zeros_like
-    from .ops.math import greater, where
+    from .ops.logic import greater, where
     positive = greater(den, zeros_like(den))
     return where(positive, num / where(positive, den, ones_like(den)), zeros_like(num),
                  name=name)
@@ -102,7 +102,8 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
          name: str | None = None):
     """The (weighted) mean of all values seen: total / count, 0 before any count."""
     from .ops.array import size
-    from .ops.math import reduce_sum, to_float
+    from .ops.math import to_float
+    from .ops.reduction import reduce_sum
     with variable_scope(name, "mean", (values, weights)):
         values = to_float(_convert(values))
         total = metric_variable([], dtypes.float32, name="total")
@@ -150,7 +151,8 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
 def accuracy(labels, predictions, weights=None, metrics_collections=None,
              updates_collections=None, name: str | None = None):
     """The fraction of predictions equal to labels (predictions cast to the labels' dtype)."""
-    from .ops.math import cast, equal, to_float
+    from .ops.logic import equal
+    from .ops.math import cast, to_float
     predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     _check_compatible(predictions, labels, "accuracy")
     if labels.dtype != predictions.dtype:
@@ -169,7 +171,7 @@ def _check_compatible(predictions, labels, what: str) -> None:
 def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None,
                         updates_collections=None, name: str | None = None):
     """The mean of |predictions - labels|."""
-    from .ops.math import abs as abs_
+    from .ops.unary import abs as abs_
     predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     return mean(abs_(predictions - labels), weights, metrics_collections,
                 updates_collections, name or "mean_absolute_error")
@@ -187,7 +189,7 @@ def mean_squared_error(labels, predictions, weights=None, metrics_collections=No
 def root_mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
                             updates_collections=None, name: str | None = None):
     """The square root of `mean_squared_error`."""
-    from .ops.math import sqrt
+    from .ops.unary import sqrt
     mse, update_mse = mean_squared_error(labels, predictions, weights, None, None,
                                          name or "root_mean_squared_error")
     return _collect(metrics_collections, sqrt(mse), updates_collections, sqrt(update_mse))
@@ -197,7 +199,8 @@ def root_mean_squared_error(labels, predictions, weights=None, metrics_collectio
 def _count_condition(condition, weights, metrics_collections, updates_collections):
     """A running (weighted) count of the true elements of bool `condition`."""
     from .ops.array import identity
-    from .ops.math import reduce_sum, to_float
+    from .ops.math import to_float
+    from .ops.reduction import reduce_sum
     count = metric_variable([], dtypes.float32, name="count")
     values = to_float(condition)
     if weights is not None:
@@ -217,7 +220,7 @@ def _confusion_count(default_name: str, label_value: bool, prediction_value: boo
     """A metric counting examples whose (label, prediction) booleans are the given pair."""
     def metric(labels, predictions, weights=None, metrics_collections=None,
                updates_collections=None, name: str | None = None):
-        from .ops.math import logical_and, logical_not
+        from .ops.logic import logical_and, logical_not
         with variable_scope(name, default_name, (predictions, labels, weights)):
             predictions, labels, weights = _bool_pair(labels, predictions, weights)
             lab = labels if label_value else logical_not(labels)
@@ -264,7 +267,9 @@ def _confusion_at_thresholds(labels, predictions, thresholds, weights):
     positive at threshold t when its prediction is > t."""
     from .ops.array import reshape
     from .ops.constant import constant
-    from .ops.math import cast, greater, logical_and, logical_not, reduce_sum, to_float
+    from .ops.logic import greater, logical_and, logical_not
+    from .ops.math import cast, to_float
+    from .ops.reduction import reduce_sum
     predictions, labels, weights = _remove_squeezable_dimensions(
         cast(_convert(predictions), dtypes.float32), _convert(labels), weights)
     thresh = constant([[t] for t in thresholds], dtype=dtypes.float32)
@@ -295,7 +300,10 @@ def _interpolated_pr_auc(tp, fp, fn, n: int, name: str):
     each interval TP and P = TP + FP vary linearly, so the area is
     slope * (dTP + intercept * log(P_A / P_B)) / (TP_B + FN_B)."""
     from .ops.constant import ones_like
-    from .ops.math import log, logical_and, maximum, reduce_sum, where
+    from .ops.logic import logical_and, where
+    from .ops.math import maximum
+    from .ops.reduction import reduce_sum
+    from .ops.unary import log
     dtp = tp[:n - 1] - tp[1:]
     p = tp + fp
     slope = _div_no_nan(dtp, maximum(p[:n - 1] - p[1:], 0.0))
@@ -307,7 +315,8 @@ def _interpolated_pr_auc(tp, fp, fn, n: int, name: str):
 
 
 def _area(c: dict, n: int, curve: str, summation_method: str, name: str):
-    from .ops.math import maximum, minimum, reduce_sum
+    from .ops.math import maximum, minimum
+    from .ops.reduction import reduce_sum
     if curve == "PR" and summation_method == "careful_interpolation":
         return _interpolated_pr_auc(c["tp"], c["fp"], c["fn"], n, name)
     rec = (c["tp"] + _EPSILON) / (c["tp"] + c["fn"] + _EPSILON)

@@ -1,10 +1,20 @@
-"""`tf.nn`: activations, softmax and cross entropies, dropout, normalisation, embeddings and
-top-k (ops/nn.py), convolution, pooling and LRN (ops/conv.py), sigmoid and tanh (ops/math.py)."""
+"""`tf.nn`: activations, dropout, bias and L2 loss (ops/nn.py), softmax and cross entropies
+(ops/nn_loss.py), normalisation (ops/normalization.py), embeddings and top-k (ops/embedding.py),
+convolution, pooling and LRN (ops/conv.py), sigmoid and tanh (ops/unary.py)."""
 # ruff: noqa: F401, F403
 from .ops.conv import *
 from .ops.conv import __all__ as _conv_all
-from .ops.math import sigmoid, tanh
+from .ops.unary import sigmoid, tanh
+from .ops.embedding import *
+from .ops.embedding import __all__ as _embedding_all
 from .ops.nn import *
 from .ops.nn import __all__ as _nn_all
+from .ops.nn_loss import *
+from .ops.nn_loss import __all__ as _nn_loss_all
+from .ops.normalization import *
+from .ops.normalization import __all__ as _normalization_all
 
-__all__ = list(_nn_all) + list(_conv_all) + ["sigmoid", "tanh"]
+__all__ = (list(_nn_all) + list(_nn_loss_all) + list(_normalization_all) + list(_embedding_all)
+           + list(_conv_all) + ["sigmoid", "tanh"])
+
+del _conv_all, _embedding_all, _nn_all, _nn_loss_all, _normalization_all

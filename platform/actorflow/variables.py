@@ -346,9 +346,10 @@ def is_variable_initialized(variable) -> Tensor:
 
 def report_uninitialized_variables(var_list=None, name: str = "report_uninitialized_variables"):
     """A string vector naming the variables of `var_list` that have no value yet."""
-    from .ops.array import boolean_mask, stack
+    from .ops.indexing import boolean_mask
+    from .ops.joining import stack
     from .ops.constant import constant
-    from .ops.math import logical_not
+    from .ops.logic import logical_not
     var_list = global_variables() if var_list is None else list(var_list)
     if not var_list:
         return constant(np.array([], dtype=object), name=name)
@@ -359,8 +360,8 @@ def report_uninitialized_variables(var_list=None, name: str = "report_uninitiali
 
 
 def assert_variables_initialized(var_list=None):
-    from .ops.array import stack
-    from .ops.math import reduce_all
+    from .ops.joining import stack
+    from .ops.reduction import reduce_all
     var_list = global_variables() if var_list is None else list(var_list)
     return reduce_all(stack([is_variable_initialized(v) for v in var_list]))
 

@@ -1,6 +1,6 @@
-"""TF 1.x helpers built from existing ops: tf.norm, tf.trace, tf.log_sigmoid (ops/math.py),
-tf.sequence_mask, tf.eye, tf.matrix_transpose, tf.diag, tf.diag_part (ops/array.py) and
-tf.make_template (variable_scope.py)."""
+"""TF 1.x helpers built from existing ops: tf.norm, tf.trace (ops/linalg.py), tf.log_sigmoid
+(ops/unary.py), tf.sequence_mask, tf.eye, tf.diag, tf.diag_part (ops/indexing.py),
+tf.matrix_transpose (ops/array.py) and tf.make_template (variable_scope.py)."""
 import numpy as np
 import pytest
 

@@ -666,7 +666,7 @@ def convert_to_tensor(value, dtype=None, name: str | None = None, preferred_dtyp
     if isinstance(value, Operation):
         raise TypeError(f"Can not convert an Operation into a Tensor: {value.name}")
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        from ..ops.array import stack
+        from ..ops.joining import stack
         return stack([convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed")
     from ..ops.constant import constant
     if dtype is None and preferred_dtype is not None:

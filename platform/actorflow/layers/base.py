@@ -15,7 +15,7 @@ from .. import dtypes, init_ops
 from ..framework.graph import (GraphKeys, Tensor, add_to_collection, constant_value,
                                convert_to_tensor, name_scope)
 from ..ops import array as array_ops
-from ..ops import math as math_ops
+from ..ops import logic as logic_ops
 from ..variable_scope import get_variable, variable_scope
 
 __all__ = ["Layer"]
@@ -201,7 +201,7 @@ def select(pred, true_fn, false_fn):
         return true_fn() if value else false_fn()
     on_true, on_false = convert_to_tensor(true_fn()), convert_to_tensor(false_fn())
     condition = array_ops.broadcast_to(convert_to_tensor(pred), array_ops.shape(on_true))
-    return math_ops.where(condition, on_true, on_false)
+    return logic_ops.where(condition, on_true, on_false)
 
 
 def check_rank(inputs: Tensor, rank: int, layer: str) -> tuple:

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..framework.graph import Tensor
 from ..ops import array as array_ops
+from ..ops import joining as joining_ops
 from ..ops import conv as conv_ops
 from ..ops import nn as nn_ops
 from .base import Layer, check_rank, normalize_data_format, normalize_padding, normalize_tuple
@@ -137,7 +138,7 @@ class Conv2DTranspose(Conv2D):
                                 (2, self.kernel_size[1], self.strides[1])):
                 size = static[axis] if static[axis] is not None else dyn[axis]
                 dims.append(self._out_size(size, k, st))
-            out_shape = array_ops.stack([dyn[0], dims[0], dims[1], self.filters])
+            out_shape = joining_ops.stack([dyn[0], dims[0], dims[1], self.filters])
             y = conv_ops.conv2d_transpose(x, self.kernel, out_shape,
                                           strides=_spatial(self.strides),
                                           padding=self.padding.upper())

@@ -5,7 +5,8 @@ import numpy as np
 
 from ..framework.graph import Tensor
 from ..ops import array as array_ops
-from ..ops import math as math_ops
+from ..ops import joining as joining_ops
+from ..ops import linalg as linalg_ops
 from ..ops import nn as nn_ops
 from .base import Layer, normalize_data_format, select
 
@@ -59,7 +60,7 @@ class Dense(Layer):
     def call(self, inputs: Tensor) -> Tensor:
         shape = inputs._shape
         if len(shape) == 2:
-            outputs = math_ops.matmul(inputs, self.kernel)
+            outputs = linalg_ops.matmul(inputs, self.kernel)
         else:
             outputs = _matmul_last_axis(inputs, self.kernel, self.units)
         if self.use_bias:
@@ -72,12 +73,12 @@ class Dense(Layer):
 def _matmul_last_axis(inputs: Tensor, kernel, units: int) -> Tensor:
     """`inputs` [..., in] times `kernel` [in, units] → [..., units] (a reshaped matmul)."""
     shape = inputs._shape
-    flat = math_ops.matmul(array_ops.reshape(inputs, [-1, shape[-1]]), kernel)
+    flat = linalg_ops.matmul(array_ops.reshape(inputs, [-1, shape[-1]]), kernel)
     lead = list(shape[:-1])
     if sum(d is None for d in lead) <= 1:
         out_shape = [-1 if d is None else d for d in lead] + [units]
     else:
-        out_shape = array_ops.concat([array_ops.shape(inputs)[:-1], [units]], 0)
+        out_shape = joining_ops.concat([array_ops.shape(inputs)[:-1], [units]], 0)
     outputs = array_ops.reshape(flat, out_shape)
     outputs.set_shape(lead + [units])
     return outputs
@@ -164,7 +165,7 @@ def flatten_tensor(inputs: Tensor, channels_first: bool = False) -> Tensor:
     if None not in rest:
         outputs = array_ops.reshape(inputs, [-1, int(np.prod(rest, dtype=np.int64))])
     else:
-        outputs = array_ops.reshape(inputs, array_ops.stack([array_ops.shape(inputs)[0], -1]))
+        outputs = array_ops.reshape(inputs, joining_ops.stack([array_ops.shape(inputs)[0], -1]))
     outputs.set_shape([shape[0], None if None in rest else int(np.prod(rest, dtype=np.int64))])
     return outputs
 

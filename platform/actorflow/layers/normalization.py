@@ -16,7 +16,7 @@ from .. import variables
 from ..framework.graph import Tensor, convert_to_tensor, name_scope
 from ..ops import array as array_ops
 from ..ops import math as math_ops
-from ..ops import nn as nn_ops
+from ..ops import normalization as normalization_ops
 from .base import Layer, select, static_bool
 
 __all__ = ["BatchNormalization", "batch_normalization"]
@@ -120,8 +120,8 @@ class BatchNormalization(Layer):
             mean, variance = self.moving_mean, self.moving_variance
         else:
             reduction_axes = [i for i in range(self._ndims) if i not in self._axes]
-            batch_mean, batch_var = nn_ops.moments(inputs, reduction_axes,
-                                            keep_dims=len(self._axes) > 1)
+            batch_mean, batch_var = normalization_ops.moments(inputs, reduction_axes,
+                                                              keep_dims=len(self._axes) > 1)
             mean = select(training, lambda: batch_mean, lambda: self.moving_mean.value())
             variance = select(training, lambda: batch_var,
                               lambda: self.moving_variance.value())
@@ -131,9 +131,9 @@ class BatchNormalization(Layer):
             self.add_update([
                 assign_moving_average(self.moving_mean, batch_mean, decay, training),
                 assign_moving_average(self.moving_variance, batch_var, decay, training)])
-        return nn_ops.batch_normalization(inputs, self._broadcast(mean), self._broadcast(variance),
-                                      self._broadcast(self.beta), self._broadcast(self.gamma),
-                                      self.epsilon)
+        return normalization_ops.batch_normalization(
+            inputs, self._broadcast(mean), self._broadcast(variance), self._broadcast(self.beta),
+            self._broadcast(self.gamma), self.epsilon)
 
 
 def _bessel_factor(inputs: Tensor, stat: Tensor):

@@ -11,8 +11,12 @@ from .. import dtypes
 from ..framework.graph import GraphKeys, Tensor, convert_to_tensor, name_scope
 from ..ops import array as array_ops
 from ..ops import constant as constant_ops
+from ..ops import logic as logic_ops
 from ..ops import math as math_ops
 from ..ops import nn as nn_ops
+from ..ops import nn_loss as nn_loss_ops
+from ..ops import reduction as reduction_ops
+from ..ops import unary as unary_ops
 from .util import add_loss
 
 __all__ = ["Reduction", "compute_weighted_loss", "absolute_difference", "mean_squared_error",
@@ -61,17 +65,17 @@ def _check_broadcastable(weights: Tensor, losses: Tensor) -> None:
 
 def _safe_div(numerator: Tensor, denominator: Tensor, name: str = "value") -> Tensor:
     """numerator / denominator where the denominator is positive, else 0."""
-    positive = math_ops.greater(denominator, 0.0)
-    safe = math_ops.where(positive, denominator, constant_ops.ones_like(denominator))
-    return math_ops.where(positive, numerator / safe, constant_ops.zeros_like(numerator),
+    positive = logic_ops.greater(denominator, 0.0)
+    safe = logic_ops.where(positive, denominator, constant_ops.ones_like(denominator))
+    return logic_ops.where(positive, numerator / safe, constant_ops.zeros_like(numerator),
                           name=name)
 
 
 def _num_present(losses: Tensor, weights: Tensor) -> Tensor:
     """The number of elements of `losses` whose broadcast weight is non-zero."""
     with name_scope(None, "num_present", (losses, weights)):
-        present = math_ops.cast(math_ops.not_equal(weights, 0.0), losses.dtype)
-        return math_ops.reduce_sum(present * constant_ops.ones_like(losses))
+        present = math_ops.cast(logic_ops.not_equal(weights, 0.0), losses.dtype)
+        return reduction_ops.reduce_sum(present * constant_ops.ones_like(losses))
 
 
 def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
@@ -96,9 +100,9 @@ def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
         if reduction == Reduction.NONE:
             loss = weighted
         else:
-            loss = math_ops.reduce_sum(weighted)
+            loss = reduction_ops.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                total_weight = math_ops.reduce_sum(constant_ops.ones_like(losses) * weights)
+                total_weight = reduction_ops.reduce_sum(constant_ops.ones_like(losses) * weights)
                 loss = _safe_div(loss, total_weight)
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
                 loss = _safe_div(loss, _num_present(losses, weights))
@@ -136,7 +140,7 @@ def absolute_difference(labels, predictions, weights=1.0, scope: str | None = No
     """Weighted |predictions - labels|."""
     with name_scope(scope, "absolute_difference", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "absolute_difference")
-        losses = math_ops.abs(predictions - labels)
+        losses = unary_ops.abs(predictions - labels)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -157,7 +161,7 @@ def huber_loss(labels, predictions, weights=1.0, delta: float = 1.0, scope: str 
     delta·(|e| - ½delta)."""
     with name_scope(scope, "huber_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "huber_loss")
-        abs_error = math_ops.abs(predictions - labels)
+        abs_error = unary_ops.abs(predictions - labels)
         quadratic = math_ops.minimum(abs_error, delta)
         linear = abs_error - quadratic
         losses = 0.5 * quadratic * quadratic + delta * linear
@@ -170,8 +174,8 @@ def log_loss(labels, predictions, weights=1.0, epsilon: float = 1e-7, scope: str
     """Weighted -y·math_ops.log(p + ε) - (1 - y)·math_ops.log(1 - p + ε) of probabilities p."""
     with name_scope(scope, "log_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "log_loss")
-        losses = -(labels * math_ops.log(predictions + epsilon)) \
-            - (1.0 - labels) * math_ops.log(1.0 - predictions + epsilon)
+        losses = -(labels * unary_ops.log(predictions + epsilon)) \
+            - (1.0 - labels) * unary_ops.log(1.0 - predictions + epsilon)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -198,7 +202,7 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope: str | No
         raise ValueError("cosine_distance: you must specify `axis`.")
     with name_scope(scope, "cosine_distance_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions, "cosine_distance")
-        losses = 1.0 - math_ops.reduce_sum(predictions * labels, axis=axis, keepdims=True)
+        losses = 1.0 - reduction_ops.reduce_sum(predictions * labels, axis=axis, keepdims=True)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -213,8 +217,8 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0,
         labels, logits = _float_pair(multi_class_labels, logits, "sigmoid_cross_entropy")
         if label_smoothing > 0:
             labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
-                                                   name="xentropy")
+        losses = nn_loss_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
+                                                               name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -230,8 +234,8 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing: f
         if label_smoothing > 0:
             labels = labels * (1.0 - label_smoothing) \
                 + label_smoothing / _num_classes(labels)
-        losses = nn_ops.softmax_cross_entropy_with_logits_v2(labels=array_ops.stop_gradient(labels),
-                                                      logits=logits, name="xentropy")
+        losses = nn_loss_ops.softmax_cross_entropy_with_logits_v2(
+            labels=array_ops.stop_gradient(labels), logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
@@ -256,8 +260,9 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope: str | None 
                     (logits, labels, weights)) as sc:
         labels, logits = convert_to_tensor(labels), convert_to_tensor(logits)
         labels, weights = _squeeze_labels(labels, logits, convert_to_tensor(weights))
-        losses = nn_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
-                                                          name="xentropy")
+        losses = nn_loss_ops.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                                      logits=logits,
+                                                                      name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 

@@ -335,7 +335,8 @@ def random_crop(value, size, seed=None, name: str | None = None) -> Tensor:
     Raises:
         ValueError: `size` is statically larger than `value` or of a different rank.
     """
-    from .array import shape as shape_of, slice as slice_
+    from .array import shape as shape_of
+    from .slicing import slice as slice_
     with name_scope(name, "random_crop", [value, size]) as scope:
         value = convert_to_tensor(value, name="value")
         size = convert_to_tensor(size, dtype=dtypes.int32, name="size")

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from ..framework.graph import colocate_with, convert_to_tensor, get_default_graph
 from ..ops.array import identity
-from ..ops.math import add_n, cast, reduce_sum
+from ..ops.math import add_n, cast
+from ..ops.reduction import reduce_sum
 
 __all__ = ["clip_by_global_norm", "clip_by_norm", "global_norm", "clip_by_average_norm"]
 

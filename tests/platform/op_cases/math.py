@@ -1,10 +1,12 @@
-"""Cases for the math family (ops/math.py) beyond the core ops in core.py: division, unary
-and binary functions, comparisons and logic, selection, clipping, cumulative ops, batched
-matmul, reductions and arg-reductions, and the gradient helper ops."""
+"""Cases for the math families (ops/math.py, unary.py, logic.py, reduction.py, linalg.py)
+beyond the core ops in core.py: division, unary and binary functions, comparisons and logic,
+selection, clipping, cumulative ops, batched matmul, reductions and arg-reductions, and the
+gradient helper ops."""
 import numpy as np
 
 import actorflow as tf
 from actorflow.ops import math as math_ops
+from actorflow.ops import unary as unary_ops
 from actorflow.ops._common import out1
 
 from . import OpCase, randn, randu
@@ -84,9 +86,9 @@ CASES = [OpCase(t, fn, [x], reference=ref) for t, fn, ref, x in _UNARY] + [
     OpCase("IsNan", tf.is_nan, [_SPECIAL], reference=np.isnan, grad=False),
     OpCase("IsInf", tf.is_inf, [_SPECIAL], reference=np.isinf, grad=False),
     # -- fused gradient helpers -----------------------------------------------------------------
-    OpCase("TanhGrad", math_ops.tanh_grad, [np.tanh(randn(2, 3)), randn(2, 3, seed=1)],
+    OpCase("TanhGrad", unary_ops.tanh_grad, [np.tanh(randn(2, 3)), randn(2, 3, seed=1)],
            reference=lambda y, g: g * (1 - y * y)),
-    OpCase("SigmoidGrad", math_ops.sigmoid_grad, [_sigmoid(randn(2, 3)), randn(2, 3, seed=1)],
+    OpCase("SigmoidGrad", unary_ops.sigmoid_grad, [_sigmoid(randn(2, 3)), randn(2, 3, seed=1)],
            reference=lambda y, g: g * y * (1 - y)),
     OpCase("TanhGrad", lambda x: tf.gradients(tf.tanh(x), x)[0], [randn(3)],
            reference=lambda x: 1 - np.tanh(x) ** 2, name="second-order"),

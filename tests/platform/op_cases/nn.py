@@ -1,5 +1,6 @@
-"""Cases for the NN ops (ops/nn.py): activations and their gradient helpers, softmax, dropout,
-bias, L2 loss, fused batch norm, the cross entropies, in_top_k and top_k."""
+"""Cases for the NN ops (ops/nn.py, nn_loss.py, normalization.py, embedding.py): activations
+and their gradient helpers, softmax, dropout, bias, L2 loss, fused batch norm, the cross
+entropies, in_top_k and top_k."""
 import numpy as np
 
 import actorflow as tf

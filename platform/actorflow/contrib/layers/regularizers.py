@@ -7,6 +7,8 @@ import numbers
 from ...framework.graph import (GraphKeys, add_to_collection, convert_to_tensor, get_collection,
                                 name_scope)
 from ...ops import math as math_ops
+from ...ops import reduction as reduction_ops
+from ...ops import unary as unary_ops
 from ...ops import nn as nn_ops
 
 __all__ = ["l1_regularizer", "l2_regularizer", "l1_l2_regularizer", "sum_regularizer",
@@ -43,7 +45,7 @@ def l1_regularizer(scale: float, scope: str | None = None):
         ValueError: `scale` is not a float or is negative.
     """
     def penalty(w):
-        return math_ops.reduce_sum(math_ops.abs(w))
+        return reduction_ops.reduce_sum(unary_ops.abs(w))
     return _scaled("l1_regularizer", scale, penalty, scope)
 
 

@@ -1,0 +1,208 @@
+"""Normalisation ops (part of `tf.nn`): l2_normalize, moments, batch_normalization and the
+fused 4-D batch norm.
+
+Registers: FusedBatchNorm, FusedBatchNormGrad. `l2_normalize`, `moments` and
+`batch_normalization` are composites of math ops.
+
+FusedBatchNorm returns the batch mean and 1/√(var+ε) it computed as extra outputs, so its
+gradient (FusedBatchNormGrad) does not recompute the statistics.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..framework.graph import Tensor, convert_to_tensor, make_op
+from ..framework.registry import NOT_DIFFERENTIABLE, register_op
+from .math import add, multiply, negative, square, subtract
+from .reduction import reduce_mean, reduce_sum
+from .nn import _merge_shapes
+
+__all__ = ["l2_normalize", "moments", "batch_normalization", "fused_batch_norm"]
+
+
+# -- l2_normalize --------------------------------------------------------------------------
+
+
+def l2_normalize(x, dim=None, epsilon=1e-12, name=None, axis=None) -> Tensor:
+    """x / sqrt(max(Σ x² along `dim`, epsilon))."""
+    from .math import maximum
+    from .unary import rsqrt
+    x = convert_to_tensor(x, name="x")
+    a = axis if axis is not None else dim
+    square_sum = reduce_sum(square(x), a, keep_dims=True)
+    inv_norm = rsqrt(maximum(square_sum, epsilon))
+    return multiply(x, inv_norm, name=name or "l2_normalize")
+
+
+# -- moments / batch_normalization ---------------------------------------------------------
+def moments(x, axes, shift=None, name=None, keep_dims=False):
+    """(mean, variance) of `x` over `axes`; `shift` is accepted and unused, as in TF 1.x."""
+    from .array import squeeze, stop_gradient
+    x = convert_to_tensor(x, name="x")
+    axes = [int(a) for a in np.ravel(axes)]
+    mean = reduce_mean(x, axes, keep_dims=True, name="mean")
+    variance = reduce_mean(square(subtract(x, stop_gradient(mean))), axes,
+                           keep_dims=keep_dims, name="variance")
+    if not keep_dims:
+        mean = squeeze(mean, axes, name=name or "mean")
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) · scale / sqrt(variance + ε) + offset.
+
+    Computed as x · inv + (offset - mean · inv), inv = scale / sqrt(variance + ε); `offset`
+    and `scale` may be None (0 and 1).
+    """
+    from .unary import rsqrt
+    x = convert_to_tensor(x, name="x")
+    inv = rsqrt(add(variance, variance_epsilon))
+    if scale is not None:
+        inv = multiply(inv, scale)
+    shift = negative(multiply(mean, inv)) if offset is None else \
+        subtract(offset, multiply(mean, inv))
+    return add(multiply(x, inv), shift, name=name or "batchnorm")
+
+
+# -- FusedBatchNorm / FusedBatchNormGrad ---------------------------------------------------
+def _fbn_infer(op):
+    x, scale, offset, mean, var = op.inputs
+    if x.dtype not in (dtypes.float16, dtypes.float32, dtypes.float64):
+        raise TypeError(f"FusedBatchNorm expects a float input, got {x.dtype.name}")
+    if x._shape is not None and len(x._shape) != 4:
+        raise ValueError(f"input must be 4-dimensional, got shape {list(x._shape)}")
+    pdt = scale.dtype
+    c = None
+    if x._shape is not None:
+        c = x._shape[1 if op.attrs["data_format"] == "NCHW" else 3]
+    params = [scale, offset] if op.attrs["is_training"] else [scale, offset, mean, var]
+    for t in params:
+        if t.dtype != pdt:
+            raise TypeError(f"FusedBatchNorm: {t.name} is {t.dtype.name}, scale is {pdt.name}")
+        if t._shape is not None:
+            if len(t._shape) != 1:
+                raise ValueError(f"{t.name} must be 1-dimensional, got {list(t._shape)}")
+            c = _merge_shapes((c,), t._shape, "FusedBatchNorm channels")[0]
+    return [(x.dtype, x._shape)] + [(pdt, (c,))] * 4
+
+
+def _fbn_layout(data_format: str):
+    """(reduction axes, einsum spec of Σ over them, parameter reshape) for a 4-D layout."""
+    if data_format == "NCHW":
+        return (0, 2, 3), "nchw,nchw->c", (lambda p: p.reshape(1, -1, 1, 1))
+    return (0, 1, 2), "nhwc,nhwc->c", (lambda p: p)
+
+
+def _fbn_kernel(op, ctx):
+    xp = ctx.xp
+    eps = float(op.attrs["epsilon"])
+    training = op.attrs["is_training"]
+    axes, spec, bshape = _fbn_layout(op.attrs["data_format"])
+    ydt = op.outputs[0].dtype.np
+    pdt = op.outputs[1].dtype.np
+    work_dt = np.promote_types(ydt, pdt)
+
+    def fused_batch_norm_(x, scale, offset, mean, var):
+        xw = x.astype(work_dt, copy=False)
+        if training:
+            mean = xw.mean(axis=axes, dtype=work_dt)
+            xc = xw - bshape(mean)
+            n = x.size // mean.size
+            var = xp.einsum(spec, xc, xc)
+            var /= n
+            batch_var = var * (n / (n - 1)) if n > 1 else var
+        else:
+            xc = xw - bshape(mean.astype(work_dt, copy=False))
+            batch_var = var
+        inv = 1.0 / xp.sqrt(var.astype(work_dt, copy=False) + eps)
+        xc *= bshape(inv * scale)
+        xc += bshape(offset.astype(work_dt, copy=False))
+        # the statistics are C-sized: fresh copies keep outputs from aliasing inputs or each other
+        return (xc.astype(ydt, copy=False), mean.astype(pdt), batch_var.astype(pdt),
+                mean.astype(pdt), inv.astype(pdt))
+    return fused_batch_norm_
+
+
+def _fbn_grad(op, grad_y, *_):
+    """Returns (dx, dscale, doffset) from the saved mean and 1/√(var+ε); mean/variance: None.
+
+    Training: dx = scale·inv·(g - mean(g) - x̂·mean(g·x̂)), x̂ = (x - μ)·inv; inference:
+    dx = g·scale·inv; dscale = Σ g·x̂, doffset = Σ g. Gradients reaching the batch_mean and
+    batch_var outputs are not propagated (as in TensorFlow).
+    """
+    x, scale = op.inputs[:2]
+    outs = make_op("FusedBatchNormGrad", [grad_y, x, scale, op.outputs[3], op.outputs[4]],
+                   {k: op.attrs[k] for k in ("epsilon", "data_format", "is_training")},
+                   "FusedBatchNormGrad").outputs
+    return [outs[0], outs[1], outs[2], None, None]
+
+
+def _fbn_grad_infer(op):
+    g, x, scale = op.inputs[:3]
+    return [(x.dtype, _merge_shapes(g._shape, x._shape, "FusedBatchNormGrad")),
+            (scale.dtype, scale._shape), (scale.dtype, scale._shape)]
+
+
+def _fbn_grad_kernel(op, ctx):
+    xp = ctx.xp
+    training = op.attrs["is_training"]
+    axes, spec, bshape = _fbn_layout(op.attrs["data_format"])
+    xdt = op.outputs[0].dtype.np
+    pdt = op.outputs[1].dtype.np
+    work_dt = np.promote_types(xdt, pdt)
+
+    def fused_batch_norm_grad(g, x, scale, mean, inv):
+        gw = g.astype(work_dt, copy=False)
+        xhat = xp.subtract(x, bshape(mean), dtype=work_dt)
+        xhat *= bshape(inv)
+        doffset = gw.sum(axis=axes)
+        dscale = xp.einsum(spec, gw, xhat)
+        if training:  # dx = scale·inv·(g - mean(g) - x̂·mean(g·x̂)), in place in x̂
+            n = x.size // doffset.size
+            xhat *= bshape(dscale / n)
+            dx = xp.subtract(gw, xhat, out=xhat)
+            dx -= bshape(doffset / n)
+            dx *= bshape(scale * inv)
+        else:
+            dx = xp.multiply(gw, bshape(scale * inv))
+        return (dx.astype(xdt, copy=False), dscale.astype(pdt, copy=False),
+                doffset.astype(pdt, copy=False))
+    return fused_batch_norm_grad
+
+
+register_op("FusedBatchNorm", infer=_fbn_infer, grad=_fbn_grad, kernel=_fbn_kernel,
+            doc="Batch normalisation of 4-D x over N, H, W; also returns the statistics.")
+register_op("FusedBatchNormGrad", infer=_fbn_grad_infer, grad=NOT_DIFFERENTIABLE,
+            kernel=_fbn_grad_kernel,
+            doc="(dx, dscale, doffset) of FusedBatchNorm from its saved mean and 1/√(var+ε).")
+
+
+def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
+                     data_format="NHWC", is_training=True, name=None):
+    """Batch normalisation of a 4-D tensor in one op: returns (y, batch_mean, batch_var).
+
+    Training normalises with the batch statistics (biased variance) and returns batch_var with
+    Bessel's correction n/(n-1), for running averages, as TensorFlow does. Inference
+    (`is_training=False`) uses the given `mean` and `variance` and returns them.
+
+    Raises:
+        ValueError: inference without `mean` and `variance`, or an unknown data_format.
+    """
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"fused_batch_norm: data_format must be NHWC or NCHW, got "
+                         f"{data_format!r}")
+    x = convert_to_tensor(x, name="input")
+    scale = convert_to_tensor(scale, name="scale")
+    offset = convert_to_tensor(offset, dtype=scale.dtype, name="offset")
+    if mean is None or variance is None:
+        if not is_training:
+            raise ValueError("Both 'mean' and 'variance' must be a 1-D tensor when "
+                             "is_training is False.")
+        mean = variance = convert_to_tensor(np.zeros((0,), scale.dtype.np), name="empty")
+    mean = convert_to_tensor(mean, dtype=scale.dtype, name="mean")
+    variance = convert_to_tensor(variance, dtype=scale.dtype, name="variance")
+    op = make_op("FusedBatchNorm", [x, scale, offset, mean, variance],
+                 {"epsilon": float(epsilon), "data_format": data_format,
+                  "is_training": bool(is_training)}, name or "FusedBatchNorm")
+    return op.outputs[0], op.outputs[1], op.outputs[2]
