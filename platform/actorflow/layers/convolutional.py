@@ -62,7 +62,7 @@ class Conv2D(Layer):
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. "
                              f"Found `None` (input shape {input_shape}).")
-        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [channels, self.filters],
+        self.kernel = self.add_weight("kernel", self._kernel_shape(channels),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
@@ -71,6 +71,17 @@ class Conv2D(Layer):
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
         self.built = True
+
+    def _kernel_shape(self, channels: int) -> list:
+        return list(self.kernel_size) + [channels, self.filters]
+
+    def _bias_and_activation(self, outputs: Tensor) -> Tensor:
+        if self.use_bias:
+            fmt = "NCHW" if self._nchw else "NHWC"
+            outputs = nn_ops.bias_add(outputs, self.bias, data_format=fmt)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
 
     def call(self, inputs: Tensor) -> Tensor:
         check_rank(inputs, 4, self.name or self._base_name)
@@ -82,12 +93,7 @@ class Conv2D(Layer):
             return conv_ops.conv2d(x, self.kernel, strides=_spatial(self.strides),
                              padding=self.padding.upper(), data_format="NHWC", **kwargs)
         outputs = in_channels_last(inputs, self._nchw, conv)
-        if self.use_bias:
-            fmt = "NCHW" if self._nchw else "NHWC"
-            outputs = nn_ops.bias_add(outputs, self.bias, data_format=fmt)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(outputs)
 
 
 Convolution2D = Conv2D
@@ -103,24 +109,8 @@ class Conv2DTranspose(Conv2D):
 
     _base_name = "conv2d_transpose"
 
-    def build(self, input_shape) -> None:
-        dims = input_shape.as_list() if input_shape.ndims is not None else None
-        if dims is None or len(dims) != 4:
-            raise ValueError(f"Input 0 of layer {self.name or self._base_name} is incompatible "
-                             f"with the layer: expected ndim=4, found shape {input_shape}")
-        channels = dims[1 if self._nchw else -1]
-        if channels is None:
-            raise ValueError("The channel dimension of the inputs should be defined. "
-                             f"Found `None` (input shape {input_shape}).")
-        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [self.filters, channels],
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
-        self.built = True
+    def _kernel_shape(self, channels: int) -> list:
+        return list(self.kernel_size) + [self.filters, channels]
 
     def _out_size(self, size, k: int, stride: int):
         if self.padding == "same":
@@ -146,12 +136,7 @@ class Conv2DTranspose(Conv2D):
                         [self.filters])
             return y
         outputs = in_channels_last(inputs, self._nchw, deconv)
-        if self.use_bias:
-            fmt = "NCHW" if self._nchw else "NHWC"
-            outputs = nn_ops.bias_add(outputs, self.bias, data_format=fmt)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(outputs)
 
 
 Convolution2DTranspose = Conv2DTranspose

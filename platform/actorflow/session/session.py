@@ -188,30 +188,24 @@ class Session:
         return plan
 
     def _resolve_fetch(self, obj):
-        try:
-            el = self._graph.as_graph_element(obj, allow_tensor=True, allow_operation=True)
-        except KeyError as e:
-            raise FetchNotFoundError(None, None, str(e.args[0])) from None
-        except ValueError as e:
-            raise ForeignElementError(None, None, f"Fetch argument {obj!r} cannot be "
-                                      f"interpreted as a Tensor. ({e})") from None
-        except TypeError as e:
-            raise TypeError(f"Fetch argument {obj!r} has invalid type {type(obj).__name__}, "
-                            f"must be a string or Tensor. ({e})") from None
-        return el
+        return self._resolve(obj, True, "Fetch argument")
 
     def _resolve_feed_key(self, key) -> Tensor:
+        return self._resolve(key, False, "feed_dict key")
+
+    def _resolve(self, obj, allow_operation: bool, what: str):
+        """This graph's element named by `obj`, with the session's error types."""
         try:
-            el = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            return self._graph.as_graph_element(obj, allow_tensor=True,
+                                                allow_operation=allow_operation)
         except KeyError as e:
             raise FetchNotFoundError(None, None, str(e.args[0])) from None
         except ValueError as e:
-            raise ForeignElementError(None, None, f"Cannot interpret feed_dict key {key!r} "
-                                      f"as a Tensor: {e}") from None
+            raise ForeignElementError(None, None, f"{what} {obj!r} cannot be interpreted as "
+                                      f"a Tensor. ({e})") from None
         except TypeError as e:
-            raise TypeError(f"Cannot interpret feed_dict key {key!r} as a Tensor: {e}") \
-                from None
-        return el
+            raise TypeError(f"{what} {obj!r} has invalid type {type(obj).__name__}, must be "
+                            f"a string or Tensor. ({e})") from None
 
     def _prepare_feeds(self, feed_dict) -> tuple[tuple, tuple]:
         """The fed tensors in graph order, and their checked values in the same order."""
