@@ -328,3 +328,17 @@ def test_config_and_run_options_reject_unknown_fields():
                          gpu_options=tf.GPUOptions(allow_growth=True))
     with tf.Session(config=cfg) as sess:
         assert sess.run(tf.constant(1)) == 1
+
+
+def test_log_device_placement_prints_each_op_of_a_new_plan(capsys):
+    with tf.device("/gpu:0"):
+        a = tf.constant(1.0, name="a")
+        b = tf.add(a, 2.0, name="b")
+    config = tf.ConfigProto(allow_soft_placement=True, log_device_placement=True)
+    with tf.Session(config=config) as sess:
+        assert sess.run(b) == 3.0
+        err = capsys.readouterr().err
+        assert "b: (Add): /job:localhost/replica:0/task:0/device:CPU:0" in err
+        assert "(requested /device:GPU:0)" in err
+        sess.run(b)  # a cached plan logs nothing new
+        assert capsys.readouterr().err == ""

@@ -5,6 +5,7 @@ so two sessions over one graph never share variable values, as in TF 1.x.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -183,6 +184,8 @@ class Session:
                     targets = [f if isinstance(f, Operation) else f.op
                                for f in flat if not (isinstance(f, Tensor) and f in fed)]
                     ops = prune(targets, fed)
+                    if self._config.log_device_placement:
+                        _log_placement(ops)
                     plan = compile_plan(ops, flat, feed_tensors, self._ctx)
                     self._plans[key] = plan
         return plan
@@ -245,7 +248,18 @@ class Session:
         self.close()
 
     def list_devices(self) -> list:
-        return [_DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU")]
+        return [_DeviceAttributes(_CPU0, "CPU")]
+
+
+_CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def _log_placement(ops) -> None:
+    """Prints where each op of a new plan runs (every op runs on the CPU for now), in TF's
+    `log_device_placement` format, naming the device an op asked for when it differs."""
+    for op in ops:
+        asked = f" (requested {op.device})" if op.device and op.device != _CPU0 else ""
+        print(f"{op.name}: ({op.type}): {_CPU0}{asked}", file=sys.stderr)
 
 
 class _DeviceAttributes:
