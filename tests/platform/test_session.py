@@ -342,3 +342,14 @@ def test_log_device_placement_prints_each_op_of_a_new_plan(capsys):
         assert "(requested /device:GPU:0)" in err
         sess.run(b)  # a cached plan logs nothing new
         assert capsys.readouterr().err == ""
+
+
+def test_fetched_constants_are_writable_copies():
+    c = tf.constant([1.0, 2.0])
+    r = tf.reshape(c, [2, 1])  # a view of the constant inside the plan
+    with tf.Session() as sess:
+        a, b = sess.run([c, r])
+        a[0] = 5.0
+        b[1, 0] = 7.0
+        np.testing.assert_array_equal(sess.run(c), [1.0, 2.0])
+        np.testing.assert_array_equal(sess.run(r), [[1.0], [2.0]])

@@ -158,7 +158,7 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
             if i not in ref:
                 used.add(t)
 
-    lines: list[tuple[object, str, list[str]]] = []  # (op, call source, slots read)
+    lines: list[tuple] = []  # (op, call source, assignment target, slots read)
     slot_ids = itertools.count()
     arg_names: dict = {}
     for op in ops:
@@ -190,10 +190,8 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
             if t in used and t not in expr:
                 expr[t] = f"v{next(slot_ids)}"
                 outs.append(expr[t])
-            elif t in used:
-                outs.append("_")  # fed elsewhere: the fed value wins
             else:
-                outs.append("_")
+                outs.append("_")  # unused, or fed: the fed value wins
         call = f"{k}({', '.join(args)})"
         if not op.outputs:
             target = ""
@@ -251,21 +249,24 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
         ret_src.replace("    return", "        return")
     filename = f"<actorflow-plan-{next(_plan_ids)}>"
     fn = _build(src, kernels, consts, filename)
-    aliasing = _aliases_variable(ops)
+    aliasing = _aliases_state(ops)
     copy_mask = tuple(isinstance(f, Tensor) and f in aliasing for f in fetches)
     plan = Plan(fn, tsrc, kernels, consts, line_ops, arg_names, [ln[0] for ln in lines],
                 copy_mask, filename)
     return plan
 
 
-def _aliases_variable(ops) -> set:
-    """Tensors whose value may share memory with variable storage (fetches copy these)."""
+_STATE_OPS = frozenset({"VariableV2", "Const"})
+
+
+def _aliases_state(ops) -> set:
+    """Tensors whose value may share memory with what outlives the run — variable storage
+    (updated in place later) or a plan's read-only constant: fetches return copies of these."""
     out: set = set()
     for op in ops:
-        d = op.op_def
-        if op.type in ("VariableV2",):
+        if op.type in _STATE_OPS:
             out.update(op.outputs)
-        elif d.aliases_input and any(t in out or t.op.type == "VariableV2"
-                                     for t in op.inputs):
+        elif op.op_def.aliases_input and any(t in out or t.op.type in _STATE_OPS
+                                             for t in op.inputs):
             out.update(op.outputs)
     return out
