@@ -92,8 +92,9 @@ def _expand_reduced(op, t: Tensor) -> Tensor:
 def _sum_grad(op, grad):
     """Returns grad broadcast back to the input's shape."""
     x = op.inputs[0]
-    from .constant import zeros_like
-    return [add(_expand_reduced(op, grad), zeros_like(x))]
+    from .array import broadcast_to, shape
+    target = list(x._shape) if x._shape is not None and None not in x._shape else shape(x)
+    return [broadcast_to(_expand_reduced(op, grad), target)]
 
 
 def _mean_grad(op, grad):
