@@ -21,5 +21,6 @@ def test_softmax_regression_reaches_90_percent(mnist):
     correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(y_, 1))
     accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
     acc = accuracy.eval({x: mnist.test.images, y_: mnist.test.labels})
+    print('test accuracy %g' % acc)
     sess.close()
     assert acc >= 0.90, acc

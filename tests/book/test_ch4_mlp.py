@@ -30,5 +30,6 @@ def test_mlp_with_dropout_and_adagrad_reaches_95_percent(mnist):
     correct_prediction = tf.equal(tf.argmax(y, 1), tf.argmax(y_, 1))
     accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
     acc = accuracy.eval({x: mnist.test.images, y_: mnist.test.labels, keep_prob: 1.0})
+    print('test accuracy %g' % acc)
     sess.close()
     assert acc >= 0.95, acc
