@@ -135,13 +135,16 @@ def _nbytes(v) -> int:
     return int(getattr(v, "nbytes", 0))
 
 
-def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
+def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
     """Compiles `ops` (pruned, topologically sorted) into a Plan.
 
     Args:
         fetches: Tensors or Operations, in the order the plan returns them (ops give None).
         feeds: the fed Tensors, in the order the plan takes their values.
+        alias: {tensor: equal earlier tensor} from the CSE pass; the ops whose outputs are
+            all aliased are not run, their readers read the representative.
     """
+    alias = alias or {}
     from ..framework.graph import Tensor
 
     expr: dict = {}
@@ -150,19 +153,23 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext) -> Plan:
     # Readers of each tensor, as line indices, to place `del`s.
     consts: list = []
     kernels: list = []
-    fetched = {f for f in fetches if isinstance(f, Tensor)}
-    used: set = set(fetched)
+    used: set = {alias.get(f, f) for f in fetches if isinstance(f, Tensor)}
     for op in ops:
         ref = op.op_def.ref_inputs
         for i, t in enumerate(op.inputs):
             if i not in ref:
-                used.add(t)
+                used.add(alias.get(t, t))
 
     lines: list[tuple] = []  # (op, call source, assignment target, slots read)
     slot_ids = itertools.count()
     arg_names: dict = {}
     for op in ops:
         if op.type == "NoOp":
+            continue
+        if op.outputs and all(t in alias for t in op.outputs):
+            for t in op.outputs:
+                if alias[t] in expr:
+                    expr[t] = expr[alias[t]]
             continue
         if op.type == "Const":
             t = op.outputs[0]

@@ -15,6 +15,7 @@ import numpy as np
 from .. import errors
 from ..framework.graph import Graph, Operation, Tensor, get_default_graph
 from .compile import CompileContext, compile_plan
+from .cse import eliminate_common_subexpressions
 from .config import ConfigProto, RunMetadata, RunOptions
 from .prune import prune
 
@@ -58,6 +59,8 @@ class Session:
         self._closed = False
         self._lock = threading.RLock()
         self._ctx = CompileContext(self)
+        opts = self._config.graph_options.optimizer_options
+        self._cse = bool(getattr(opts, "do_common_subexpression_elimination", True))
         self._default_cm = None
 
     # -- properties --------------------------------------------------------------------
@@ -186,7 +189,9 @@ class Session:
                     ops = prune(targets, fed)
                     if self._config.log_device_placement:
                         _log_placement(ops)
-                    plan = compile_plan(ops, flat, feed_tensors, self._ctx)
+                    alias = eliminate_common_subexpressions(ops, fed) \
+                        if self._cse else None
+                    plan = compile_plan(ops, flat, feed_tensors, self._ctx, alias)
                     self._plans[key] = plan
         return plan
 
