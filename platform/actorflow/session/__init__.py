@@ -1,1 +1,2 @@
-"""Running graphs: the prune and compile passes and the `Session` that drives them."""
+"""Running graphs: the passes (prune.py, cse.py, compile.py) and the `Session` that drives
+them."""

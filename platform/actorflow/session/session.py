@@ -1,4 +1,7 @@
-"""`Session`: prune → (place) → compile → run, with plans cached by (fetches, feeds).
+"""`Session`: prune → CSE → compile → run, with plans cached by (fetches, feeds).
+
+(Placement and partitioning join the pipeline with the devices work; every op runs on the
+CPU for now.)
 
 A session owns the state of its graph's stateful ops (variable values, random generators),
 so two sessions over one graph never share variable values, as in TF 1.x.
