@@ -26,6 +26,7 @@ from .ops.array import *
 from .ops.joining import *
 from .ops.slicing import *
 from .ops.indexing import *
+from .ops.segment import *
 from .ops.math import *
 from .ops.unary import *
 from .ops.logic import *
@@ -34,17 +35,24 @@ from .ops.linalg import *
 from .ops.operators import *  # exports nothing: installs the operators of Tensor
 from .ops.control import *
 from .ops.random import *
+from .ops.debug import *
+from .ops import debug as debugging
 from .ops import state as _state
+from .ops.state import (scatter_add, scatter_mul, scatter_nd_add, scatter_nd_sub,
+                        scatter_nd_update, scatter_sub, scatter_update)
 from .variables import *
 from .variable_scope import *
 from .init_ops import *
-from .gradients import gradients
+from .gradients import AggregationMethod, gradients, hessians
 from .session.session import InteractiveSession, Session, get_default_session
 from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                              RunMetadata, RunOptions)
 from .framework.graph_io import *
 from . import nn, train, layers, losses, contrib, datasets
+from .rnn import reverse_sequence
 from . import tf_logging as logging
+from . import app, gfile
+from .app import flags
 from . import summary, metrics
 from .summary.protos import Event, HistogramProto, SessionLog, Summary, SummaryMetadata
 from .ops import training as _training_ops

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .framework import registry
 from .framework.graph import Operation, Tensor, convert_to_tensor, get_default_graph
 
-__all__ = ["gradients", "GradientError"]
+__all__ = ["gradients", "hessians", "AggregationMethod", "GradientError"]
 
 
 class GradientError(LookupError):
@@ -134,3 +134,52 @@ def _aggregate(grads):
 def _zeros_for(t: Tensor):
     from .ops.constant import zeros_like
     return zeros_like(t)
+
+
+class AggregationMethod:
+    """TF 1.x's ways of summing the gradients that reach one tensor. `gradients` accepts any
+    of them and always sums with AddN."""
+
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
+
+
+def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool = False,
+             gate_gradients: bool = False, aggregation_method=None):
+    """The Hessian of sum(ys) with respect to each x in xs: shape x.shape + x.shape.
+
+    Built as one backward pass per element of x (the gradient of the flattened gradient,
+    seeded with each unit vector), so it suits small xs of fully known shape.
+
+    Raises:
+        ValueError: an x whose shape is not fully known.
+    """
+    import numpy as np
+
+    from .ops.array import reshape
+    from .ops.constant import zeros_like
+    from .ops.joining import stack
+    xs = [convert_to_tensor(x) for x in _as_list(xs)]
+    graph = xs[0].graph if xs else get_default_graph()
+    results = []
+    with graph.name_scope(name):
+        for x in xs:
+            if x._shape is None or None in x._shape:
+                raise ValueError(f"hessians: the shape of {x.name} must be fully known, "
+                                 f"got {x.get_shape()}")
+            n = int(np.prod(x._shape, dtype=np.int64))
+            grad = gradients(ys, x)[0]
+            if grad is None:
+                results.append(None)
+                continue
+            flat = reshape(grad, [n])
+            rows = []
+            for i in range(n):
+                seed = np.zeros(n, dtype=x.dtype.np)
+                seed[i] = 1
+                row = gradients(flat, x, grad_ys=[convert_to_tensor(seed)])[0]
+                rows.append(zeros_like(x) if row is None else row)
+            results.append(reshape(stack(rows), list(x._shape) * 2))
+    return results

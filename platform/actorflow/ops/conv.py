@@ -7,12 +7,13 @@ Window geometry follows TensorFlow exactly. For an input extent ``n``, window ``
 - ``SAME``: ``out = ceil(n / s)``, padded by ``max((out - 1) * s + k_eff - n, 0)`` of which
   the smaller half goes before and the extra element after.
 
-Ops: Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, MaxPool, MaxPoolGrad, AvgPool,
-AvgPoolGrad, LRN, LRNGrad. Conv2D's gradient builds the two backprop ops, whose own
-gradients are convolutions again (so second derivatives work). MaxPoolGrad routes each
-window's gradient to the first maximum of the window in row-major order, as TensorFlow's CPU
-kernel does. AvgPool with SAME padding divides by the number of real (non-padding) elements
-of each window. MaxPoolGrad and LRNGrad are not differentiable.
+`conv1d` is Conv2D over a height-1 image. Ops: Conv2D, Conv2DBackpropInput,
+Conv2DBackpropFilter, MaxPool, MaxPoolGrad, AvgPool, AvgPoolGrad, LRN, LRNGrad. Conv2D's
+gradient builds the two backprop ops, whose own gradients are convolutions again (so second
+derivatives work). MaxPoolGrad routes each window's gradient to the first maximum of the window
+in row-major order, as TensorFlow's CPU kernel does. AvgPool with SAME padding divides by the
+number of real (non-padding) elements of each window. MaxPoolGrad and LRNGrad are not
+differentiable.
 
 The generic kernels below are written against ``ctx.xp``; the CPU overrides (strided im2col,
 reused scratch buffers, batched GEMMs) live in `actorflow.kernels.numpy_kernels`.
@@ -28,8 +29,9 @@ from ..framework.graph import Tensor, constant_value, convert_to_tensor
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import out1
 
-__all__ = ["conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "conv2d_transpose",
-           "atrous_conv2d", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d", "lrn",
+__all__ = ["conv1d", "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
+           "conv2d_transpose", "atrous_conv2d", "max_pool", "max_pool2d", "avg_pool",
+           "avg_pool2d", "lrn",
            "local_response_normalization"]
 
 _PADDINGS = ("SAME", "VALID")
@@ -724,6 +726,57 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu: boo
     x = convert_to_tensor(input)
     f = convert_to_tensor(filter, dtype=x.dtype)
     return out1("Conv2D", [x, f], attrs, name or "Conv2D")
+
+
+def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None,
+           data_format=None, name=None, input=None, dilations=None) -> Tensor:  # noqa: A002
+    """1-D convolution of an NWC (or NCW) `value` with a [width, in, out] filter: conv2d over
+    a height-1 image (expand_dims, Conv2D, squeeze).
+
+    Args:
+        stride: an int (or [1, s, 1] / [s]).
+        padding: "SAME" or "VALID".
+        data_format: "NWC" (default) or "NCW" (transposed to NWC around the conv).
+        dilations: an int (or [1, d, 1] / [d]); default 1.
+
+    Raises:
+        ValueError: a bad data_format, stride or dilation, or conv2d's shape errors.
+    """
+    from ..framework.graph import name_scope
+    from .array import expand_dims, squeeze, transpose
+    value = input if value is None else value
+    if value is None or filters is None or stride is None or padding is None:
+        raise TypeError("conv1d() needs value, filters, stride and padding")
+    if isinstance(data_format, bytes):
+        data_format = data_format.decode()
+    if data_format not in (None, "NWC", "NHWC", "NCW", "NCHW"):
+        raise ValueError(f"conv1d: data_format {data_format!r} is not 'NWC' or 'NCW'")
+    channels_first = data_format in ("NCW", "NCHW")
+    s, d = _one_width(stride, "stride", channels_first), _one_width(dilations, "dilations",
+                                                                    channels_first)
+    with name_scope(name, "conv1d", [value, filters]):
+        x = convert_to_tensor(value, name="value")
+        if channels_first:
+            x = transpose(x, [0, 2, 1])
+        f = convert_to_tensor(filters, dtype=x.dtype, name="filters")
+        y = conv2d(expand_dims(x, 1), expand_dims(f, 0), [1, 1, s, 1], padding,
+                   dilations=[1, 1, d, 1])
+        y = squeeze(y, [1])
+        return transpose(y, [0, 2, 1]) if channels_first else y
+
+
+def _one_width(v, what: str, channels_first: bool) -> int:
+    """The width entry of a conv1d stride / dilation: an int, [w] or a 3-list."""
+    if v is None:
+        return 1
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    v = [int(i) for i in v]
+    if len(v) == 1:
+        return v[0]
+    if len(v) == 3:
+        return v[2] if channels_first else v[1]
+    raise ValueError(f"conv1d: {what} must be an int or a list of 1 or 3 ints, got {v}")
 
 
 def atrous_conv2d(value, filters, rate: int, padding: str, name=None) -> Tensor:

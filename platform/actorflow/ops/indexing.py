@@ -78,14 +78,21 @@ def _segment_sum_infer(op):
     data, ids, n = op.inputs
     _check_int(ids, "segment_ids")
     _check_int(n, "num_segments")
+    return [(data.dtype, segment_output_shape("unsorted_segment_sum", data, ids,
+                                              _scalar_value(n)))]
+
+
+def segment_output_shape(what: str, data: Tensor, ids: Tensor, n: int | None):
+    """The static shape [n] + data.shape[rank(ids):] of a segment reduction (None when a rank
+    is unknown); ValueError when the ids' shape is not a prefix of the data's."""
     if data._shape is None or ids._shape is None:
-        return [(data.dtype, None)]
+        return None
     k = len(ids._shape)
     if len(data._shape) < k or not all(_compatible(a, b)
                                        for a, b in zip(data._shape, ids._shape)):
-        raise ValueError(f"unsorted_segment_sum: segment_ids shape {_shape_str(ids._shape)} "
-                         f"is not a prefix of data shape {_shape_str(data._shape)}")
-    return [(data.dtype, (_scalar_value(n),) + data._shape[k:])]
+        raise ValueError(f"{what}: segment_ids shape {_shape_str(ids._shape)} is not a "
+                         f"prefix of data shape {_shape_str(data._shape)}")
+    return (n,) + data._shape[k:]
 
 
 def _segment_sum_kernel(op, ctx):

@@ -1,6 +1,7 @@
 """Array ops that join or repeat tensors: stacking, concatenation, tiling and padding.
 
-Registers Pack, Unpack, ConcatV2, Tile, PadV2, MirrorPad and MirrorPadGrad.
+Registers Pack, Unpack, ConcatV2, Tile, PadV2, MirrorPad and MirrorPadGrad; `meshgrid` is a
+composition of reshapes and BroadcastTo.
 """
 from __future__ import annotations
 
@@ -481,3 +482,42 @@ def _int_matrix(rows) -> Tensor:
 
 
 __all__ += ["pad"]
+
+
+# -- meshgrid (a composition) --------------------------------------------------------------
+def meshgrid(*args, **kwargs) -> list:
+    """N-D coordinate grids from N vectors: output i holds args[i] broadcast along every
+    other axis. indexing='xy' (default, Cartesian: the first two axes swapped, so outputs have
+    shape [len(y), len(x), ...]) or 'ij' (matrix: shape [len(x), len(y), ...]).
+
+    Raises:
+        ValueError: an unknown `indexing`.
+        TypeError: an unexpected keyword argument.
+    """
+    from ..framework.graph import name_scope
+    from .array import broadcast_to, size
+    indexing = kwargs.pop("indexing", "xy")
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"meshgrid: unexpected keyword arguments {sorted(kwargs)}")
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    with name_scope(name, "meshgrid", list(args)):
+        xs = [reshape(convert_to_tensor(a), [-1]) for a in args]
+        n = len(xs)
+        axes = list(range(n))
+        if indexing == "xy" and n > 1:
+            axes[0], axes[1] = 1, 0
+        sizes = [x._shape[0] if x._shape[0] is not None else size(x) for x in xs]
+        grid = [None] * n
+        for i, ax in enumerate(axes):
+            grid[ax] = sizes[i]
+        if any(isinstance(d, Tensor) for d in grid):
+            grid = stack([convert_to_tensor(d) for d in grid])
+        outs = []
+        for x, ax in zip(xs, axes):
+            outs.append(broadcast_to(reshape(x, [1] * ax + [-1] + [1] * (n - 1 - ax)), grid))
+        return outs
+
+
+__all__ += ["meshgrid"]

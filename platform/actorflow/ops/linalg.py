@@ -1,9 +1,11 @@
 """Linear algebra: matrix products, tensor contraction, norms and traces.
 
-Registers: MatMul, BatchMatMul. Also defines `tensordot`, `norm` and `trace` (compositions of
-matmul, reshapes, transposes and reductions).
+Registers: MatMul, BatchMatMul, Einsum. Also defines `tensordot`, `norm` and `trace`
+(compositions of matmul, reshapes, transposes and reductions).
 """
 from __future__ import annotations
+
+import string
 
 import numpy as np
 
@@ -254,3 +256,139 @@ def trace(x, name=None) -> Tensor:
     from .indexing import diag_part
     with name_scope(name, "Trace", [x]):
         return reduce_sum(diag_part(x), axis=-1)
+
+
+# -- Einsum: xp.einsum over an explicit equation; gradients are einsums of the others ------
+def _einsum_terms(equation: str) -> tuple[list, str]:
+    """The input subscripts and the output subscript of an explicit equation."""
+    lhs, out = equation.split("->")
+    return lhs.split(","), out
+
+
+def _einsum_infer(op):
+    terms, out = _einsum_terms(op.attrs["equation"])
+    dtype = op.inputs[0].dtype
+    sizes: dict = {}
+    for t, term in zip(op.inputs, terms):
+        if t.dtype != dtype:
+            raise TypeError(f"einsum: inputs must share a dtype, got {dtype.name} and "
+                            f"{t.dtype.name} ({t.name})")
+        if t._shape is None:
+            continue
+        if len(t._shape) != len(term):
+            raise ValueError(f"einsum: subscripts {term!r} need a rank-{len(term)} input, "
+                             f"{t.name} has shape {list(t._shape)}")
+        for c, d in zip(term, t._shape):
+            if d is not None and sizes.get(c) is not None and sizes[c] != d:
+                raise ValueError(f"einsum: dimension {c!r} is {sizes[c]} in one input and "
+                                 f"{d} in {t.name}")
+            if d is not None:
+                sizes[c] = d
+            else:
+                sizes.setdefault(c, None)
+    return [(dtype, tuple(sizes.get(c) for c in out))]
+
+
+def _einsum_kernel(op, ctx):
+    xp, eq = ctx.xp, op.attrs["equation"]
+    if len(op.inputs) == 1:  # may be a view of the input (aliases_input)
+        def einsum1(x):
+            return xp.asarray(xp.einsum(eq, x))
+        return einsum1
+
+    def einsum_(*xs):
+        return xp.asarray(xp.einsum(eq, *xs, optimize=True))
+    return einsum_
+
+
+def _einsum_grad(op, grad):
+    """d/d x_k of einsum(x_1..x_n) is einsum(grad, x_j for j != k) onto x_k's subscripts,
+    broadcast over the subscripts that appear nowhere else (they were summed within x_k)."""
+    from .array import broadcast_to, expand_dims, shape
+    terms, out = _einsum_terms(op.attrs["equation"])
+    grads = []
+    for k, (x, term) in enumerate(zip(op.inputs, terms)):
+        if len(set(term)) != len(term):
+            raise ValueError(f"einsum gradient: repeated subscripts within one operand "
+                             f"({term!r}) are not supported")
+        others = [t for j, t in enumerate(terms) if j != k]
+        seen = set(out).union(*others)
+        kept = "".join(c for c in term if c in seen)
+        g = einsum(f"{','.join([out] + others)}->{kept}",
+                   grad, *[t for j, t in enumerate(op.inputs) if j != k])
+        if kept != term:
+            for i, c in enumerate(term):
+                if c not in seen:
+                    g = expand_dims(g, i)
+            full = (list(x._shape) if x._shape is not None and None not in x._shape
+                    else shape(x))
+            g = broadcast_to(g, full)
+        grads.append(g)
+    return grads
+
+
+register_op("Einsum", infer=_einsum_infer, grad=_einsum_grad, kernel=_einsum_kernel,
+            aliases_input=True,
+            doc="xp.einsum over an explicit equation (no ellipsis, one output subscript).")
+
+
+def _explicit_equation(equation: str, ranks: list) -> str:
+    """`equation` with '...' spelled out as letters and the output made explicit (NumPy's
+    implicit mode: the ellipsis dims, then the subscripts used once, sorted).
+
+    Raises:
+        ValueError: a malformed equation, or an ellipsis on an input of unknown rank.
+    """
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ranks):
+        raise ValueError(f"einsum: equation {equation!r} names {len(terms)} inputs, got "
+                         f"{len(ranks)}")
+    for term in terms + [out]:
+        if term.count("...") > 1 or not set(term.replace("...", "")) <= set(string.ascii_letters):
+            raise ValueError(f"einsum: invalid subscripts {term!r} in {equation!r}")
+    free = [c for c in string.ascii_letters if c not in eq]
+    widths = []
+    for term, rank in zip(terms, ranks):
+        if "..." in term:
+            if rank is None:
+                raise ValueError(f"einsum: {equation!r} needs the ranks of inputs with '...'")
+            widths.append(rank - len(term) + 3)
+        else:
+            widths.append(0)
+    ell = "".join(free[:max(widths)])
+    terms = [t.replace("...", ell[len(ell) - w:]) for t, w in zip(terms, widths)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        joined = "".join(terms)
+        out = ell + "".join(sorted(c for c in set(joined) if joined.count(c) == 1
+                                   and c not in ell))
+    if len(set(out)) != len(out) or not set(out) <= set("".join(terms)):
+        raise ValueError(f"einsum: output subscripts of {equation!r} must be distinct letters "
+                         "of the inputs")
+    return f"{','.join(terms)}->{out}"
+
+
+def einsum(equation: str, *inputs, **kwargs) -> Tensor:
+    """Sums of products of `inputs` over the subscripts of `equation` (NumPy's einsum):
+    e.g. 'ij,jk->ik' (matmul), 'bij,bjk->bik' (batched), 'ij->ji', 'ii->i', '...ij,...jk'.
+
+    Raises:
+        ValueError: a malformed equation, inputs of different dtypes or mismatched sizes.
+    """
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"einsum: unexpected keyword arguments {sorted(kwargs)}")
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        inputs = tuple(inputs[0])
+    xs = [convert_to_tensor(x) for x in inputs]
+    if not xs:
+        raise ValueError("einsum needs at least one input")
+    eq = _explicit_equation(equation, [None if x._shape is None else len(x._shape)
+                                       for x in xs])
+    return out1("Einsum", xs, {"equation": eq}, name or "einsum")
+
+
+__all__ += ["einsum"]

@@ -1,10 +1,11 @@
 """NN ops (the core of `tf.nn`): activations, dropout, bias and L2 loss.
 
 Registers: Relu, ReluGrad, Relu6, Relu6Grad, Elu, EluGrad, Softplus, SoftplusGrad, Softsign,
-SoftsignGrad, Dropout, BiasAdd, BiasAddGrad, L2Loss. `leaky_relu`, `xw_plus_b` and `relu_layer`
-are composites. The rest of `tf.nn` lives beside this module: softmax and the cross entropies
-(nn_loss.py), normalisation (normalization.py), embedding lookup and top-k (embedding.py),
-convolution and pooling (conv.py); the inference rules below are shared with them.
+SoftsignGrad, Dropout, BiasAdd, BiasAddGrad, L2Loss. `leaky_relu`, `selu`, `swish`, `crelu`,
+`xw_plus_b` and `relu_layer` are composites. The rest of `tf.nn` lives beside this module:
+softmax and the cross entropies (nn_loss.py), normalisation (normalization.py), embedding
+lookup and top-k (embedding.py), convolution and pooling (conv.py); the inference rules below
+are shared with them.
 
 Kernels are written for float32 first: each does one pass per unavoidable elementwise step,
 allocates as few temporaries as it can and works in place (``out=``) on its own buffers.
@@ -23,7 +24,8 @@ from ._common import broadcast_shapes, out1
 from .linalg import matmul
 from .math import multiply
 
-__all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "softsign",
+__all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "softsign", "selu", "swish",
+           "crelu",
            "dropout", "bias_add", "xw_plus_b", "relu_layer", "l2_loss"]
 
 
@@ -272,6 +274,38 @@ def softplus(features, name=None) -> Tensor:
 def softsign(features, name=None) -> Tensor:
     """features / (|features| + 1) elementwise."""
     return _act("Softsign", features, name)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(features, name=None) -> Tensor:
+    """scale * (features if > 0 else alpha * (exp(features) - 1)), with SELU's fixed alpha
+    and scale (built from Elu, Greater and Select)."""
+    from .logic import greater, where
+    x = convert_to_tensor(features, name="features")
+    with name_scope(name, "Selu", [x]):
+        neg = multiply(elu(x), convert_to_tensor(_SELU_ALPHA, dtype=x.dtype))
+        pos = where(greater(x, convert_to_tensor(0, dtype=x.dtype)), x, neg)
+        return multiply(pos, convert_to_tensor(_SELU_SCALE, dtype=x.dtype))
+
+
+def swish(features, name=None) -> Tensor:
+    """features * sigmoid(features) elementwise."""
+    from .unary import sigmoid
+    x = convert_to_tensor(features, name="features")
+    with name_scope(name, "swish", [x]):
+        return multiply(x, sigmoid(x))
+
+
+def crelu(features, name=None, axis=-1) -> Tensor:
+    """concat([relu(features), relu(-features)], axis): doubles that axis's depth."""
+    from .joining import concat
+    from .math import negative
+    x = convert_to_tensor(features, name="features")
+    with name_scope(name, "CRelu", [x]):
+        return concat([relu(x), relu(negative(x))], axis)
 
 
 # -- Dropout -------------------------------------------------------------------------------

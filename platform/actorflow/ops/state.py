@@ -1,5 +1,6 @@
 """Stateful variable ops: VariableV2 (the value cell), Assign, AssignAdd, AssignSub,
-IsVariableInitialized. Input 0 of each assignment is a *ref* input: the kernel writes the
+IsVariableInitialized, and the scatter updates ScatterUpdate/Add/Sub/Mul and
+ScatterNdUpdate/Add/Sub. Input 0 of each assignment is a *ref* input: the kernel writes the
 variable's cell in the session instead of reading a value first."""
 from __future__ import annotations
 
@@ -145,3 +146,107 @@ register_op("InitializedValue", infer=_assign_infer, grad=NOT_DIFFERENTIABLE,
             kernel=_initialized_value_kernel, ref_inputs=(0,), stateful=True,
             aliases_input=True,
             doc="The variable's value when it is initialised, else its initial value.")
+
+
+# -- Scatter updates: rows (ScatterX) or index vectors (ScatterNdX) of a variable, in place --
+def _scatter_infer(op):
+    ref, indices, updates = op.inputs
+    if not indices.dtype.is_integer:
+        raise TypeError(f"{op.type}: indices must be int32 or int64, got {indices.dtype.name}")
+    if updates.dtype != ref.dtype:
+        raise TypeError(f"{op.type}: updates of dtype {updates.dtype.name} do not match "
+                        f"variable dtype {ref.dtype.name}")
+    want = _scatter_updates_shape(op.type, ref._shape, indices._shape)
+    got = updates._shape
+    if want is not None and got is not None and got != () and (
+            len(want) != len(got) or any(a is not None and b is not None and a != b
+                                         for a, b in zip(want, got))):
+        raise ValueError(f"{op.type}: updates shape {list(got)} must be [] or indices.shape "
+                         f"+ the indexed variable's remaining dims {list(want)}")
+    return [(ref.dtype, ref._shape)]
+
+
+def _scatter_updates_shape(op_type: str, ref_shape, idx_shape):
+    """The static shape updates must have (None when unknown)."""
+    if ref_shape is None or idx_shape is None:
+        return None
+    if not op_type.startswith("ScatterNd"):
+        return tuple(idx_shape) + tuple(ref_shape[1:])
+    if not idx_shape or idx_shape[-1] is None:
+        return None
+    return tuple(idx_shape[:-1]) + tuple(ref_shape[idx_shape[-1]:])
+
+
+def _scatter_kernel(ufunc_name: str | None):
+    """Kernel factory: variable[index] = updates (ufunc None), else ufunc.at(variable, index,
+    updates) so that repeated indices accumulate."""
+    def factory(op, ctx):
+        xp = ctx.xp
+        cell = ctx.var_cell(op.inputs[0].op)
+        nd = op.type.startswith("ScatterNd")
+        at = None if ufunc_name is None else getattr(xp, ufunc_name).at
+
+        def scatter(indices, updates):
+            cur = cell.value
+            if cur is None:
+                raise uninitialized_error(op.inputs[0].op)
+            if nd:
+                limit = np.asarray(cur.shape[:indices.shape[-1]])
+                index = tuple(xp.moveaxis(indices, -1, 0))
+            else:
+                limit, index = np.asarray(cur.shape[:1]), indices
+            if indices.size and bool(((indices < 0) | (indices >= xp.asarray(limit))).any()):
+                raise errors.InvalidArgumentError(
+                    None, op, f"{op.type}: an index is outside the variable's shape "
+                    f"{list(cur.shape)} (variable {cell.name})")
+            if at is None:
+                cur[index] = updates
+            else:
+                at(cur, index, updates)
+            return cur
+        return scatter
+    return factory
+
+
+def _scatter(op_type: str, ref, indices, updates, use_locking, name):
+    from ..framework.graph import convert_to_tensor
+    from ._common import out1
+    ref = getattr(ref, "_variable", ref)  # a Variable's ref tensor
+    check_ref(ref, op_type)
+    indices = convert_to_tensor(indices, name="indices")
+    updates = convert_to_tensor(updates, dtype=ref.dtype, name="updates")
+    with ref.graph.colocate_with(ref.op):
+        return out1(op_type, [ref, indices, updates], {"use_locking": bool(use_locking)},
+                    name or op_type)
+
+
+def _scatter_function(fname: str, op_type: str, use_locking: bool, doc: str):
+    """The public function `fname(ref, indices, updates, use_locking, name)` of `op_type`."""
+    def scatter(ref, indices, updates, use_locking=use_locking, name=None):
+        return _scatter(op_type, ref, indices, updates, use_locking, name)
+    scatter.__name__ = scatter.__qualname__ = fname
+    scatter.__doc__ = doc + " Returns the variable's new value; not differentiable."
+    return scatter
+
+
+_SCATTERS = [  # (op type, function, xp ufunc or None (assign), use_locking default, doc)
+    ("ScatterUpdate", "scatter_update", None, True, "ref[indices] = updates (rows)"),
+    ("ScatterAdd", "scatter_add", "add", False,
+     "ref[indices] += updates, repeated indices adding up"),
+    ("ScatterSub", "scatter_sub", "subtract", False,
+     "ref[indices] -= updates, repeated indices adding up"),
+    ("ScatterMul", "scatter_mul", "multiply", False,
+     "ref[indices] *= updates, repeated indices multiplying"),
+    ("ScatterNdUpdate", "scatter_nd_update", None, True,
+     "ref[indices[..., :]] = updates (index vectors in the last axis)"),
+    ("ScatterNdAdd", "scatter_nd_add", "add", False,
+     "ref[indices[..., :]] += updates, repeated index vectors adding up"),
+    ("ScatterNdSub", "scatter_nd_sub", "subtract", False,
+     "ref[indices[..., :]] -= updates, repeated index vectors adding up"),
+]
+for _type, _fname, _ufunc, _locking, _doc in _SCATTERS:
+    register_op(_type, infer=_scatter_infer, grad=NOT_DIFFERENTIABLE,
+                kernel=_scatter_kernel(_ufunc), ref_inputs=(0,), stateful=True,
+                aliases_input=True, doc=_doc + ", in place; returns the variable.")
+    globals()[_fname] = _scatter_function(_fname, _type, _locking, _doc + ", in place.")
+del _type, _fname, _ufunc, _locking, _doc

@@ -1,12 +1,14 @@
 """Elementwise functions of one tensor and the fused gradients of tanh and sigmoid.
 
 Registers: Abs, Sign, Sqrt, Rsqrt, Exp, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Reciprocal, Floor,
-Ceil, Round, TanhGrad, SigmoidGrad. Also defines `log_sigmoid` (a composition).
+Ceil, Round, TanhGrad, SigmoidGrad, Erf. Also defines `log_sigmoid` (a composition).
 
 Every kernel returns exactly the input's dtype; the float-only functions reject integer inputs
 at graph construction (TF 1.x). Negation and squaring live with the arithmetic in ops/math.py.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from .math import (_binary_infer, _check_numeric, _scalar_safe, add, divide, mul
                    square, subtract)
 
 __all__ = ["abs", "sign", "sqrt", "rsqrt", "exp", "log", "log1p", "sin", "cos", "tanh",
-           "sigmoid", "reciprocal", "floor", "ceil", "round", "log_sigmoid"]
+           "sigmoid", "reciprocal", "floor", "ceil", "round", "log_sigmoid", "erf"]
 
 
 # -- shape rules ---------------------------------------------------------------------------
@@ -293,3 +295,33 @@ def log_sigmoid(x, name=None) -> Tensor:
         x = convert_to_tensor(x, name="x")
         return negative(softplus(negative(x)))
 
+
+# -- Erf: a host kernel --------------------------------------------------------------------
+def _erf_kernel(op, ctx):
+    """A HOST kernel: the error function has no NumPy ufunc (and SciPy is not a dependency),
+    so each element goes through Python's `math.erf` (correctly rounded in float64), on the
+    host: device arrays are copied to the host and back. Slow for large tensors."""
+    xp = ctx.xp
+    dt = op.outputs[0].dtype.np
+    to_host = getattr(xp, "asnumpy", np.asarray)
+    host_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+    def erf_(x):
+        return xp.asarray(host_erf(to_host(x)).astype(dt, copy=False))
+    return erf_
+
+
+def _erf_grad(op, grad):
+    """Returns grad * 2 / √π * exp(-x²)."""
+    x = op.inputs[0]
+    return [multiply(grad, multiply(convert_to_tensor(2.0 / math.sqrt(math.pi), dtype=x.dtype),
+                                    exp(negative(square(x)))))]
+
+
+register_op("Erf", infer=_float_infer, grad=_erf_grad, kernel=_erf_kernel,
+            doc="The error function 2/√π ∫₀ˣ e^(-t²) dt elementwise (a host kernel).")
+
+
+def erf(x, name=None) -> Tensor:
+    """The error function elementwise (computed on the host with math.erf)."""
+    return unary_op("Erf", x, name or "Erf")

@@ -164,4 +164,10 @@ CASES = [
            reference=lambda a, b: [np.array([2, 3], I32), np.array([4], I32)], grad=False),
     OpCase("BroadcastTo", lambda x: tf.broadcast_to(x, [2, 3, 2]), [randn(3, 1)],
            reference=lambda x: np.broadcast_to(x, (2, 3, 2))),
+
+    OpCase("BroadcastTo", lambda x, y: tf.meshgrid(x, y), [randn(3), randn(2, seed=1)],
+           reference=lambda x, y: np.meshgrid(x, y), name="meshgrid"),
+    OpCase("BroadcastTo", lambda x, y, z: tf.meshgrid(x, y, z, indexing="ij"),
+           [randn(2), randn(3, seed=1), randn(2, seed=2)], name="meshgrid-ij",
+           reference=lambda x, y, z: np.meshgrid(x, y, z, indexing="ij")),
 ]

@@ -178,6 +178,19 @@ K3, S21 = [1, 3, 3, 1], [1, 2, 1, 1]
 LRN_ARGS = dict(depth_radius=2, bias=1.5, alpha=0.3, beta=0.75)
 _LRN_REF = (2, 1.5, 0.3, 0.75)
 
+
+def ref_conv1d(x, f, stride, padding):
+    """Direct loops: out[n, i, o] = sum_k,c x[n, i*stride + k - pad, c] * f[k, c, o]."""
+    out_w, pad = ref_window(x.shape[1], f.shape[0], stride, 1, padding)
+    out = np.zeros((x.shape[0], out_w, f.shape[2]))
+    for i in range(out_w):
+        for k in range(f.shape[0]):
+            j = i * stride + k - pad
+            if 0 <= j < x.shape[1]:
+                out[:, i] += x[:, j] @ f[k]
+    return out
+
+
 CASES = [
     _conv_case("same_s1", (2, 5, 5, 2), (3, 3, 2, 3), [1, 1, 1, 1], "SAME"),
     _conv_case("same_s2_odd", (2, 5, 7, 2), (3, 2, 2, 3), [1, 2, 3, 1], "SAME"),
@@ -220,4 +233,12 @@ CASES = [
            lambda x, dy: tf.gradients(tf.nn.lrn(x, **LRN_ARGS), x, grad_ys=dy)[0],
            [randn(2, 2, 3, 6), randn(2, 2, 3, 6, seed=1)],
            reference=lambda x, dy: ref_lrn_grad(dy, x, *_LRN_REF), grad=False),
+
+    OpCase("Conv2D", lambda x, f: tf.nn.conv1d(x, f, 2, "SAME"),
+           [randn(2, 5, 3), randn(3, 3, 2, seed=1)],
+           reference=lambda x, f: ref_conv1d(x, f, 2, "SAME"), name="conv1d"),
+    OpCase("Conv2D", lambda x, f: tf.nn.conv1d(x, f, 1, "VALID", data_format="NCW"),
+           [randn(1, 2, 4), randn(2, 2, 3, seed=1)], name="conv1d-ncw",
+           reference=lambda x, f: ref_conv1d(x.transpose(0, 2, 1), f, 1,
+                                             "VALID").transpose(0, 2, 1)),
 ]

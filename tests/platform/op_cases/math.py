@@ -65,6 +65,12 @@ _UNARY = [  # (op type, function, reference, input)
 
 _SPECIAL = np.array([0.5, 1.5, 2.5, -0.5, -1.7, 2.2, np.inf, -np.inf, np.nan, 0.0])
 
+
+def _np_erf(x):
+    import math
+    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
+
+
 CASES = [OpCase(t, fn, [x], reference=ref) for t, fn, ref, x in _UNARY] + [
     # -- unary: dtypes, scalars and extremes ------------------------------------------------
     OpCase("Abs", tf.abs, [_ints(5)], reference=np.abs, grad=False, name="int32"),
@@ -239,4 +245,28 @@ CASES = [OpCase(t, fn, [x], reference=ref) for t, fn, ref, x in _UNARY] + [
            lambda t, x: out1("ReshapeToReduced", [t, tf.shape(x)], {"axes": [1]}),
            [randn(2), randn(2, 3, seed=1)], reference=lambda t, x: t.reshape(2, 1),
            grad_inputs=(0,)),
+
+    # -- einsum and erf ----------------------------------------------------------------------
+    OpCase("Einsum", lambda a, b: tf.einsum("ij,jk->ik", a, b), [randn(2, 3), randn(3, 4, seed=1)],
+           reference=lambda a, b: a @ b, name="matmul"),
+    OpCase("Einsum", lambda a, b: tf.einsum("bij,bkj->bik", a, b),
+           [randn(2, 2, 3), randn(2, 4, 3, seed=1)],
+           reference=lambda a, b: np.einsum("bij,bkj->bik", a, b), name="batch"),
+    OpCase("Einsum", lambda a, b: tf.einsum("ij,jk->k", a, b), [randn(2, 3), randn(3, 2, seed=1)],
+           reference=lambda a, b: np.einsum("ij,jk->k", a, b), name="summed-within-operand"),
+    OpCase("Einsum", lambda a, b: tf.einsum("...ij,jk", a, b),
+           [randn(2, 2, 3), randn(3, 2, seed=1)],
+           reference=lambda a, b: np.einsum("...ij,jk", a, b), name="ellipsis-implicit"),
+    OpCase("Einsum", lambda a: tf.einsum("ijk->kj", a), [randn(2, 3, 2)],
+           reference=lambda a: np.einsum("ijk->kj", a), name="one-operand"),
+    OpCase("Einsum", lambda a, b: tf.einsum("i,j->ij", a, b), [randn(3), randn(2, seed=1)],
+           reference=np.outer, name="outer"),
+    OpCase("Einsum", lambda a: tf.einsum("ii", a), [randn(3, 3)], reference=np.trace,
+           grad=False, name="trace"),
+    OpCase("Einsum", lambda a, b: tf.einsum("ij,ij->", a, b),
+           [_ints(2, 3), _ints(2, 3, seed=1)],
+           reference=lambda a, b: np.einsum("ij,ij->", a, b), grad=False, name="int32"),
+    OpCase("Erf", tf.erf, [randn(2, 3)], reference=_np_erf),
+    OpCase("Erf", tf.erf, [randn(3).astype(np.float32) * 3], reference=_np_erf, grad=False,
+           name="float32"),
 ]

@@ -213,4 +213,14 @@ CASES = [
            [randn(2, 2), np.array([[3, 0], [1, 2]], np.int32), np.array([2, 4], np.int32)],
            reference=lambda g, i, s: np.array([[g[0, 1], 0, 0, g[0, 0]],
                                                [0, g[1, 0], g[1, 1], 0]]), grad=False),
+
+    OpCase("Select", tf.nn.selu, [randn(2, 3)], name="selu",
+           reference=lambda x: 1.0507009873554805 * np.where(
+               x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0)))),
+    OpCase("Sigmoid", tf.nn.swish, [randn(2, 3)], name="swish",
+           reference=lambda x: x / (1 + np.exp(-x))),
+    OpCase("ConcatV2", tf.nn.crelu, [randn(2, 3)], name="crelu",
+           reference=lambda x: np.concatenate([np.maximum(x, 0), np.maximum(-x, 0)], -1)),
+    OpCase("ConcatV2", lambda x: tf.nn.crelu(x, axis=0), [randn(2, 3)], name="crelu-axis0",
+           reference=lambda x: np.concatenate([np.maximum(x, 0), np.maximum(-x, 0)], 0)),
 ]

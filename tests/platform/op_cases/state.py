@@ -70,6 +70,31 @@ def _check_initialized_value(outs, inputs):
     np.testing.assert_allclose(outs[1], inputs[0])  # b's current value, not its initial 0
 
 
+
+def _scatter(fn, indices, shape=(4, 2)):
+    """Writes x into a variable, applies fn(v, indices, updates), reads the variable after."""
+    def build(x, u):
+        v = tf.Variable(tf.zeros(shape, dtype=tf.float64), name="v")
+        with tf.control_dependencies([tf.assign(v, x)]):
+            upd = fn(v, indices, u)
+        with tf.control_dependencies([upd]):
+            after = v.read_value()
+        return [upd, after]
+    return build
+
+
+def _np_scatter(indices, ufunc=None, nd=False):
+    def ref(x, u):
+        out = x.copy()
+        index = tuple(np.moveaxis(np.asarray(indices), -1, 0)) if nd else np.asarray(indices)
+        if ufunc is None:
+            out[index] = u
+        else:
+            ufunc.at(out, index, u)
+        return out
+    return ref
+
+
 CASES = [
     OpCase("InitializedValue", _initialized_value, [randn(2, 3)],
            check=_check_initialized_value, grad=False),
@@ -89,4 +114,25 @@ CASES = [
     OpCase("NoOp", _no_op, [randn(3)],
            check=lambda outs, ins: np.testing.assert_array_equal(outs[0], ins[0]),
            grad=False),
+
+    OpCase("ScatterUpdate", _scatter(tf.scatter_update, [3, 0]), [randn(4, 2), randn(2, 2, seed=1)],
+           check=_check_pair(_np_scatter([3, 0])), grad=False),
+    OpCase("ScatterUpdate", _scatter(tf.scatter_update, [1, 2]), [randn(4, 2), np.array(7.0)],
+           check=_check_pair(_np_scatter([1, 2])), grad=False, name="scalar-updates"),
+    OpCase("ScatterAdd", _scatter(tf.scatter_add, [1, 3, 1]), [randn(4, 2), randn(3, 2, seed=1)],
+           check=_check_pair(_np_scatter([1, 3, 1], np.add)), grad=False),
+    OpCase("ScatterSub", _scatter(tf.scatter_sub, [[0, 2], [2, 2]]),
+           [randn(4, 2), randn(2, 2, 2, seed=1)],
+           check=_check_pair(_np_scatter([[0, 2], [2, 2]], np.subtract)), grad=False),
+    OpCase("ScatterMul", _scatter(tf.scatter_mul, [2, 0, 2]), [randn(4, 2), randn(3, 2, seed=1)],
+           check=_check_pair(_np_scatter([2, 0, 2], np.multiply)), grad=False),
+    OpCase("ScatterNdUpdate", _scatter(tf.scatter_nd_update, [[3, 1], [0, 0]]),
+           [randn(4, 2), randn(2, seed=1)],
+           check=_check_pair(_np_scatter([[3, 1], [0, 0]], nd=True)), grad=False),
+    OpCase("ScatterNdAdd", _scatter(tf.scatter_nd_add, [[2], [2], [0]]),
+           [randn(4, 2), randn(3, 2, seed=1)],
+           check=_check_pair(_np_scatter([[2], [2], [0]], np.add, nd=True)), grad=False),
+    OpCase("ScatterNdSub", _scatter(tf.scatter_nd_sub, [[1, 0], [1, 0]]),
+           [randn(4, 2), randn(2, seed=1)],
+           check=_check_pair(_np_scatter([[1, 0], [1, 0]], np.subtract, nd=True)), grad=False),
 ]
