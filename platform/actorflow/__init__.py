@@ -49,6 +49,8 @@ from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOpt
                              RunMetadata, RunOptions)
 from .framework.graph_io import *
 from . import nn, train, layers, losses, contrib, datasets
+# Device-specific kernels override generic ones of ops registered above (one module a device).
+from .kernels import numpy_kernels as _numpy_kernels
 from .rnn import reverse_sequence
 from . import tf_logging as logging
 from . import app, gfile

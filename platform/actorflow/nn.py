@@ -1,11 +1,13 @@
 """`tf.nn`: activations, dropout, bias and L2 loss (ops/nn.py), softmax and cross entropies
-(ops/nn_loss.py), normalisation (ops/normalization.py), embeddings and top-k (ops/embedding.py),
-convolution, pooling and LRN (ops/conv.py), sigmoid and tanh (ops/unary.py), candidate
-samplers and sampled losses (ops/candidate_sampling.py), RNN cells (`rnn_cell`) and the
-unrolled RNNs (rnn.py)."""
+(ops/nn_loss.py), normalisation and LRN (ops/normalization.py), embeddings and top-k
+(ops/embedding.py), convolution (ops/conv.py), pooling (ops/pooling.py), sigmoid and tanh
+(ops/unary.py), candidate samplers and sampled losses (ops/candidate_sampling.py), RNN cells
+(`rnn_cell`) and the unrolled RNNs (rnn.py)."""
 # ruff: noqa: F401, F403
 from .ops.conv import *
 from .ops.conv import __all__ as _conv_all
+from .ops.pooling import *
+from .ops.pooling import __all__ as _pooling_all
 from .ops.unary import sigmoid, tanh
 from .ops.embedding import *
 from .ops.embedding import __all__ as _embedding_all
@@ -22,8 +24,9 @@ from .rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_r
                   static_rnn)
 
 __all__ = (list(_nn_all) + list(_nn_loss_all) + list(_normalization_all) + list(_embedding_all)
-           + list(_conv_all) + ["sigmoid", "tanh"] + list(_sampling_all)
+           + list(_conv_all) + list(_pooling_all) + ["sigmoid", "tanh"] + list(_sampling_all)
            + ["rnn_cell", "static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn",
               "static_bidirectional_rnn"])
 
-del _sampling_all, _conv_all, _embedding_all, _nn_all, _nn_loss_all, _normalization_all
+del (_sampling_all, _conv_all, _pooling_all, _embedding_all, _nn_all, _nn_loss_all,
+     _normalization_all)

@@ -33,6 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..framework.registry import get_op_def, register_kernel
 from ..ops import conv as _conv
+from ..ops import pooling as _pool
 
 __all__ = ["CHUNK_BYTES", "POOL_BLOCK_BYTES", "keep_heap"]
 
@@ -311,7 +312,7 @@ def _conv2d_backprop_input(op, ctx):
 # -- max pooling ---------------------------------------------------------------------------
 def _argmax_pool(x, g: _conv.Geometry, out, first) -> None:
     """Max pooling of x into `out`, with each window's first maximum position in `first`."""
-    xpad = _conv.pad_nhwc(np, x, g, _conv.lowest(x.dtype))
+    xpad = _conv.pad_nhwc(np, x, g, _pool.lowest(x.dtype))
     greater = np.empty(out.shape, bool)
     marks = np.empty(out.shape, first.dtype)
     np.copyto(out, _conv.tap(xpad, g, 0, 0))
@@ -333,7 +334,7 @@ def _max_pool(op, ctx):
     if not any(c.type == "MaxPoolGrad" and c.inputs[1] is y_t for c in y_t.consumers()):
         return generic
     handoff = _handoff(ctx, ("argmax", y_t))
-    geom = _conv.pool_geometry_getter(op)
+    geom = _pool.pool_geometry_getter(op)
 
     def max_pool(x):
         g = geom(x.shape)
@@ -348,7 +349,7 @@ def _max_pool(op, ctx):
 
 def _max_pool_grad(op, ctx):
     generic = get_op_def("MaxPoolGrad").kernel(op, ctx)
-    geom = _conv.pool_geometry_getter(op)
+    geom = _pool.pool_geometry_getter(op)
     handoff = _handoff(ctx, ("argmax", op.inputs[1]))
 
     def max_pool_grad(x, y, dy):
@@ -357,11 +358,11 @@ def _max_pool_grad(op, ctx):
             return generic(x, y, dy)
         first = left[2]
         g = geom(x.shape)
-        dx = (np.empty if _conv.tiles_exactly(g) else np.zeros)(x.shape, dtype=dy.dtype)
+        dx = (np.empty if _pool.tiles_exactly(g) else np.zeros)(x.shape, dtype=dy.dtype)
         for b0, b1 in _image_blocks(g.n, x[:1].nbytes, POOL_BLOCK_BYTES):
             fb = first[b0:b1]
             masks = (((i, j), fb == k) for k, (i, j) in enumerate(_conv.taps(g)))
-            _conv.route_to_windows(np, dx[b0:b1], dy[b0:b1], masks, g._replace(n=b1 - b0))
+            _pool.route_to_windows(np, dx[b0:b1], dy[b0:b1], masks, g._replace(n=b1 - b0))
         return dx
     return max_pool_grad
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..framework.graph import Tensor
-from ..ops import conv as conv_ops
+from ..ops import pooling as pool_ops
 from .base import Layer, check_rank, normalize_data_format, normalize_padding, normalize_tuple
 from .convolutional import _spatial, in_channels_last
 
@@ -26,7 +26,7 @@ class _Pooling2D(Layer):
 
     def call(self, inputs: Tensor) -> Tensor:
         check_rank(inputs, 4, self.name or self._base_name)
-        pool = getattr(conv_ops, self._pool_fn_name)
+        pool = getattr(pool_ops, self._pool_fn_name)
 
         def pool_nhwc(x):
             return pool(x, ksize=_spatial(self.pool_size), strides=_spatial(self.strides),

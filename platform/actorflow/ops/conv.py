@@ -1,4 +1,4 @@
-"""Convolution, pooling and local response normalisation (NHWC, TF 1.x semantics).
+"""Convolution (NHWC, TF 1.x semantics) and the sliding-window geometry shared with pooling.
 
 Window geometry follows TensorFlow exactly. For an input extent ``n``, window ``k``, stride
 ``s`` and dilation ``d`` (effective window ``k_eff = (k - 1) * d + 1``):
@@ -7,16 +7,16 @@ Window geometry follows TensorFlow exactly. For an input extent ``n``, window ``
 - ``SAME``: ``out = ceil(n / s)``, padded by ``max((out - 1) * s + k_eff - n, 0)`` of which
   the smaller half goes before and the extra element after.
 
-`conv1d` is Conv2D over a height-1 image. Ops: Conv2D, Conv2DBackpropInput,
-Conv2DBackpropFilter, MaxPool, MaxPoolGrad, AvgPool, AvgPoolGrad, LRN, LRNGrad. Conv2D's
-gradient builds the two backprop ops, whose own gradients are convolutions again (so second
-derivatives work). MaxPoolGrad routes each window's gradient to the first maximum of the window
-in row-major order, as TensorFlow's CPU kernel does. AvgPool with SAME padding divides by the
-number of real (non-padding) elements of each window. MaxPoolGrad and LRNGrad are not
-differentiable.
+Registers: Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter. `conv1d` is Conv2D over a
+height-1 image; `conv2d_transpose` and `atrous_conv2d` are Conv2DBackpropInput and a dilated
+Conv2D. Conv2D's gradient builds the two backprop ops, whose own gradients are convolutions
+again (so second derivatives work). Pooling (MaxPool, AvgPool and their gradients) lives in
+ops/pooling.py and LRN in ops/normalization.py; both reuse the geometry and attribute checks
+below.
 
 The generic kernels below are written against ``ctx.xp``; the CPU overrides (strided im2col,
-reused scratch buffers, batched GEMMs) live in `actorflow.kernels.numpy_kernels`.
+reused scratch buffers, batched GEMMs) live in `actorflow.kernels.numpy_kernels`, which the
+package imports once every op family has registered its ops.
 """
 from __future__ import annotations
 
@@ -26,13 +26,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..framework.graph import Tensor, constant_value, convert_to_tensor
-from ..framework.registry import NOT_DIFFERENTIABLE, register_op
+from ..framework.registry import register_op
 from ._common import out1
 
 __all__ = ["conv1d", "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
-           "conv2d_transpose", "atrous_conv2d", "max_pool", "max_pool2d", "avg_pool",
-           "avg_pool2d", "lrn",
-           "local_response_normalization"]
+           "conv2d_transpose", "atrous_conv2d"]
 
 _PADDINGS = ("SAME", "VALID")
 
@@ -248,24 +246,6 @@ def scatter_patches(xp, col, g: Geometry):
     return dx
 
 
-def pool_counts(g: Geometry) -> np.ndarray:
-    """(ho, wo) float64 count of real (non-padding) input elements in each pooling window."""
-    def axis(n, k, s, out, before):
-        start = np.arange(out) * s - before
-        return np.minimum(start + k, n) - np.maximum(start, 0)
-    return np.outer(axis(g.h, g.kh, g.sh, g.ho, g.pt), axis(g.w, g.kw, g.sw, g.wo, g.pl))
-
-
-def channel_window_sum(xp, x, r: int):
-    """sum_{j in [d-r, d+r]} x[..., j] for every channel d (zero outside the channel range)."""
-    depth = x.shape[-1]
-    out = x.copy()
-    for k in range(1, min(r, depth - 1) + 1):
-        out[..., k:] += x[..., :-k]
-        out[..., :-k] += x[..., k:]
-    return out
-
-
 def _geom_cache(factory):
     """A per-kernel memo of the geometry for the (input shape, filter/window) seen."""
     cache: dict = {}
@@ -423,279 +403,6 @@ register_op("Conv2DBackpropFilter", infer=_backprop_filter_infer, grad=_backprop
             kernel=_backprop_filter_kernel,
             doc="Gradient of Conv2D with respect to its filter.")
 
-
-# -- MaxPool / MaxPoolGrad -----------------------------------------------------------------
-def _pool_out_shape(op, x_shape) -> tuple:
-    a = op.attrs
-    ks, st = a["ksize"], a["strides"]
-    n, h, w, c = x_shape
-    return (n, _static_window(h, ks[1], st[1], 1, a["padding"]),
-            _static_window(w, ks[2], st[2], 1, a["padding"]), c)
-
-
-def pool_geometry_getter(op):
-    """geom(x_shape) -> Geometry of this pooling op, memoised per input shape."""
-    a = op.attrs
-    ks, st, padding = a["ksize"], a["strides"], a["padding"]
-    return _geom_cache(lambda xs: geometry(xs, ks[1], ks[2], st, [1, 1, 1, 1], padding))
-
-
-def _max_pool_infer(op):
-    x = op.inputs[0]
-    if not (x.dtype.is_floating or x.dtype.is_integer):
-        raise TypeError(f"MaxPool: input {x.name} has dtype {x.dtype.name}; expected a real "
-                        "numeric type")
-    return [(x.dtype, _pool_out_shape(op, _rank4(x, "input", op.type)))]
-
-
-def lowest(dtype):
-    """The pad value of max pooling: -inf, or the smallest integer of the dtype."""
-    dtype = np.dtype(dtype)
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _max_pool_kernel(op, ctx):
-    xp = ctx.xp
-    geom = pool_geometry_getter(op)
-
-    def max_pool(x):
-        g = geom(x.shape)
-        xpad = pad_nhwc(xp, x, g, lowest(x.dtype))
-        out = tap(xpad, g, 0, 0).copy()
-        for i, j in taps(g):
-            if i or j:
-                xp.maximum(out, tap(xpad, g, i, j), out=out)
-        return out
-    return max_pool
-
-
-def _pool_kw(op) -> dict:
-    a = op.attrs
-    return {"ksize": a["ksize"], "strides": a["strides"], "padding": a["padding"]}
-
-
-def _max_pool_grad(op, grad):
-    """Returns grad routed to the first maximum of each window (MaxPoolGrad(x, y, grad))."""
-    return [out1("MaxPoolGrad", [op.inputs[0], op.outputs[0], grad], _pool_kw(op),
-                 "MaxPoolGrad")]
-
-
-register_op("MaxPool", infer=_max_pool_infer, grad=_max_pool_grad, kernel=_max_pool_kernel,
-            doc="Maximum over each sliding window (padding never wins).")
-
-
-def _max_pool_grad_infer(op):
-    x, y, dy = op.inputs
-    _check_float(op, x, y, dy)
-    want = _pool_out_shape(op, _rank4(x, "orig_input", op.type))
-    for what, t in (("orig_output", y), ("grad", dy)):
-        s = _rank4(t, what, op.type)
-        for a, b in zip(want, s):
-            _check_same(a, b, f"MaxPoolGrad: {what} shape {list(s)} does not match the "
-                              f"pooled shape {list(want)}")
-    return [(x.dtype, x._shape)]
-
-
-def first_max_masks(xp, xpad, y, g: Geometry):
-    """Yields ((i, j), mask): where window position (i, j) is the first maximum equal to y."""
-    taken = None
-    for i, j in taps(g):
-        hit = tap(xpad, g, i, j) == y
-        if taken is None:
-            taken = hit.copy()
-        else:
-            hit &= ~taken
-            taken |= hit
-        yield (i, j), hit
-
-
-def tiles_exactly(g: Geometry) -> bool:
-    """The windows cover every input element exactly once (no overlap, padding or rest)."""
-    return (not g.padded and g.kh == g.sh and g.kw == g.sw and g.ho * g.sh == g.h
-            and g.wo * g.sw == g.w)
-
-
-def route_to_windows(xp, dx, dy, masks, g: Geometry) -> None:
-    """Adds each window's gradient dy into the zeroed `dx` where `masks` ((i, j) -> bool
-    (n, ho, wo, c) pairs) say (`dx` need not be zeroed when the windows tile it exactly)."""
-    if not g.padded and g.kh <= g.sh and g.kw <= g.sw:
-        # Non-overlapping windows inside the input: every element is written at most once.
-        for (i, j), hit in masks:
-            xp.multiply(dy, hit, out=tap(dx, g, i, j))
-        return
-    masks = dict(masks)
-    for ij, dst, src in clipped_taps(g):
-        dx[dst] += (dy * masks[ij])[src]
-
-
-def _max_pool_grad_kernel(op, ctx):
-    xp = ctx.xp
-    geom = pool_geometry_getter(op)
-
-    def max_pool_grad(x, y, dy):
-        g = geom(x.shape)
-        dx = xp.zeros(x.shape, dtype=dy.dtype)
-        masks = first_max_masks(xp, pad_nhwc(xp, x, g, lowest(x.dtype)), y, g)
-        route_to_windows(xp, dx, dy, masks, g)
-        return dx
-    return max_pool_grad
-
-
-register_op("MaxPoolGrad", infer=_max_pool_grad_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_max_pool_grad_kernel,
-            doc="Gradient of MaxPool: each window's gradient goes to its first maximum "
-                "(row-major), given orig_input, orig_output = MaxPool(orig_input) and grad.")
-
-
-# -- AvgPool / AvgPoolGrad -----------------------------------------------------------------
-def _avg_pool_infer(op):
-    x = op.inputs[0]
-    _check_float(op, x)
-    return [(x.dtype, _pool_out_shape(op, _rank4(x, "input", op.type)))]
-
-
-def pool_divisor_getter(xp):
-    """divisor(g) -> the (1, ho, wo, 1) counts of real elements per window, cached per shape."""
-    cache: dict = {}
-
-    def divisor(g: Geometry, dtype):
-        key = (g.h, g.w, dtype)
-        d = cache.get(key)
-        if d is None:
-            d = cache[key] = xp.asarray(pool_counts(g).astype(dtype)[None, :, :, None])
-        return d
-    return divisor
-
-
-def _avg_pool_kernel(op, ctx):
-    xp = ctx.xp
-    geom = pool_geometry_getter(op)
-    divisor = pool_divisor_getter(xp)
-
-    def avg_pool(x):
-        g = geom(x.shape)
-        xpad = pad_nhwc(xp, x, g)
-        out = tap(xpad, g, 0, 0).copy()
-        for i, j in taps(g):
-            if i or j:
-                out += tap(xpad, g, i, j)
-        out /= divisor(g, x.dtype)
-        return out
-    return avg_pool
-
-
-def _avg_pool_grad(op, grad):
-    """Returns AvgPoolGrad(shape(x), grad): grad / count spread over each window."""
-    return [out1("AvgPoolGrad", [_shape_of(op.inputs[0]), grad], _pool_kw(op), "AvgPoolGrad")]
-
-
-register_op("AvgPool", infer=_avg_pool_infer, grad=_avg_pool_grad, kernel=_avg_pool_kernel,
-            doc="Mean over each sliding window, counting only real (non-padding) elements.")
-
-
-def _avg_pool_grad_infer(op):
-    sizes, dy = op.inputs
-    _check_float(op, dy)
-    x_shape = _sizes_shape(sizes)
-    want = _pool_out_shape(op, x_shape)
-    s = _rank4(dy, "grad", op.type)
-    for a, b in zip(want, s):
-        _check_same(a, b, f"AvgPoolGrad: grad shape {list(s)} does not match the pooled "
-                          f"shape {list(want)} of input shape {list(x_shape)}")
-    return [(dy.dtype, x_shape)]
-
-
-def _avg_pool_grad_kernel(op, ctx):
-    xp = ctx.xp
-    geom = pool_geometry_getter(op)
-    divisor = pool_divisor_getter(xp)
-
-    def avg_pool_grad(sizes, dy):
-        g = geom(host_ints(sizes))
-        share = dy / divisor(g, dy.dtype)
-        dx = xp.zeros((g.n, g.h, g.w, g.c), dtype=dy.dtype)
-        for _, dst, src in clipped_taps(g):
-            dx[dst] += share[src]
-        return dx
-    return avg_pool_grad
-
-
-def _avg_pool_grad_grad(op, grad):
-    """Returns (None, avg_pool(grad)): AvgPoolGrad is linear in its gradient input."""
-    return [None, out1("AvgPool", [grad], _pool_kw(op), "AvgPool")]
-
-
-register_op("AvgPoolGrad", infer=_avg_pool_grad_infer, grad=_avg_pool_grad_grad,
-            kernel=_avg_pool_grad_kernel,
-            doc="Gradient of AvgPool given the input shape and the output gradient.")
-
-
-# -- LRN / LRNGrad -------------------------------------------------------------------------
-def _lrn_infer(op):
-    x = op.inputs[0]
-    _check_float(op, x)
-    _rank4(x, "input", op.type)
-    return [(x.dtype, x._shape)]
-
-
-def _lrn_attrs(op):
-    a = op.attrs
-    return int(a["depth_radius"]), a["bias"], a["alpha"], a["beta"]
-
-
-def _lrn_kernel(op, ctx):
-    xp = ctx.xp
-    r, bias, alpha, beta = _lrn_attrs(op)
-
-    def lrn(x):
-        norm = channel_window_sum(xp, x * x, r)
-        norm *= alpha
-        norm += bias
-        return x * norm ** -beta
-    return lrn
-
-
-def _lrn_grad(op, grad):
-    """Returns LRNGrad(grad, x, y): grad * norm^-beta - 2 alpha beta x * window_sum(grad * y /
-    norm), where norm = bias + alpha * window_sum(x^2)."""
-    return [out1("LRNGrad", [grad, op.inputs[0], op.outputs[0]], dict(op.attrs), "LRNGrad")]
-
-
-register_op("LRN", infer=_lrn_infer, grad=_lrn_grad, kernel=_lrn_kernel,
-            doc="Local response normalisation across channels: x / (bias + alpha * "
-                "sum_{d-r..d+r} x^2) ^ beta.")
-
-
-def _lrn_grad_infer(op):
-    dy, x, y = op.inputs
-    _check_float(op, dy, x, y)
-    for t in (dy, y):
-        _check_same(x._shape, t._shape, f"LRNGrad: {t.name} shape {t._shape} does not match "
-                                        f"input_image shape {x._shape}")
-    return [(x.dtype, x._shape)]
-
-
-def _lrn_grad_kernel(op, ctx):
-    xp = ctx.xp
-    r, bias, alpha, beta = _lrn_attrs(op)
-
-    def lrn_grad(dy, x, y):
-        norm = channel_window_sum(xp, x * x, r)
-        norm *= alpha
-        norm += bias
-        back = channel_window_sum(xp, dy * y / norm, r)
-        back *= x
-        back *= -2.0 * alpha * beta
-        back += dy * norm ** -beta
-        return back
-    return lrn_grad
-
-
-register_op("LRNGrad", infer=_lrn_grad_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_lrn_grad_kernel,
-            doc="Gradient of LRN given (grad, input_image, output_image).")
-
-
 # -- public API ----------------------------------------------------------------------------
 def _conv_attr_dict(strides, padding, dilations, data_format, op_type):
     _data_format(data_format, op_type)
@@ -830,44 +537,3 @@ def conv2d_transpose(value, filter=None, output_shape=None, strides=None, paddin
     return conv2d_backprop_input(output_shape, filter, value, strides, padding,
                                  data_format=data_format, dilations=dilations,
                                  name=name or "conv2d_transpose")
-
-
-def _pool_attr_dict(ksize, strides, padding, data_format, op_type):
-    _data_format(data_format, op_type)
-    return {"ksize": _four(ksize, "ksize", op_type), "strides": _four(strides, "strides", op_type),
-            "padding": _padding(padding, op_type), "data_format": "NHWC"}
-
-
-def max_pool(value=None, ksize=None, strides=None, padding=None, data_format: str = "NHWC",
-             name=None, input=None) -> Tensor:
-    """Max pooling of an NHWC tensor with windows `ksize` [1, kh, kw, 1] and `strides`."""
-    value = input if value is None else value
-    attrs = _pool_attr_dict(ksize, strides, padding, data_format, "MaxPool")
-    return out1("MaxPool", [convert_to_tensor(value)], attrs, name or "MaxPool")
-
-
-def avg_pool(value=None, ksize=None, strides=None, padding=None, data_format: str = "NHWC",
-             name=None, input=None) -> Tensor:
-    """Average pooling of an NHWC tensor (SAME windows average their real elements only)."""
-    value = input if value is None else value
-    attrs = _pool_attr_dict(ksize, strides, padding, data_format, "AvgPool")
-    return out1("AvgPool", [convert_to_tensor(value)], attrs, name or "AvgPool")
-
-
-max_pool2d, avg_pool2d = max_pool, avg_pool
-
-
-def lrn(input, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0,
-        beta: float = 0.5, name=None) -> Tensor:
-    """Local response normalisation over the last (channel) axis of a 4-D tensor.
-
-    out[..., d] = input[..., d] / (bias + alpha * sum(input[..., d-r:d+r+1] ** 2)) ** beta.
-    """
-    attrs = {"depth_radius": int(depth_radius), "bias": float(bias), "alpha": float(alpha),
-             "beta": float(beta)}
-    return out1("LRN", [convert_to_tensor(input)], attrs, name or "LRN")
-
-
-local_response_normalization = lrn
-
-from ..kernels import numpy_kernels as _numpy_kernels  # noqa: E402,F401  (CPU overrides)

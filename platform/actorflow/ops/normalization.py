@@ -1,8 +1,8 @@
-"""Normalisation ops (part of `tf.nn`): l2_normalize, moments, batch_normalization and the
-fused 4-D batch norm.
+"""Normalisation ops (part of `tf.nn`): l2_normalize, moments, batch_normalization, the
+fused 4-D batch norm and local response normalisation.
 
-Registers: FusedBatchNorm, FusedBatchNormGrad. `l2_normalize`, `moments` and
-`batch_normalization` are composites of math ops.
+Registers: FusedBatchNorm, FusedBatchNormGrad, LRN, LRNGrad. `l2_normalize`, `moments` and
+`batch_normalization` are composites of math ops. LRNGrad is not differentiable.
 
 FusedBatchNorm returns the batch mean and 1/√(var+ε) it computed as extra outputs, so its
 gradient (FusedBatchNormGrad) does not recompute the statistics.
@@ -14,11 +14,14 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import Tensor, convert_to_tensor, make_op
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
+from ._common import out1
+from .conv import _check_float, _check_same, _rank4
 from .math import add, multiply, negative, square, subtract
 from .reduction import reduce_mean, reduce_sum
 from .nn import _merge_shapes
 
-__all__ = ["l2_normalize", "moments", "batch_normalization", "fused_batch_norm"]
+__all__ = ["l2_normalize", "moments", "batch_normalization", "fused_batch_norm", "lrn",
+           "local_response_normalization"]
 
 
 # -- l2_normalize --------------------------------------------------------------------------
@@ -206,3 +209,93 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
                  {"epsilon": float(epsilon), "data_format": data_format,
                   "is_training": bool(is_training)}, name or "FusedBatchNorm")
     return op.outputs[0], op.outputs[1], op.outputs[2]
+
+
+# -- LRN / LRNGrad -------------------------------------------------------------------------
+def channel_window_sum(xp, x, r: int):
+    """sum_{j in [d-r, d+r]} x[..., j] for every channel d (zero outside the channel range)."""
+    depth = x.shape[-1]
+    out = x.copy()
+    for k in range(1, min(r, depth - 1) + 1):
+        out[..., k:] += x[..., :-k]
+        out[..., :-k] += x[..., k:]
+    return out
+
+
+def _lrn_infer(op):
+    x = op.inputs[0]
+    _check_float(op, x)
+    _rank4(x, "input", op.type)
+    return [(x.dtype, x._shape)]
+
+
+def _lrn_attrs(op):
+    a = op.attrs
+    return int(a["depth_radius"]), a["bias"], a["alpha"], a["beta"]
+
+
+def _lrn_kernel(op, ctx):
+    xp = ctx.xp
+    r, bias, alpha, beta = _lrn_attrs(op)
+
+    def lrn(x):
+        norm = channel_window_sum(xp, x * x, r)
+        norm *= alpha
+        norm += bias
+        return x * norm ** -beta
+    return lrn
+
+
+def _lrn_grad(op, grad):
+    """Returns LRNGrad(grad, x, y): grad * norm^-beta - 2 alpha beta x * window_sum(grad * y /
+    norm), where norm = bias + alpha * window_sum(x^2)."""
+    return [out1("LRNGrad", [grad, op.inputs[0], op.outputs[0]], dict(op.attrs), "LRNGrad")]
+
+
+register_op("LRN", infer=_lrn_infer, grad=_lrn_grad, kernel=_lrn_kernel,
+            doc="Local response normalisation across channels: x / (bias + alpha * "
+                "sum_{d-r..d+r} x^2) ^ beta.")
+
+
+def _lrn_grad_infer(op):
+    dy, x, y = op.inputs
+    _check_float(op, dy, x, y)
+    for t in (dy, y):
+        _check_same(x._shape, t._shape, f"LRNGrad: {t.name} shape {t._shape} does not match "
+                                        f"input_image shape {x._shape}")
+    return [(x.dtype, x._shape)]
+
+
+def _lrn_grad_kernel(op, ctx):
+    xp = ctx.xp
+    r, bias, alpha, beta = _lrn_attrs(op)
+
+    def lrn_grad(dy, x, y):
+        norm = channel_window_sum(xp, x * x, r)
+        norm *= alpha
+        norm += bias
+        back = channel_window_sum(xp, dy * y / norm, r)
+        back *= x
+        back *= -2.0 * alpha * beta
+        back += dy * norm ** -beta
+        return back
+    return lrn_grad
+
+
+register_op("LRNGrad", infer=_lrn_grad_infer, grad=NOT_DIFFERENTIABLE,
+            kernel=_lrn_grad_kernel,
+            doc="Gradient of LRN given (grad, input_image, output_image).")
+
+
+def lrn(input, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0,
+        beta: float = 0.5, name=None) -> Tensor:
+    """Local response normalisation over the last (channel) axis of a 4-D tensor.
+
+    out[..., d] = input[..., d] / (bias + alpha * sum(input[..., d-r:d+r+1] ** 2)) ** beta.
+    """
+    attrs = {"depth_radius": int(depth_radius), "bias": float(bias), "alpha": float(alpha),
+             "beta": float(beta)}
+    return out1("LRN", [convert_to_tensor(input)], attrs, name or "LRN")
+
+
+local_response_normalization = lrn
