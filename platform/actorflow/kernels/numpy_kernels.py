@@ -285,7 +285,11 @@ def _conv2d_backprop_input(op, ctx):
 
     def conv2d_backprop_input(sizes, f, dy):
         g = geom(_conv.host_ints(sizes), f.shape)
-        if g.sh == g.sw == 1 and g.dh == g.dw == 1 and g.kh * g.kw > 1:
+        # The correlation's im2col covers the padded dy: worth it while the output is about
+        # as large as the input (SAME-like); a VALID conv that shrinks a lot (e.g. 7x7 -> 1x1
+        # in the book's DQN) would im2col mostly padding, so it takes the per-tap path.
+        if g.sh == g.sw == 1 and g.dh == g.dw == 1 and g.kh * g.kw > 1 \
+                and 2 * g.ho * g.wo >= g.h * g.w:
             return as_correlation(g, f, dy)
         co = f.shape[3]
         rows = g.ho * g.wo
