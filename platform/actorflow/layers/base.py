@@ -71,6 +71,18 @@ class Layer:
                              f"{self.name or self._base_name!r} has not been used yet.")
         return self._scope.name
 
+    def _add_kernel_and_bias(self, kernel_shape: list, units: int) -> None:
+        """Creates ``kernel`` and (with `use_bias`) ``bias`` [units] from the layer's
+        kernel_/bias_ initializer, regularizer and constraint attributes (Dense, Conv2D)."""
+        self.kernel = self.add_weight("kernel", kernel_shape,
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [units], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
     def add_weight(self, name: str, shape, dtype=None, initializer=None, regularizer=None,
                    trainable: bool = True, constraint=None):
         """Creates (or, under reuse, fetches) variable `name` in the layer's scope."""

@@ -62,14 +62,7 @@ class Conv2D(Layer):
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. "
                              f"Found `None` (input shape {input_shape}).")
-        self.kernel = self.add_weight("kernel", self._kernel_shape(channels),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self._add_kernel_and_bias(self._kernel_shape(channels), self.filters)
         self.built = True
 
     def _kernel_shape(self, channels: int) -> list:

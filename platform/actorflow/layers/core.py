@@ -47,14 +47,7 @@ class Dense(Layer):
         if not dims or dims[-1] is None:
             raise ValueError("The last dimension of the inputs to `Dense` should be defined. "
                              f"Found `None` (input shape {input_shape}).")
-        self.kernel = self.add_weight("kernel", [dims[-1], self.units],
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.units], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self._add_kernel_and_bias([dims[-1], self.units], self.units)
         self.built = True
 
     def call(self, inputs: Tensor) -> Tensor:
