@@ -105,13 +105,23 @@ register_op("SumToShape", infer=_sum_to_infer, grad=_sum_to_grad, kernel=_sum_to
             doc="Sums a broadcast gradient back down to a shape (gradient helper).")
 
 
-def sum_to_shape_of(grad: Tensor, x: Tensor) -> Tensor:
-    """`grad` (shaped like a broadcast result) reduced to the shape of `x`."""
+def sum_to_shape_of(grad: Tensor, x: Tensor, other: Tensor | None = None) -> Tensor:
+    """`grad` (shaped like a broadcast result) reduced to the shape of `x`.
+
+    `other` is the tensor x was broadcast against: when its static shape shows that
+    broadcasting cannot have enlarged x, `grad` is returned as it is. When x's shape is fully
+    known the sum is a static `reduce_sum`; otherwise a run-time SumToShape decides.
+    """
     gs, xs = grad._shape, x._shape
     if gs is not None and xs is not None and gs == xs and None not in xs:
         return grad
-    if gs is not None and xs is not None and None not in gs and None not in xs:
+    if other is not None and gs is not None and xs is not None and len(gs) == len(xs) \
+            and _never_enlarged(xs, other._shape):
+        return grad
+    if gs is not None and xs is not None and None not in xs:
         lead = len(gs) - len(xs)
+        # Summing an axis that turns out to have size 1 is harmless, so the axes where x has
+        # size 1 are summed whether or not grad's size there is known.
         axes = list(range(lead)) + [i + lead for i, d in enumerate(xs)
                                     if d == 1 and gs[i + lead] != 1]
         from .reduction import reduce_sum
@@ -124,23 +134,33 @@ def sum_to_shape_of(grad: Tensor, x: Tensor) -> Tensor:
     return out1("SumToShape", [grad, shape(x)], None, "SumToShape")
 
 
+def _never_enlarged(x_shape, other_shape) -> bool:
+    """True when broadcasting x against `other` can never enlarge x: other has no more axes,
+    and on each axis other has size 1 or x has a known size other than 1."""
+    if other_shape is None or len(other_shape) > len(x_shape):
+        return False
+    return all(od == 1 or (xd is not None and xd != 1)
+               for xd, od in zip(reversed(x_shape), reversed(other_shape)))
+
+
 # -- Add / Sub / Mul / Neg / Square --------------------------------------------------------
 def _add_grad(op, grad):
     """Returns (grad, grad), each summed back to its input's shape."""
     x, y = op.inputs
-    return [sum_to_shape_of(grad, x), sum_to_shape_of(grad, y)]
+    return [sum_to_shape_of(grad, x, y), sum_to_shape_of(grad, y, x)]
 
 
 def _sub_grad(op, grad):
     """Returns (grad, -grad), each summed back to its input's shape."""
     x, y = op.inputs
-    return [sum_to_shape_of(grad, x), sum_to_shape_of(negative(grad), y)]
+    return [sum_to_shape_of(grad, x, y), sum_to_shape_of(negative(grad), y, x)]
 
 
 def _mul_grad(op, grad):
     """Returns (grad * y, grad * x), each summed back to its input's shape."""
     x, y = op.inputs
-    return [sum_to_shape_of(multiply(grad, y), x), sum_to_shape_of(multiply(grad, x), y)]
+    return [sum_to_shape_of(multiply(grad, y), x, y),
+            sum_to_shape_of(multiply(grad, x), y, x)]
 
 
 register_op("Add", infer=_binary_infer, grad=_add_grad, kernel=ufunc_kernel("add"))
@@ -195,7 +215,7 @@ def _realdiv_grad(op, grad):
     x, y = op.inputs
     gx = divide(grad, y)
     gy = negative(multiply(grad, divide(divide(x, y), y)))
-    return [sum_to_shape_of(gx, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(gx, x, y), sum_to_shape_of(gy, y, x)]
 
 
 register_op("RealDiv", infer=_binary_infer, grad=_realdiv_grad,
@@ -239,7 +259,7 @@ def _floormod_grad(op, grad):
     """Returns (grad, -grad * floor(x / y)), each summed back to its input's shape."""
     x, y = op.inputs
     gy = negative(multiply(grad, floordiv(x, y)))
-    return [sum_to_shape_of(grad, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(grad, x, y), sum_to_shape_of(gy, y, x)]
 
 
 register_op("FloorDiv", infer=_numeric_binary_infer, grad=NOT_DIFFERENTIABLE,
@@ -275,7 +295,7 @@ def _pow_grad(op, grad):
     positive = greater(x, 0)
     log_x = where(positive, log(where(positive, x, ones_like(x))), zeros_like(x))
     gy = multiply(grad, multiply(z, log_x))
-    return [sum_to_shape_of(gx, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(gx, x, y), sum_to_shape_of(gy, y, x)]
 
 
 def _route_grad(op, grad, to_x: Tensor) -> list:
@@ -284,8 +304,8 @@ def _route_grad(op, grad, to_x: Tensor) -> list:
     from .logic import where
     x, y = op.inputs
     zeros = zeros_like(grad)
-    return [sum_to_shape_of(where(to_x, grad, zeros), x),
-            sum_to_shape_of(where(to_x, zeros, grad), y)]
+    return [sum_to_shape_of(where(to_x, grad, zeros), x, y),
+            sum_to_shape_of(where(to_x, zeros, grad), y, x)]
 
 
 def _maximum_grad(op, grad):
@@ -306,7 +326,7 @@ def _squared_difference_grad(op, grad):
     """Returns (2 * grad * (x - y), -2 * grad * (x - y)), each summed to its input's shape."""
     x, y = op.inputs
     gx = multiply(grad, multiply(2, subtract(x, y)))
-    return [sum_to_shape_of(gx, x), sum_to_shape_of(negative(gx), y)]
+    return [sum_to_shape_of(gx, x, y), sum_to_shape_of(negative(gx), y, x)]
 
 
 def _squared_difference_kernel(op, ctx):
