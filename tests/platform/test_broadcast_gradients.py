@@ -50,3 +50,13 @@ def test_a_bias_gradient_needs_no_run_time_shape_checks():
     types = {op.type for op in tf.get_default_graph().get_operations()}
     assert "SumToShape" not in types
     assert gx.get_shape().as_list() == [None, 300] and gb.get_shape().as_list() == [300]
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_mean_gradient_with_a_dynamic_batch(axis):
+    x = tf.placeholder(tf.float64, [None, 3])
+    (g,) = tf.gradients(tf.reduce_mean(x, axis=axis) * 2.0, [x])
+    with tf.Session() as sess:
+        got = sess.run(g, {x: np.ones((4, 3))})
+    n = {None: 12, 0: 4, 1: 3}[axis]
+    np.testing.assert_allclose(got, np.full((4, 3), 2.0 / n))

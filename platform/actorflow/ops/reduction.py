@@ -106,6 +106,8 @@ def _mean_grad(op, grad):
         n = np.prod(x._shape, dtype=np.float64) / max(1, np.prod(y._shape, dtype=np.int64))
         return [multiply(g, convert_to_tensor(1.0 / n, dtype=x.dtype))]
     from .array import size
+    if y._shape == ():  # a full reduction: N is x's size
+        return [divide(g, cast(size(x), x.dtype))]
     return [divide(g, cast(size(x), x.dtype) / cast(size(y), x.dtype))]
 
 
