@@ -49,6 +49,8 @@ def main(argv=None) -> dict:
     accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(y, 1), tf.argmax(y_, 1)),
                                       tf.float32))
 
+    # One progress line rewritten in place on a terminal; one line per report in logs.
+    end = "\r" if sys.stdout.isatty() else "\n"
     t0 = time.perf_counter()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -57,9 +59,10 @@ def main(argv=None) -> dict:
             _, loss = sess.run([train_step, cross_entropy], {x: bx, y_: by})
             if step % 100 == 0 or step == args.steps:
                 rate = step / (time.perf_counter() - t0)
-                print(f"\rstep {step}/{args.steps}  loss {loss:.4f}  {rate:.0f} steps/s",
-                      end="", flush=True)
-        print()
+                print(f"step {step}/{args.steps}  loss {loss:.4f}  {rate:.0f} steps/s",
+                      end=end, flush=True)
+        if end == "\r":
+            print()
         acc = float(sess.run(accuracy, {x: mnist.test.images, y_: mnist.test.labels}))
     result = {"model": "softmax_regression", "accuracy": round(acc, 4), "steps": args.steps,
               "train_examples": mnist.train.num_examples,
