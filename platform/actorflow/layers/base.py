@@ -71,6 +71,19 @@ class Layer:
                              f"{self.name or self._base_name!r} has not been used yet.")
         return self._scope.name
 
+    def _kernel_and_bias_config(self, use_bias, kernel_initializer, bias_initializer,
+                                kernel_regularizer, bias_regularizer, kernel_constraint,
+                                bias_constraint) -> None:
+        """Records the kernel_/bias_ settings that `_add_kernel_and_bias` builds from."""
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.kernel = self.bias = None
+
     def _add_kernel_and_bias(self, kernel_shape: list, units: int) -> None:
         """Creates ``kernel`` and (with `use_bias`) ``bias`` [units] from the layer's
         kernel_/bias_ initializer, regularizer and constraint attributes (Dense, Conv2D)."""

@@ -40,14 +40,9 @@ class Conv2D(Layer):
         self.data_format = normalize_data_format(data_format)
         self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
         self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-        self.kernel = self.bias = None
+        self._kernel_and_bias_config(use_bias, kernel_initializer, bias_initializer,
+                                     kernel_regularizer, bias_regularizer, kernel_constraint,
+                                     bias_constraint)
 
     @property
     def _nchw(self) -> bool:

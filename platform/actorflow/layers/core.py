@@ -33,14 +33,9 @@ class Dense(Layer):
             raise ValueError(f"Dense: `units` must be a positive integer, got {units!r}")
         self.units = int(units)
         self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-        self.kernel = self.bias = None
+        self._kernel_and_bias_config(use_bias, kernel_initializer, bias_initializer,
+                                     kernel_regularizer, bias_regularizer, kernel_constraint,
+                                     bias_constraint)
 
     def build(self, input_shape) -> None:
         dims = input_shape.as_list() if input_shape.ndims is not None else None

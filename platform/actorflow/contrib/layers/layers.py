@@ -83,15 +83,25 @@ def convolution2d(inputs, num_outputs: int, kernel_size, stride=1, padding: str 
     with _variable_scope(scope, "Conv", inputs, reuse) as sc:
         layer = Conv2D(num_outputs, kernel_size, strides=stride, padding=padding,
                        data_format=_channels(data_format), dilation_rate=rate,
-                       use_bias=normalizer_fn is None and biases_initializer is not None,
-                       kernel_initializer=weights_initializer,
-                       bias_initializer=biases_initializer,
-                       kernel_regularizer=weights_regularizer,
-                       bias_regularizer=biases_regularizer, trainable=trainable, name=sc.name,
-                       _getter=_model_variable_getter(variables_collections))
+                       **_weights_and_biases(sc, normalizer_fn, weights_initializer,
+                                             biases_initializer, weights_regularizer,
+                                             biases_regularizer, trainable,
+                                             variables_collections))
         outputs = layer.call_in_current_scope(inputs)
         return _finish(outputs, normalizer_fn, normalizer_params, activation_fn,
                        outputs_collections)
+
+
+def _weights_and_biases(sc, normalizer_fn, weights_initializer, biases_initializer,
+                        weights_regularizer, biases_regularizer, trainable,
+                        variables_collections) -> dict:
+    """The core layer arguments for contrib's ``weights`` / ``biases`` (no biases under a
+    normalizer_fn or with biases_initializer=None), created in scope `sc`."""
+    return dict(use_bias=normalizer_fn is None and biases_initializer is not None,
+                kernel_initializer=weights_initializer, bias_initializer=biases_initializer,
+                kernel_regularizer=weights_regularizer, bias_regularizer=biases_regularizer,
+                trainable=trainable, name=sc.name,
+                _getter=_model_variable_getter(variables_collections))
 
 
 conv2d = convolution2d
@@ -115,12 +125,10 @@ def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normali
         raise ValueError(f"num_outputs should be int or long, got {num_outputs!r}.")
     with _variable_scope(scope, "fully_connected", inputs, reuse) as sc:
         layer = Dense(int(num_outputs),
-                      use_bias=normalizer_fn is None and biases_initializer is not None,
-                      kernel_initializer=weights_initializer,
-                      bias_initializer=biases_initializer,
-                      kernel_regularizer=weights_regularizer,
-                      bias_regularizer=biases_regularizer, trainable=trainable, name=sc.name,
-                      _getter=_model_variable_getter(variables_collections))
+                      **_weights_and_biases(sc, normalizer_fn, weights_initializer,
+                                            biases_initializer, weights_regularizer,
+                                            biases_regularizer, trainable,
+                                            variables_collections))
         outputs = layer.call_in_current_scope(inputs)
         return _finish(outputs, normalizer_fn, normalizer_params, activation_fn,
                        outputs_collections)
