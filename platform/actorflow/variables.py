@@ -164,8 +164,10 @@ class Variable:
         return self._snapshot
 
     def read_value(self) -> Tensor:
-        """A new read of the variable (ordered by the control dependencies in scope)."""
-        return out1("Identity", [self._variable], None, "read")
+        """A new read of the variable (ordered by the control dependencies in scope); it runs
+        on the variable's device, so it reads after the writes it depends on."""
+        with self._variable.graph.colocate_with(self._variable.op):
+            return out1("Identity", [self._variable], None, "read")
 
     def _ref(self) -> Tensor:
         return self._variable
@@ -180,13 +182,12 @@ class Variable:
         """Writes `value` into the variable in `session` without adding ops per call."""
         from .session.session import _session_for
         sess = _session_for(self.graph, session)
-        cell = sess._var_cell(self.op)
         arr = np.asarray(value, dtype=self.dtype.np)
         shape = self._variable._shape
         if shape is not None and tuple(arr.shape) != shape:
             raise ValueError(f"Cannot load a value of shape {arr.shape} into variable "
                              f"{self.name} of shape {shape}")
-        cell.value = np.array(arr, copy=True)
+        sess._store_variable(self.op, np.array(arr, copy=True))
 
     # -- writing -----------------------------------------------------------------------
     def assign(self, value, use_locking: bool = False, name=None, read_value: bool = True):

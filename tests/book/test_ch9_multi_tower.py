@@ -1,9 +1,12 @@
 """Book ch. 9.2: towers on /gpu:0 and /gpu:1 with shared variables and averaged gradients.
 
 With allow_soft_placement the towers run wherever a kernel exists (here: the CPU); the
-averaged tower gradients must equal single-tower gradient descent on the whole batch.
+averaged tower gradients must equal single-tower gradient descent on the whole batch. With
+two logical CPU devices the same program runs partitioned, one tower per device; without
+soft placement a machine without GPUs rejects it naming the op and /gpu:0.
 """
 import numpy as np
+import pytest
 
 import actorflow as tf
 
@@ -66,7 +69,7 @@ def _data(seed=0):
     return images, labels
 
 
-def train_towers(steps=5):
+def train_towers(steps=5, tower_device='/gpu:%d', config=None):
     images_np, labels_np = _data()
     with tf.Graph().as_default(), tf.device('/cpu:0'):
         global_step = tf.get_variable('global_step', [],
@@ -81,7 +84,7 @@ def train_towers(steps=5):
         tower_grads = []
         with tf.variable_scope(tf.get_variable_scope()):
             for i in range(NUM_GPUS):
-                with tf.device('/gpu:%d' % i):
+                with tf.device(tower_device % i):
                     with tf.name_scope('%s_%d' % ('tower', i)) as scope:
                         total = tower_loss(scope, image_splits[i], label_splits[i])
                         tf.get_variable_scope().reuse_variables()
@@ -90,8 +93,9 @@ def train_towers(steps=5):
         grads = average_gradients(tower_grads)
         apply_gradient_op = opt.apply_gradients(grads, global_step=global_step)
         init = tf.global_variables_initializer()
-        sess = tf.Session(config=tf.ConfigProto(allow_soft_placement=True,
-                                                log_device_placement=False))
+        if config is None:
+            config = tf.ConfigProto(allow_soft_placement=True, log_device_placement=False)
+        sess = tf.Session(config=config)
         sess.run(init)
         for _ in range(steps):
             sess.run(apply_gradient_op, {images: images_np, labels: labels_np})
@@ -128,3 +132,38 @@ def test_towers_match_single_tower_gradient_descent():
     assert step == 5
     for n in names:
         np.testing.assert_allclose(towers[n], single[n], atol=1e-5, rtol=1e-5)
+
+
+def test_towers_on_two_logical_cpus_run_partitioned_and_match():
+    cfg = tf.ConfigProto(device_count={'CPU': 2, 'GPU': 0}, log_device_placement=True)
+    names, towers, step = train_towers(tower_device='/cpu:%d', config=cfg)
+    single = train_single()
+    assert step == 5
+    for n in names:
+        np.testing.assert_allclose(towers[n], single[n], atol=1e-5, rtol=1e-5)
+
+
+def test_towers_log_their_cpu_placement(capfd):
+    cfg = tf.ConfigProto(device_count={'CPU': 2, 'GPU': 0}, log_device_placement=True)
+    train_towers(steps=1, tower_device='/cpu:%d', config=cfg)
+    err = capfd.readouterr().err
+    cpu = '/job:localhost/replica:0/task:0/device:CPU:'
+    assert f'tower_1/hidden/MatMul: (MatMul): {cpu}1' in err
+    assert f'tower_0/hidden/MatMul: (MatMul): {cpu}0' in err
+    assert f'hidden/weights: (VariableV2): {cpu}0' in err
+
+
+def test_soft_placement_logs_the_gpu_request(capfd):
+    cfg = tf.ConfigProto(allow_soft_placement=True, log_device_placement=True,
+                         device_count={'GPU': 0})
+    train_towers(steps=1, config=cfg)
+    err = capfd.readouterr().err
+    assert ('tower_1/hidden/MatMul: (MatMul): /job:localhost/replica:0/task:0/device:CPU:0 '
+            '(requested /device:GPU:1)') in err
+
+
+def test_towers_without_soft_placement_fail_naming_op_and_gpu():
+    cfg = tf.ConfigProto(allow_soft_placement=False, device_count={'GPU': 0})
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"operation 'hidden/weights'.*'/device:GPU:0'"):
+        train_towers(steps=1, config=cfg)

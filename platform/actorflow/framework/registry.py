@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 __all__ = ["OpDef", "register_op", "register_kernel", "get_op_def", "registered_op_types",
-           "NOT_DIFFERENTIABLE", "kernel_factory"]
+           "NOT_DIFFERENTIABLE", "kernel_factory", "has_kernel"]
 
 
 class _NotDifferentiable:
@@ -44,6 +44,7 @@ class OpDef:
     where: str = ""
     device_kernels: dict = field(default_factory=dict)
     doc: str = ""
+    host_only: bool = False
 
 
 _REGISTRY: dict[str, OpDef] = {}
@@ -56,7 +57,7 @@ def _caller_place(depth: int = 2) -> str:
 
 def register_op(type: str, *, infer: Callable, grad, kernel: Callable | None,
                 ref_inputs: tuple = (), stateful: bool = False, aliases_input: bool = False,
-                doc: str = "") -> OpDef:
+                host_only: bool = False, doc: str = "") -> OpDef:
     """Registers op `type`.
 
     Args:
@@ -68,6 +69,8 @@ def register_op(type: str, *, infer: Callable, grad, kernel: Callable | None,
         stateful: the op has side effects or state (never merged or folded).
         aliases_input: the kernel may return a view of an input (fetches copy such values when
             they can alias variable storage).
+        host_only: the generic kernel needs host (NumPy) arrays, so the op runs only on CPU
+            devices unless a device-specific kernel is registered.
 
     Raises:
         ValueError: `type` is already registered (the message names where).
@@ -77,7 +80,7 @@ def register_op(type: str, *, infer: Callable, grad, kernel: Callable | None,
     if type in _REGISTRY:
         raise ValueError(f"Op type {type!r} is already registered at {_REGISTRY[type].where}")
     op_def = OpDef(type, infer, grad, kernel, tuple(ref_inputs), stateful, aliases_input,
-                   _caller_place(), doc=doc)
+                   _caller_place(), doc=doc, host_only=host_only)
     _REGISTRY[type] = op_def
     return op_def
 
@@ -108,5 +111,16 @@ def registered_op_types() -> list[str]:
 
 
 def kernel_factory(op_def: OpDef, device_type: str) -> Callable | None:
-    """The device's own kernel where one is registered, else the generic `xp` kernel."""
-    return op_def.device_kernels.get(device_type, op_def.kernel)
+    """The device's own kernel where one is registered, else the generic `xp` kernel (None
+    for a host-only op on a non-CPU device)."""
+    own = op_def.device_kernels.get(device_type)
+    if own is not None:
+        return own
+    if op_def.host_only and device_type != "CPU":
+        return None
+    return op_def.kernel
+
+
+def has_kernel(op_def: OpDef, device_type: str) -> bool:
+    """Whether an op of this type can run on a device of `device_type` ("CPU", "GPU")."""
+    return op_def.kernel is None or kernel_factory(op_def, device_type) is not None

@@ -33,12 +33,18 @@ _READ_AT_USE = frozenset({"VariableV2"})
 
 
 class CompileContext:
-    """What kernel factories may ask for: the array namespace, device type, and state."""
+    """What kernel factories may ask for: the device, its array namespace and type, and the
+    session's state."""
 
-    def __init__(self, session, xp=np, device_type: str = "CPU") -> None:
+    def __init__(self, session, device=None) -> None:
+        from .devices import LocalDevice
         self.session = session
-        self.xp = xp
-        self.device_type = device_type
+        self.device = device if device is not None else LocalDevice("CPU", 0)
+        self.xp = self.device.xp
+        self.device_type = self.device.device_type
+        timeout_ms = getattr(getattr(session, "_config", None), "operation_timeout_in_ms", 0)
+        #: Seconds a `_Recv` waits for its value (None: until the run ends or fails).
+        self.transfer_timeout = timeout_ms / 1000.0 if timeout_ms and timeout_ms > 0 else None
 
     def var_cell(self, var_op):
         """The mutable cell holding variable `var_op`'s value in this session."""
@@ -57,8 +63,10 @@ class Plan:
     """A compiled run: ``plan.run(*feed_values) -> tuple of fetch values``."""
 
     def __init__(self, fn, traced_src, kernels, consts, line_ops, arg_names, ops, copy_mask,
-                 filename):
+                 filename, device, env):
         self.run = fn
+        self.device = device
+        self._env = env
         self._traced_src = traced_src
         self._kernels = kernels
         self._consts = consts
@@ -73,9 +81,14 @@ class Plan:
     def run_traced(self, feed_values, records: list):
         """Runs the plan recording (op, start_s, end_s, output_bytes) into `records`."""
         if self._traced is None:
-            self._traced = _build(self._traced_src, self._kernels, self._consts,
-                                  self.filename + "-traced", extra={"_rec": None})
+            traced = _build(self._traced_src, self._kernels, self._consts,
+                            self.filename + "-traced", extra=self._env)
+            self._traced = _on_device(traced, self.device) if self.device.is_gpu else traced
         return self._traced(records, *feed_values)
+
+    def record_trace(self, run_metadata, records, t_start_wall: float) -> None:
+        """Adds this plan's per-op records (from `run_traced`) to `run_metadata`."""
+        run_metadata._record(self.ops, records, t_start_wall, self.device.name)
 
     def translate(self, exc: BaseException, op=None) -> errors.OpError:
         """Turns an exception raised inside a kernel into an OpError naming the op.
@@ -175,7 +188,7 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
             t = op.outputs[0]
             if t not in expr:
                 expr[t] = f"c{len(consts)}"
-                consts.append(op.attrs["value"])
+                consts.append(ctx.device.to_device(op.attrs["value"]))
             continue
         if all(t in expr for t in op.outputs) and op.outputs and (
                 not op.op_def.stateful or op.type in _READ_AT_USE):
@@ -227,16 +240,22 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
                 frees.setdefault(idx, []).append(s)
 
     params = ", ".join(f"f{i}" for i in range(len(feeds)))
+    on_gpu = ctx.device.is_gpu
     ret = []
     for f in fetches:
-        if isinstance(f, Tensor):
-            ret.append(expr.get(f, "None"))
+        if isinstance(f, Tensor) and f in expr:
+            # Fetches leave a GPU as host arrays; feeds enter it once, at the top.
+            ret.append(f"_host({expr[f]})" if on_gpu else expr[f])
         else:
             ret.append("None")
     ret_src = f"    return ({', '.join(ret)}{',' if len(ret) == 1 else ''})\n"
 
     body, tbody, line_ops = [], [], {}
-    lineno = 3  # line 1: def __make, line 2: def plan
+    if on_gpu and feeds:
+        moves = "".join(f"        f{i} = _dev(f{i})\n" for i in range(len(feeds)))
+        body.append(moves)
+        tbody.append(moves)
+    lineno = 3 + (len(feeds) if on_gpu else 0)  # line 1: def __make, line 2: def plan
     for idx, (op, call, target, _) in enumerate(lines):
         stmt = f"{target} = {call}" if target else call
         body.append(f"        {stmt}\n")
@@ -255,12 +274,23 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
     tsrc = f"    def plan({tparams}):\n" + "".join(tbody) + \
         ret_src.replace("    return", "        return")
     filename = f"<actorflow-plan-{next(_plan_ids)}>"
-    fn = _build(src, kernels, consts, filename)
+    env = {"_dev": ctx.device.to_device, "_host": ctx.device.to_host}
+    fn = _build(src, kernels, consts, filename, extra=env)
+    if on_gpu:
+        fn = _on_device(fn, ctx.device)
     aliasing = _aliases_state(ops)
     copy_mask = tuple(isinstance(f, Tensor) and f in aliasing for f in fetches)
     plan = Plan(fn, tsrc, kernels, consts, line_ops, arg_names, [ln[0] for ln in lines],
-                copy_mask, filename)
+                copy_mask, filename, ctx.device, env)
     return plan
+
+
+def _on_device(fn, device):
+    """`fn` run with `device` current (CUDA kernels launch on the plan's GPU)."""
+    def run_on_device(*args):
+        with device.activate():
+            return fn(*args)
+    return run_on_device
 
 
 _STATE_OPS = frozenset({"VariableV2", "Const"})
@@ -277,3 +307,9 @@ def _aliases_state(ops) -> set:
                                              for t in op.inputs):
             out.update(op.outputs)
     return out
+
+
+def copy_aliased(out: tuple, mask: tuple) -> tuple:
+    """`out` with the values that may alias variable storage copied (fetches are snapshots)."""
+    return tuple(np.array(v, copy=True) if c and v is not None else v
+                 for v, c in zip(out, mask))

@@ -96,8 +96,14 @@ class RunMetadata:
         self.partition_graphs: list = []
         self.cost_graph = None
 
-    def _record(self, ops, records, t_start_wall: float) -> None:
-        dev = DeviceStepStats("/job:localhost/replica:0/task:0/device:CPU:0")
+    def _reset(self) -> None:
+        self.step_stats = StepStats()
+        self.partition_graphs = []
+
+    def _record(self, ops, records, t_start_wall: float,
+                device: str = "/job:localhost/replica:0/task:0/device:CPU:0") -> None:
+        """Appends one device's per-op records ((index in `ops`, start, end, bytes))."""
+        dev = DeviceStepStats(device)
         if records:
             base_perf = records[0][1]
             base_us = int(t_start_wall * 1e6)
@@ -107,7 +113,6 @@ class RunMetadata:
                 dur = max(0, int(round((t1 - t0) * 1e6)))
                 dev.node_stats.append(NodeExecStats(op.name, op.type, start, 0, dur, dur,
                                                     nbytes))
-        self.step_stats = StepStats()
         self.step_stats.dev_stats.append(dev)
 
     def total_op_time_micros(self) -> int:

@@ -1,7 +1,9 @@
-"""`Session`: prune → CSE → compile → run, with plans cached by (fetches, feeds).
+"""`Session`: prune → place → partition → CSE → compile → run, plans cached by
+(fetches, feeds).
 
-(Placement and partitioning join the pipeline with the devices work; every op runs on the
-CPU for now.)
+A plan whose ops all sit on one device compiles to one straight-line plan run in the calling
+thread; otherwise each device's partition compiles on its own and the partitions run
+concurrently, joined by Send/Recv transfers (`partition.py`, `executor.py`).
 
 A session owns the state of its graph's stateful ops (variable values, random generators),
 so two sessions over one graph never share variable values, as in TF 1.x.
@@ -17,9 +19,13 @@ import numpy as np
 
 from .. import errors
 from ..framework.graph import Graph, Operation, Tensor, get_default_graph
-from .compile import CompileContext, compile_plan
-from .cse import eliminate_common_subexpressions
+from .compile import CompileContext, _aliases_state, compile_plan, copy_aliased
 from .config import ConfigProto, RunMetadata, RunOptions
+from .cse import eliminate_common_subexpressions
+from .devices import local_devices
+from .executor import DeviceWorkers, MultiDevicePlan
+from .partition import n_transfers, partition
+from .placement import place
 from .prune import prune
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
@@ -61,7 +67,10 @@ class Session:
         self._states: dict = {}
         self._closed = False
         self._lock = threading.RLock()
-        self._ctx = CompileContext(self)
+        self._devices = None          # LocalDevices, probed on first use
+        self._contexts: dict = {}     # device -> CompileContext
+        self._pinned: dict = {}       # VariableV2 op -> the device holding its value
+        self._workers = DeviceWorkers()
         opts = self._config.graph_options.optimizer_options
         self._cse = bool(getattr(opts, "do_common_subexpression_elimination", True))
         self._default_cm = None
@@ -78,6 +87,30 @@ class Session:
     @property
     def sess_str(self) -> str:
         return self._target
+
+    # -- devices -----------------------------------------------------------------------
+    def _local_devices(self) -> list:
+        if self._devices is None:
+            self._devices = local_devices(self._config)
+        return self._devices
+
+    def _context(self, device) -> CompileContext:
+        ctx = self._contexts.get(device)
+        if ctx is None:
+            ctx = self._contexts[device] = CompileContext(self, device)
+        return ctx
+
+    def _store_variable(self, var_op: Operation, value) -> None:
+        """Sets a variable's value from a host array, on the device that holds it."""
+        dev = self._pinned.get(var_op)
+        self._var_cell(var_op).value = dev.to_device(value) if dev is not None else value
+
+    def _pin_variables(self, var_ops) -> None:
+        """Moves values stored before their variables were placed onto their devices."""
+        for op in var_ops:
+            cell = self._cells.get(op)
+            if cell is not None and cell.value is not None:
+                cell.value = self._pinned[op].to_device(cell.value)
 
     # -- state used by kernels ---------------------------------------------------------
     def _var_cell(self, var_op: Operation) -> VarCell:
@@ -150,10 +183,14 @@ class Session:
             failed = plan.ops[len(records)] if trace and len(records) < len(plan.ops) \
                 else None
             raise plan.translate(e, failed).with_traceback(None) from None
-        if trace and run_metadata is not None:
-            run_metadata._record(plan.ops, records, t_start)
+        if run_metadata is not None and options is not None:
+            run_metadata._reset()
+            if trace:
+                plan.record_trace(run_metadata, records, t_start)
+            if getattr(options, "output_partition_graphs", False):
+                run_metadata.partition_graphs = list(getattr(plan, "partition_graphs", ()))
         if plan.copies:
-            out = _copy_aliased(out, plan.copy_mask)
+            out = copy_aliased(out, plan.copy_mask)
         return rebuild(iter(out))
 
     def make_callable(self, fetches, feed_list=None):
@@ -174,7 +211,7 @@ class Session:
             except Exception as e:  # noqa: BLE001
                 raise plan.translate(e).with_traceback(None) from None
             if plan.copies:
-                out = _copy_aliased(out, plan.copy_mask)
+                out = copy_aliased(out, plan.copy_mask)
             return rebuild(iter(out))
 
         return call
@@ -190,13 +227,32 @@ class Session:
                     targets = [f if isinstance(f, Operation) else f.op
                                for f in flat if not (isinstance(f, Tensor) and f in fed)]
                     ops = prune(targets, fed)
-                    if self._config.log_device_placement:
-                        _log_placement(ops)
-                    alias = eliminate_common_subexpressions(ops, fed) \
-                        if self._cse else None
-                    plan = compile_plan(ops, flat, feed_tensors, self._ctx, alias)
+                    plan = self._compile(ops, flat, feed_tensors, fed)
                     self._plans[key] = plan
         return plan
+
+    def _compile(self, ops, flat: tuple, feed_tensors: tuple, fed: set):
+        """Places, partitions and compiles the pruned `ops` into a plan."""
+        devices = self._local_devices()
+        known = set(self._pinned)
+        placement = place(ops, devices, soft=self._config.allow_soft_placement,
+                          pinned=self._pinned, fed=fed)
+        self._pin_variables([op for op in self._pinned if op not in known])
+        if self._config.log_device_placement:
+            _log_placement(ops, placement)
+        fetched = {f if isinstance(f, Operation) else f.op for f in flat}
+        used = {placement[op] for op in ops if op.type != "Const" or op in fetched}
+        if len(used) <= 1:
+            device = used.pop() if used else devices[0]
+            alias = eliminate_common_subexpressions(ops, fed) if self._cse else None
+            plan = compile_plan(ops, flat, feed_tensors, self._context(device), alias)
+            plan.partition_graphs = []
+            return plan
+        parts = partition(ops, placement, flat, feed_tensors, aliasing=_aliases_state(ops))
+        for p in parts:
+            alias = eliminate_common_subexpressions(p.ops, fed) if self._cse else None
+            p.plan = compile_plan(p.ops, p.fetches, p.feeds, self._context(p.device), alias)
+        return MultiDevicePlan(parts, feed_tensors, flat, self._workers, n_transfers(parts))
 
     def _resolve_fetch(self, obj):
         return self._resolve(obj, True, "Fetch argument")
@@ -239,6 +295,7 @@ class Session:
         self._closed = True
         self._plans.clear()
         self._cells.clear()
+        self._workers.stop()
 
     def as_default(self):
         """Context manager making this the default session (for `Tensor.eval`, `Op.run`)."""
@@ -256,25 +313,35 @@ class Session:
         self.close()
 
     def list_devices(self) -> list:
-        return [_DeviceAttributes(_CPU0, "CPU")]
+        """The session's devices (name, device_type, memory_limit_bytes)."""
+        out = []
+        for d in self._local_devices():
+            limit = 0
+            if d.is_gpu:
+                with d.activate():
+                    limit = int(d.xp.cuda.runtime.memGetInfo()[1])
+            out.append(_DeviceAttributes(d.name, d.device_type, limit))
+        return out
 
 
-_CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
-
-
-def _log_placement(ops) -> None:
-    """Prints where each op of a new plan runs (every op runs on the CPU for now), in TF's
-    `log_device_placement` format, naming the device an op asked for when it differs."""
+def _log_placement(ops, placement: dict) -> None:
+    """Prints where each op of a new plan runs, in TF's `log_device_placement` format
+    (``name: (Type): /job:localhost/replica:0/task:0/device:CPU:0``), naming the device an op
+    asked for when it was placed elsewhere."""
+    from ..framework.device_spec import DeviceSpec
+    from .placement import matches
     for op in ops:
-        asked = f" (requested {op.device})" if op.device and op.device != _CPU0 else ""
-        print(f"{op.name}: ({op.type}): {_CPU0}{asked}", file=sys.stderr)
+        dev = placement[op]
+        moved = op.device and not matches(DeviceSpec.from_string(op.device), dev)
+        asked = f" (requested {op.device})" if moved else ""
+        print(f"{op.name}: ({op.type}): {dev.name}{asked}", file=sys.stderr)
 
 
 class _DeviceAttributes:
-    def __init__(self, name: str, device_type: str) -> None:
+    def __init__(self, name: str, device_type: str, memory_limit_bytes: int = 0) -> None:
         self.name = name
         self.device_type = device_type
-        self.memory_limit_bytes = 0
+        self.memory_limit_bytes = memory_limit_bytes
 
 
 class InteractiveSession(Session):
@@ -354,12 +421,6 @@ def _plain_element(f, graph) -> bool:
 
 def _first(it):
     return next(it)
-
-
-def _copy_aliased(out: tuple, mask: tuple) -> tuple:
-    """`out` with the values that may alias variable storage copied (fetches are snapshots)."""
-    return tuple(np.array(v, copy=True) if c and v is not None else v
-                 for v, c in zip(out, mask))
 
 
 def _flatten_fetches(fetches, resolve, flat: list):

@@ -663,7 +663,7 @@ class Saver:
                     arr = arr.reshape(static)
                 values.append((op, arr))
         for op, arr in values:
-            sess._var_cell(op).value = arr
+            sess._store_variable(op, arr)
 
     def _check_entry(self, reader: CheckpointReader, name: str, v, save_path: str) -> dict:
         e = reader._entries.get(name)
