@@ -44,7 +44,10 @@ _LAUNCH = {"CPU": 1e-6, "GPU": 8e-6}           # fixed cost of one kernel call
 _LATENCY_SAME_HOST_CPU = 50e-6
 _LATENCY_PCIE, _PCIE_BYTES = 20e-6, 1.2e10
 
-_FREE_TYPES = frozenset({"Const", "NoOp", "Placeholder", "PlaceholderWithDefault"})
+# Ops that move no data: reads of state, views and metadata.
+_FREE_TYPES = frozenset({"Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "VariableV2",
+                         "Identity", "StopGradient", "Reshape", "ExpandDims", "Squeeze",
+                         "Shape", "ShapeN", "Size", "Rank"})
 
 
 def _elems(t) -> int:
@@ -218,6 +221,10 @@ def _allowed(members, spec, source, devices, soft: bool) -> list:
     else:
         why = ("no devices matching that specification are registered in this process; "
                f"available devices: {names}")
+        if spec.device_type == "GPU" and not any(d.is_gpu for d in devices):
+            from .devices import gpu_unavailable_reason
+            reason = gpu_unavailable_reason() or "the session's device_count asks for none"
+            why += f" (no GPU: {reason})"
     raise PlacementError(None, source, f"Cannot assign a device for operation "
                          f"'{source.name}': Could not satisfy explicit device specification "
                          f"'{source.device}' because {why}. Pass allow_soft_placement=True in "
