@@ -44,3 +44,14 @@ def test_core_imports_neither_ray_nor_gymnasium():
             "print(bad); assert not bad, bad")
     r = _run(code, pythonpath=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_cupy_is_imported_only_when_a_session_looks_for_gpus():
+    code = ("import sys, actorflow as tf; "
+            "assert 'cupy' not in sys.modules, 'import actorflow imported cupy'; "
+            "s = tf.Session(config=tf.ConfigProto(device_count={'GPU': 0})); "
+            "assert s.run(tf.constant(2.0) * 3.0) == 6.0; "
+            "assert 'cupy' not in sys.modules, 'a session without GPUs imported cupy'; "
+            "print('ok')")
+    r = _run(code, pythonpath=True)
+    assert r.returncode == 0, r.stdout + r.stderr
