@@ -185,3 +185,16 @@ def test_log_device_placement_prints_every_assignment(capfd):
     err = capfd.readouterr().err
     assert f"y: (Add): {CPU}0 (requested /device:GPU:0)" in err
     assert f"one: (Const): {CPU}0" in err
+
+
+def test_unconstrained_variables_go_to_the_first_gpu_and_heavy_readers_follow():
+    v = tf.Variable(tf.zeros([1024, 1024]), name="v")
+    x = tf.placeholder(tf.float32, [1024, 1024])
+    y = tf.matmul(x, v, name="heavy")
+    devices = [LocalDevice("CPU", 0), LocalDevice("GPU", 0, xp=np)]  # a GPU only by name
+    pinned: dict = {}
+    init_ops = prune([v.initializer], set())
+    assert place(init_ops, devices, pinned=pinned)[v.initializer].is_gpu
+    assert pinned[v.op].is_gpu
+    placed = place(prune([y.op], {x}), devices, pinned=pinned, fed={x})
+    assert placed[y.op].is_gpu and placed[v.op].is_gpu

@@ -13,7 +13,10 @@ pruned ops of one plan. The rules, in order:
    (``allow_soft_placement``) falls back to a device of the requested type with kernels, else
    to the first CPU; without soft placement an InvalidArgumentError names the op, the request
    and why (no such device, or no kernel for that device type).
-3. **Unconstrained groups** (no request, or a request several devices match) are placed by a
+3. **Unconstrained variables** go to the first GPU that can hold them, else the first CPU:
+   their cost lies in readers that later plans bring, so the cost model cannot judge them
+   from the plan that first meets them (usually their initializer).
+4. **Other unconstrained groups** (no request, or a request several devices match) go by a
    greedy simulation in topological order, as the TensorFlow whitepaper describes (book ch. 1):
    each group goes to the allowed device where its first op would *finish* earliest, counting
    when that device is free, when the op's inputs arrive (with the transfer time of inputs on
@@ -264,6 +267,10 @@ def place(ops, devices, *, soft: bool = False, pinned: dict | None = None,
                                  f"({op.type}): no device of this session has a kernel for it")
         if len(options) == 1:
             chosen[root] = options[0]
+        elif any(op.type == "VariableV2" for op in group):
+            # A variable's cost is in its readers, which later plans bring (the first plan is
+            # usually just its initializer): it goes to the fastest kind of device, first one.
+            chosen[root] = next((d for d in options if d.is_gpu), options[0])
         else:
             allowed[root] = options
     if allowed:
