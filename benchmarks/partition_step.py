@@ -2,9 +2,9 @@
 
 Both graphs are the same program (two towers of a 784-`--hidden`-10 MLP over halves of a
 batch, averaged gradients, one GradientDescent update on variables pinned to /cpu:0); only
-where the towers sit differs. ``one_device``: both towers on /cpu:0 of a one-CPU session (one straight-line plan).
-``two_devices``: tower i on /cpu:i with ``device_count={"CPU": 2}``, the unconstrained ops
-placed by the cost model (three partitions
+where the towers sit differs. ``one_device``: both towers on /cpu:0 of a one-CPU session
+(one straight-line plan). ``two_devices``: tower i on /cpu:i with ``device_count={"CPU":
+2}``, the unconstrained ops placed by the cost model (partitions
 joined by Send/Recv, run concurrently). The ratio shows what partitioning costs or gains on
 this machine; the transfers per step are counted from RunMetadata's partition graphs.
 Timed in this process, interleaved; one JSON line.

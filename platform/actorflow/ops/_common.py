@@ -7,7 +7,8 @@ from .. import dtypes
 from ..framework.graph import Tensor, convert_to_tensor, make_op
 
 __all__ = ["broadcast_shapes", "same_as_input", "binary_args", "unary_op", "binary_op",
-           "out1", "ufunc_kernel", "shape_of", "static_axis", "normalize_axes"]
+           "out1", "ufunc_kernel", "shape_of", "static_axis", "normalize_axes", "host",
+           "host_ints", "ufunc_at"]
 
 
 def broadcast_shapes(a, b, what: str = "") -> tuple | None:
@@ -121,3 +122,51 @@ def normalize_axes(axis, rank):
 
 def is_float(dtype) -> bool:
     return dtypes.as_dtype(dtype).is_floating
+
+
+# -- device-neutral kernel helpers -----------------------------------------------------------
+def host(value):
+    """`value` on the host: a device (CuPy) array copied into a NumPy array (a tuple of them
+    element by element); NumPy arrays and Python values are returned as they are. Kernels
+    call it only where a host value is needed: a shape, a loop bound, an index spec."""
+    if isinstance(value, tuple):
+        return tuple(host(v) for v in value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value
+    get = getattr(value, "get", None)
+    return value if get is None else get()
+
+
+def host_ints(value) -> tuple:
+    """A shape-like value (a 0-d or 1-D int array on any device, or a sequence of ints) as a
+    tuple of Python ints, with one device-to-host copy for a device array."""
+    return tuple(int(v) for v in np.ravel(host(value)))
+
+
+# `ufunc.at` dtypes CuPy implements on the device (atomics); others go through the host.
+_DEVICE_AT = {"add": ("int32", "uint32", "uint64", "float16", "float32", "float64"),
+              "subtract": ("int32", "uint32"),
+              "maximum": ("int32", "uint32", "uint64", "float32", "float64"),
+              "minimum": ("int32", "uint32", "uint64", "float32", "float64")}
+
+
+def ufunc_at(xp, fname: str, a, index, values) -> None:
+    """``xp.<fname>.at(a, index, values)``: the unbuffered in-place update of `a` at `index`
+    (repeated indices accumulate) on either backend.
+
+    NumPy runs its own `ufunc.at`. CuPy implements `at` for add, subtract, maximum and minimum
+    over some dtypes only (atomics); a float subtract becomes an add of -values, and anything
+    else runs NumPy's `ufunc.at` on a host copy of `a` that is then copied back.
+    """
+    if xp is np:
+        getattr(np, fname).at(a, index, values)
+        return
+    dt = np.dtype(a.dtype).name
+    if fname == "subtract" and dt in _DEVICE_AT["add"] and dt not in _DEVICE_AT["subtract"]:
+        xp.add.at(a, index, xp.negative(xp.asarray(values, dtype=a.dtype)))
+    elif dt in _DEVICE_AT.get(fname, ()):
+        getattr(xp, fname).at(a, index, xp.asarray(values, dtype=a.dtype))
+    else:
+        h = host(a)
+        getattr(np, fname).at(h, host(index), host(values))
+        a[...] = xp.asarray(h)

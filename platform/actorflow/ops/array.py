@@ -17,7 +17,7 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from ._common import out1, same_as_input
+from ._common import host_ints, out1, same_as_input
 
 __all__ = ["identity", "stop_gradient", "reshape", "shape"]
 
@@ -52,10 +52,10 @@ def _shape_infer(op):
 
 
 def _shape_kernel(op, ctx):
-    dt = op.outputs[0].dtype.np
+    dt, xp = op.outputs[0].dtype.np, ctx.xp
 
     def shape_(x):
-        return np.array(np.shape(x), dtype=dt)
+        return xp.array(np.shape(x), dtype=dt)
     return shape_
 
 
@@ -99,7 +99,7 @@ def _reshape_kernel(op, ctx):
     xp = ctx.xp
 
     def reshape_(x, s):
-        return xp.reshape(x, tuple(int(d) for d in s))
+        return xp.reshape(x, host_ints(s))
     return reshape_
 
 
@@ -127,16 +127,18 @@ def reshape(tensor, shape, name: str | None = None) -> Tensor:  # noqa: F811
 
 # -- Size / Rank ---------------------------------------------------------------------------
 def _size_kernel(op, ctx):
-    dt = op.outputs[0].dtype.np
+    dt, xp = op.outputs[0].dtype.np, ctx.xp
 
     def size_(x):
-        return np.array(np.size(x), dtype=dt)
+        return xp.array(np.size(x), dtype=dt)
     return size_
 
 
 def _rank_kernel(op, ctx):
+    xp = ctx.xp
+
     def rank_(x):
-        return np.array(np.ndim(x), dtype=np.int32)
+        return xp.array(np.ndim(x), dtype=np.int32)
     return rank_
 
 
@@ -439,10 +441,10 @@ __all__ += ["expand_dims", "squeeze"]
 
 # -- ShapeN / BroadcastTo ------------------------------------------------------------------
 def _shape_n_kernel(op, ctx):
-    dt = op.attrs["out_type"].np
+    dt, xp = op.attrs["out_type"].np, ctx.xp
 
     def shape_n(*xs):
-        return tuple(np.array(np.shape(x), dtype=dt) for x in xs)
+        return tuple(xp.array(np.shape(x), dtype=dt) for x in xs)
     return shape_n
 
 
@@ -486,7 +488,7 @@ def _broadcast_to_kernel(op, ctx):
     xp = ctx.xp
 
     def broadcast_to_(x, s):
-        out = xp.empty(tuple(int(d) for d in s), dtype=x.dtype)
+        out = xp.empty(host_ints(s), dtype=x.dtype)
         out[...] = x
         return out
     return broadcast_to_

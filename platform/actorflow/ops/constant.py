@@ -10,7 +10,7 @@ from .. import dtypes, errors
 from ..framework.graph import convert_to_tensor, constant_value, get_default_graph
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ..tensor_shape import as_shape, dims_of
-from ._common import out1
+from ._common import host, host_ints, out1
 
 __all__ = ["constant", "zeros", "ones", "fill", "zeros_like", "ones_like", "range",
            "linspace", "lin_space", "placeholder", "placeholder_with_default"]
@@ -143,7 +143,7 @@ def _fill_kernel(op, ctx):
     dt = op.outputs[0].dtype.np
 
     def fill(dims, value):
-        return xp.full(tuple(int(d) for d in dims), value, dtype=dt)
+        return xp.full(host_ints(dims), value, dtype=dt)
     return fill
 
 
@@ -237,8 +237,8 @@ def _range_infer(op):
 def _range_kernel(op, ctx):
     xp, dt = ctx.xp, op.outputs[0].dtype.np
 
-    def range_(start, limit, delta):
-        return xp.arange(start, limit, delta, dtype=dt)
+    def range_(start, limit, delta):  # the bounds give the length: read them on the host
+        return xp.arange(host(start), host(limit), host(delta), dtype=dt)
     return range_
 
 
@@ -273,7 +273,7 @@ def _linspace_kernel(op, ctx):
     xp, dt = ctx.xp, op.outputs[0].dtype.np
 
     def linspace_(start, stop, num):
-        return xp.linspace(start, stop, int(num), dtype=dt)
+        return xp.linspace(host(start), host(stop), int(num), dtype=dt)
     return linspace_
 
 

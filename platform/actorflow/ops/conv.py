@@ -27,7 +27,7 @@ import numpy as np
 
 from ..framework.graph import Tensor, constant_value, convert_to_tensor
 from ..framework.registry import register_op
-from ._common import out1
+from ._common import host_ints, out1
 
 __all__ = ["conv1d", "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
            "conv2d_transpose", "atrous_conv2d"]
@@ -175,11 +175,6 @@ def _sizes_shape(t: Tensor) -> tuple:
 def _check_same(a, b, msg: str) -> None:
     if a is not None and b is not None and a != b:
         raise ValueError(msg)
-
-
-def host_ints(v) -> tuple:
-    """A sizes value (NumPy or CuPy int array) as a tuple of Python ints."""
-    return tuple(int(d) for d in v.tolist())
 
 
 # -- generic (xp) helpers ------------------------------------------------------------------

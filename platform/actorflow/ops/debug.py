@@ -133,7 +133,7 @@ def _print_grad(op, grad):
 
 
 register_op("Print", infer=same_as_input, grad=_print_grad, kernel=_print_kernel,
-            stateful=True, aliases_input=True,
+            stateful=True, aliases_input=True, host_only=True,
             doc="Identity of input 0 that prints message + the other inputs to stderr.")
 
 

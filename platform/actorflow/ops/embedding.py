@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes, errors
 from ..framework.graph import Tensor, constant_value, convert_to_tensor, make_op
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from ._common import out1
+from ._common import host_ints, out1
 from .math import multiply, square
 from .reduction import reduce_sum
 from .nn import _merge_shapes
@@ -207,7 +207,7 @@ def _top_k_grad_kernel(op, ctx):
     xp = ctx.xp
 
     def top_k_grad(g, idx, shape):
-        out = xp.zeros(tuple(int(d) for d in shape), dtype=g.dtype)
+        out = xp.zeros(host_ints(shape), dtype=g.dtype)
         xp.put_along_axis(out, idx, g, axis=-1)
         return out
     return top_k_grad

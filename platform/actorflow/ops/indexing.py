@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor, name_scope
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from ._common import out1, static_axis
+from ._common import host_ints, out1, static_axis, ufunc_at
 from .array import (_check_int, _compatible, _dim, _int_arg, _int_list_arg, _int_vector,
                     _is_tensor_like, _scalar_value, broadcast_to, expand_dims, partial_value,
                     reshape, shape, squeeze, transpose)
@@ -104,7 +104,7 @@ def _segment_sum_kernel(op, ctx):
         if ids.size and int(ids.min()) < 0:  # negative ids are dropped, as in TF
             keep = ids >= 0
             data, ids = data[keep], ids[keep]
-        xp.add.at(out, ids, data)
+        ufunc_at(xp, "add", out, ids, data)
         return out
     return unsorted_segment_sum_
 
@@ -287,8 +287,8 @@ def _scatter_nd_kernel(op, ctx):
     dt = op.outputs[0].dtype.np
 
     def scatter_nd_(indices, updates, shp):
-        out = xp.zeros(tuple(int(d) for d in shp), dtype=dt)
-        xp.add.at(out, _nd_index(indices, xp), updates)
+        out = xp.zeros(host_ints(shp), dtype=dt)
+        ufunc_at(xp, "add", out, _nd_index(indices, xp), updates)
         return out
     return scatter_nd_
 

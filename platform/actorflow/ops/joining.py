@@ -11,7 +11,7 @@ import numpy as np
 
 from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor
 from ..framework.registry import register_op
-from ._common import out1, static_axis
+from ._common import host, host_ints, out1, static_axis
 from .array import (_check_int, _compatible, _dim, _int_arg, _int_vector, _is_tensor_like,
                     _reshape_like, identity, partial_value, reshape, shape)
 
@@ -259,7 +259,7 @@ def _tile_kernel(op, ctx):
         return tile_const
 
     def tile_(x, m):
-        return xp.tile(x, tuple(int(k) for k in m))
+        return xp.tile(x, host_ints(m))
     return tile_
 
 
@@ -330,7 +330,7 @@ def _pad_infer(op):
 
 
 def _pairs_of(p) -> list:
-    return [(int(a), int(b)) for a, b in np.asarray(p).reshape(-1, 2)]
+    return [(int(a), int(b)) for a, b in np.asarray(host(p)).reshape(-1, 2)]
 
 
 def _pad_kernel(op, ctx):

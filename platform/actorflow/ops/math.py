@@ -19,8 +19,8 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import Tensor, constant_value, convert_to_tensor
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from ._common import (binary_args, binary_op, broadcast_shapes, out1, same_as_input,
-                      ufunc_kernel)
+from ._common import (binary_args, binary_op, broadcast_shapes, host_ints, out1,
+                      same_as_input, ufunc_kernel)
 
 __all__ = ["add", "subtract", "sub", "multiply", "mul", "negative", "neg", "square",
            "divide", "truediv", "realdiv", "div", "add_n", "cast", "to_float", "to_int32",
@@ -80,7 +80,7 @@ def _sum_to_kernel(op, ctx):
     xp = ctx.xp
 
     def sum_to_shape(g, s):
-        shape = tuple(int(d) for d in s)
+        shape = host_ints(s)
         if g.shape == shape:
             return g
         lead = g.ndim - len(shape)

@@ -20,7 +20,7 @@ import numpy as np
 from .. import dtypes, errors
 from ..framework.graph import Tensor, constant_value, convert_to_tensor, make_op, name_scope
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from ._common import broadcast_shapes, out1
+from ._common import broadcast_shapes, host_ints, out1
 from .linalg import matmul
 from .math import multiply
 
@@ -345,7 +345,7 @@ def _dropout_kernel(op, ctx):
         if not 0.0 < kp <= 1.0:
             raise errors.InvalidArgumentError(
                 None, op, f"Dropout op '{op.name}': keep_prob must be in (0, 1], got {kp}")
-        shape = x.shape if noise_shape is None else tuple(int(d) for d in noise_shape)
+        shape = x.shape if noise_shape is None else host_ints(noise_shape)
         mask = rng.random(shape, dtype=draw_dt)
         np.less(mask, kp, out=mask)  # 1.0 where kept (probability kp), else 0.0
         mask *= 1.0 / kp

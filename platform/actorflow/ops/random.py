@@ -18,7 +18,7 @@ from ..framework.graph import (Tensor, constant_value, convert_to_tensor, get_de
                                name_scope)
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ..tensor_shape import TensorShape
-from ._common import out1
+from ._common import host_ints, out1
 
 __all__ = ["set_random_seed", "get_seed", "op_seeds", "random_normal", "truncated_normal",
            "random_uniform", "multinomial", "random_shuffle", "random_crop", "random"]
@@ -95,7 +95,7 @@ def _shape_from_input(s: Tensor):
 
 
 def _dims(s) -> tuple:
-    return tuple(int(d) for d in s)
+    return host_ints(s)
 
 
 def _float_dtype(dtype, what: str):

@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import Tensor, constant_value, convert_to_tensor, name_scope
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from ._common import normalize_axes, out1, same_as_input, static_axis
+from ._common import host_ints, normalize_axes, out1, same_as_input, static_axis
 from .logic import equal, is_finite, not_equal, where
 from .math import _check_numeric, add, cast, divide, multiply, subtract
 from .unary import exp, log
@@ -122,7 +122,7 @@ def _reshape_to_reduced_kernel(op, ctx):
     xp = ctx.xp
 
     def reshape_to_reduced(t, s):
-        shape = [int(d) for d in s]
+        shape = list(host_ints(s))
         ax = range(len(shape)) if axes is None else [a % len(shape) for a in axes]
         for a in ax:
             shape[a] = 1

@@ -15,6 +15,7 @@ from .. import dtypes, errors
 from ..framework.graph import (Tensor, _shape_str, constant_value, convert_to_tensor, make_op,
                               name_scope)
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
+from ._common import ufunc_at
 from .array import _check_int, _scalar_value, expand_dims, reshape, shape
 from .indexing import gather, segment_output_shape, unsorted_segment_sum
 
@@ -48,13 +49,13 @@ def _segment_reduce_kernel(op, ctx):
     xp = ctx.xp
     dt = op.outputs[0].dtype.np
     is_max = op.type.endswith("Max")
-    ufunc = xp.maximum if is_max else xp.minimum
+    ufunc = "maximum" if is_max else "minimum"
     info = np.finfo(dt) if np.issubdtype(dt, np.floating) else np.iinfo(dt)
     fill = info.min if is_max else info.max  # TF: numeric lowest / highest for empty segments
 
     def reduce_into(data, ids, n):
         out = xp.full((n,) + data.shape[ids.ndim:], fill, dtype=dt)
-        ufunc.at(out, ids, data)
+        ufunc_at(xp, ufunc, out, ids, data)
         return out
 
     if _sorted(op):

@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor
 from ..framework.registry import register_op
-from ._common import out1, static_axis
+from ._common import host, host_ints, out1, static_axis
 from .array import (_check_int, _compatible, _int_arg, _int_list_arg, _int_vector,
                     _is_tensor_like, partial_value, shape)
 from .joining import concat, pad, stack
@@ -87,7 +87,7 @@ def _split_v_infer(op):
 
 
 def _split_points(sizes, d: int) -> list[int]:
-    sizes = [int(s) for s in sizes]
+    sizes = list(host_ints(sizes))
     if -1 in sizes:
         sizes[sizes.index(-1)] = d - (sum(sizes) + 1)
     if sum(sizes) != d or min(sizes, default=0) < 0:
@@ -256,7 +256,7 @@ def _strided_slice_kernel(op, ctx):
         return strided_slice_const
 
     def strided_slice_(x, b, e, s):
-        return x[_strided_index(b, e, s, m)]
+        return x[_strided_index(host(b), host(e), host(s), m)]
     return strided_slice_
 
 
@@ -296,8 +296,8 @@ def _strided_slice_grad_kernel(op, ctx):
     idx = _const_index(op, 1, m)
 
     def strided_slice_grad(shp, b, e, s, dy):
-        out = xp.zeros(tuple(int(d) for d in shp), dtype=dt)
-        out[idx if idx is not None else _strided_index(b, e, s, m)] = dy
+        out = xp.zeros(host_ints(shp), dtype=dt)
+        out[idx if idx is not None else _strided_index(host(b), host(e), host(s), m)] = dy
         return out
     return strided_slice_grad
 
@@ -464,7 +464,7 @@ def _slice_kernel(op, ctx):
         return slice_const
 
     def slice_(v, b, s):
-        return v[_slice_index(b, s, v.shape)]
+        return v[_slice_index(host(b), host(s), v.shape)]
     return slice_
 
 

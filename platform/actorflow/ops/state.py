@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import errors
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
+from ._common import ufunc_at
 
 __all__ = ["uninitialized_error", "check_ref"]
 
@@ -118,9 +119,10 @@ register_op("AssignSub", infer=_assign_infer, grad=NOT_DIFFERENTIABLE,
 
 def _is_init_kernel(op, ctx):
     cell = ctx.var_cell(op.inputs[0].op)
+    box = np.bool_ if ctx.xp is np else ctx.xp.asarray
 
     def is_variable_initialized():
-        return np.bool_(cell.value is not None)
+        return box(cell.value is not None)
     return is_variable_initialized
 
 
@@ -184,7 +186,6 @@ def _scatter_kernel(ufunc_name: str | None):
         xp = ctx.xp
         cell = ctx.var_cell(op.inputs[0].op)
         nd = op.type.startswith("ScatterNd")
-        at = None if ufunc_name is None else getattr(xp, ufunc_name).at
 
         def scatter(indices, updates):
             cur = cell.value
@@ -199,10 +200,10 @@ def _scatter_kernel(ufunc_name: str | None):
                 raise errors.InvalidArgumentError(
                     None, op, f"{op.type}: an index is outside the variable's shape "
                     f"{list(cur.shape)} (variable {cell.name})")
-            if at is None:
+            if ufunc_name is None:
                 cur[index] = updates
             else:
-                at(cur, index, updates)
+                ufunc_at(xp, ufunc_name, cur, index, updates)
             return cur
         return scatter
     return factory

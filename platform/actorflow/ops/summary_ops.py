@@ -88,7 +88,7 @@ def _first(tags: np.ndarray) -> str:
 
 
 register_op("ScalarSummary", infer=_scalar_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_scalar_kernel, doc="A Summary with one simple_value per tag.")
+            kernel=_scalar_kernel, host_only=True, doc="A Summary with one simple_value per tag.")
 
 
 # -- HistogramSummary ------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def _histogram_kernel(op, ctx):
 
 
 register_op("HistogramSummary", infer=_histogram_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_histogram_kernel,
+            kernel=_histogram_kernel, host_only=True,
             doc="A Summary with the histogram of values (TF's exponential buckets).")
 
 
@@ -142,6 +142,7 @@ def _image_kernel(op, ctx):
 
 
 register_op("ImageSummary", infer=_image_infer, grad=NOT_DIFFERENTIABLE, kernel=_image_kernel,
+            host_only=True,
             doc="A Summary with up to max_images PNG images of a [batch, h, w, c] tensor.")
 
 
@@ -161,7 +162,7 @@ def _tensor_summary_kernel(op, ctx):
 
 
 register_op("TensorSummaryV2", infer=_tensor_summary_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_tensor_summary_kernel,
+            kernel=_tensor_summary_kernel, host_only=True,
             doc="A Summary holding a whole tensor with plugin metadata (e.g. text).")
 
 
@@ -201,6 +202,7 @@ def _merge_kernel(op, ctx):
 
 
 register_op("MergeSummary", infer=_merge_infer, grad=NOT_DIFFERENTIABLE, kernel=_merge_kernel,
+            host_only=True,
             doc="One Summary holding the values of all input summaries (tags unique).")
 
 

@@ -200,6 +200,8 @@ def matches(spec: DeviceSpec, dev) -> bool:
 
 
 def _supports(members, dev) -> bool:
+    if dev.is_gpu and any(t.dtype.name == "string" for op in members for t in op.outputs):
+        return False  # CuPy has no string arrays
     return all(has_kernel(op.op_def, dev.device_type) for op in members)
 
 
