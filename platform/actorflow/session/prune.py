@@ -11,9 +11,13 @@ from __future__ import annotations
 __all__ = ["prune"]
 
 
-def prune(targets, fed) -> list:
-    """Ops needed to compute `targets` (Operations) when the tensors in `fed` are given."""
-    needed: set = set()
+def prune(targets, fed, skip=frozenset()) -> list:
+    """Ops needed to compute `targets` (Operations) when the tensors in `fed` are given.
+
+    Ops in `skip` are left out, with every dependency reached only through them (a
+    parameter-server shard runs a train op without the updates of other shards' variables).
+    """
+    needed: set = set(skip)
     stack = list(targets)
     while stack:
         op = stack.pop()
@@ -27,4 +31,6 @@ def prune(targets, fed) -> list:
             if t.op not in needed:
                 stack.append(t.op)
         stack.extend(c for c in op.control_inputs if c not in needed)
+    if skip:
+        needed -= set(skip)
     return sorted(needed, key=lambda o: o._id)

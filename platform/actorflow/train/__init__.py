@@ -3,6 +3,7 @@
 # ruff: noqa: F401, F403
 from ..framework.graph_io import write_graph
 from .clip_ops import *
+from .distribute import *
 from .moving_averages import *
 from .learning_rate_decay import *
 from .optimizer import Optimizer

@@ -175,6 +175,10 @@ class Optimizer:
                 with graph.control_dependencies([self._finish(update_ops, "update")]):
                     with graph.colocate_with(_var_op(global_step)):
                         apply_updates = assign_add(global_step, 1, name=scope).op
+        # Which gradient updates which variable: a parameter server applying this update with
+        # gradients from elsewhere feeds these tensors (kept through GraphDef export).
+        apply_updates.attrs["_gradients"] = [[g.name, _var_op(v).name]
+                                             for g, v in converted if g is not None]
         train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
         if apply_updates not in train_ops:
             train_ops.append(apply_updates)

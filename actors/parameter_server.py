@@ -1,0 +1,300 @@
+"""`ParameterServer`: one shard of a model's variables and the optimizer that updates them.
+
+The shard imports the whole training graph (a GraphExecutor) and runs the train op's update
+for its own variables with the gradients *fed*: the train op records which gradient tensor
+updates which variable (attr ``_gradients``), so the optimizer graph the user wrote (Adam's
+slots and bias corrections, the global step increment) runs here unchanged, on this
+process's device. Updates of other shards' variables are pruned away.
+
+Modes:
+
+- **sync** (a `SyncReplicasOptimizer` in the graph, or ``mode="sync"``): `push` collects
+  gradients computed against the current version; the first `replicas_to_aggregate` of them
+  are averaged and applied as one step; gradients computed against older weights are stale
+  and dropped. The version (and the global step) counts rounds.
+- **async**: each gradient is applied on arrival unless it is more than `staleness` versions
+  old. The version (and global step) counts applied gradients, the sum of worker steps.
+
+Weights are versioned: `pull(since)` returns nothing when the version has not moved, and can
+wait for the next version (sync workers wait for the round to close). With a checkpoint
+directory the shard saves its state (variables, optimizer slots, global step) every
+`checkpoint_every` versions through `Saver`, and a new shard (an actor restarted after a
+failure) restores the latest checkpoint: the step goes back at most one interval.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+import actorflow as tf
+from actorflow.session.prune import prune
+
+from .executor import GraphExecutor
+
+__all__ = ["ParameterServer", "StaleVersion", "shard_variables"]
+
+
+class StaleVersion(RuntimeError):
+    """A pull waited past its timeout for a new version."""
+
+
+def shard_variables(graph, train_op: str, num_shards: int) -> list[list[str]]:
+    """The variables that `train_op` updates, split over `num_shards` ps shards.
+
+    A variable whose device names a ps task (``/job:ps/task:k``, as `replica_device_setter`
+    writes) goes to shard k; the others go to the shard holding the fewest bytes so far.
+
+    Raises:
+        ValueError: `train_op` records no gradients, or a device names a task >= num_shards.
+    """
+    from actorflow.framework.device_spec import DeviceSpec
+    from actorflow.train.distribute import _variable_bytes
+    op = graph.get_operation_by_name(train_op.split(":")[0])
+    pairs = op.attrs.get("_gradients")
+    if not pairs:
+        raise ValueError(f"{train_op!r} is not an optimizer's update (apply_gradients / "
+                         "minimize): it records no gradients to apply")
+    shards: list[list[str]] = [[] for _ in range(num_shards)]
+    loads = [0] * num_shards
+    rest = []
+    for _, var in pairs:
+        vop = graph.get_operation_by_name(var)
+        spec = DeviceSpec.from_string(vop.device or "")
+        if spec.job == "ps" and spec.task is not None:
+            if spec.task >= num_shards:
+                raise ValueError(f"Variable {var} is placed on /job:ps/task:{spec.task} but "
+                                 f"the cluster has {num_shards} ps task(s)")
+            shards[spec.task].append(var)
+            loads[spec.task] += _variable_bytes(vop)
+        else:
+            rest.append(vop)
+    for vop in sorted(rest, key=_variable_bytes, reverse=True):
+        k = min(range(num_shards), key=lambda i: (loads[i], i))
+        shards[k].append(vop.name)
+        loads[k] += _variable_bytes(vop)
+    return shards
+
+
+class ParameterServer:
+    """A shard of variables, updated by the graph's optimizer from pushed gradients.
+
+    Args:
+        graph_def: the training graph (msgpack GraphDef bytes or a GraphDef).
+        train_op: the name of the op `minimize` / `apply_gradients` returned.
+        variables: the variables this shard owns (default: every variable the op updates).
+        mode: "sync", "async", or None to follow the graph (sync when the train op comes
+            from a `SyncReplicasOptimizer`).
+        replicas_to_aggregate, total_num_replicas: sync mode's aggregation (default: the
+            SyncReplicasOptimizer's, else 1).
+        staleness: async mode drops gradients more than this many versions old.
+        checkpoint_dir: where to save every `checkpoint_every` versions and restore from.
+        device: the device that holds the variables and runs the updates.
+        initial_weights: {name: array} overriding the initializers (e.g. the driver's).
+
+    Raises:
+        ValueError: the train op records no gradients, an unknown variable, a bad mode.
+    """
+
+    def __init__(self, graph_def, train_op: str, variables: Sequence[str] | None = None,
+                 mode: str | None = None, replicas_to_aggregate: int | None = None,
+                 total_num_replicas: int | None = None, staleness: int = 50,
+                 checkpoint_dir: str | None = None, checkpoint_every: int = 100,
+                 device: str = "/cpu:0", initial_weights: Mapping | None = None,
+                 shard_index: int = 0) -> None:
+        self.executor = GraphExecutor(graph_def, device=device)
+        graph = self.executor.graph
+        self.train_op = graph.get_operation_by_name(train_op.split(":")[0])
+        pairs = self.train_op.attrs.get("_gradients")
+        if not pairs:
+            raise ValueError(f"{train_op!r} records no gradients: pass the op returned by "
+                             "an optimizer's minimize or apply_gradients")
+        grad_of = {var: name for name, var in pairs}
+        owned = list(grad_of) if variables is None else list(variables)
+        unknown = [v for v in owned if v not in grad_of]
+        if unknown:
+            raise ValueError(f"{train_op!r} does not update {unknown}")
+        sync = self.train_op.attrs.get("_sync_replicas")
+        if mode is None:
+            mode = "sync" if sync else "async"
+        if mode not in ("sync", "async"):
+            raise ValueError(f"mode must be 'sync' or 'async', got {mode!r}")
+        self.mode = mode
+        self.replicas_to_aggregate = int(replicas_to_aggregate or (sync[0] if sync else 1))
+        self.total_num_replicas = int(total_num_replicas or (sync[1] if sync else
+                                                              self.replicas_to_aggregate))
+        self.staleness = int(staleness)
+        self.variables = owned
+        self.shard_index = shard_index
+        self._grad_tensors = [graph.get_tensor_by_name(grad_of[v]) for v in owned]
+        self._plan = self._compile_update(graph, set(owned), grad_of)
+        self._lock = threading.Condition()
+        self._pending: dict = {}
+        self.version = 0
+        self.dropped = 0
+        self._global_step = self._find_global_step(graph)
+        self._checkpoint_dir = checkpoint_dir
+        self._checkpoint_every = max(1, int(checkpoint_every))
+        self._saver = None
+        self.executor.initialize()
+        if initial_weights:
+            self.executor.set_weights({k: v for k, v in initial_weights.items()
+                                       if k in self._state_names}, copy=True)
+        if checkpoint_dir:
+            self._saver = tf.train.Saver(var_list={n: self.executor._var_op(n).outputs[0]
+                                                   for n in self._state_names},
+                                         max_to_keep=2, pad_step_number=True)
+            self.restore_latest()
+
+    # -- the update plan ---------------------------------------------------------------
+    def _compile_update(self, graph, owned: set, grad_of: dict):
+        """The train op's closure with the owned gradients fed, other updates left out."""
+        fed = set(self._grad_tensors)
+        others = {graph.get_operation_by_name(grad_of[v].rsplit(":", 1)[0])
+                  for v in grad_of if v not in owned}
+        # The ops applying another shard's gradient read it: leave out every reader.
+        skip = set()
+        for g_op in others:
+            for t in g_op.outputs:
+                if graph.get_tensor_by_name(t.name) in fed:
+                    continue
+                skip.update(t.consumers())
+        ops = prune([self.train_op], fed, skip=skip)
+        state = {op.inputs[i].op.name for op in ops for i in op.op_def.ref_inputs}
+        self._state_names = sorted(state)
+        sess = self.executor.session
+        feeds = tuple(sorted(fed, key=lambda t: (t.op._id, t.value_index)))
+        self._feed_order = [self._grad_tensors.index(t) for t in feeds]
+        return sess._compile(ops, (self.train_op,), feeds, fed)
+
+    def _find_global_step(self, graph):
+        for op in graph.get_operations():
+            if op.type == "VariableV2" and op.name in self._state_names and \
+                    op.name.split("/")[-1] == "global_step":
+                return op
+        return None
+
+    def _apply(self, grads: Sequence[np.ndarray]) -> None:
+        self._plan.run(*[grads[i] for i in self._feed_order])
+        self.version += 1
+        if self._saver is not None and self.version % self._checkpoint_every == 0:
+            self.save()
+
+    # -- the protocol ------------------------------------------------------------------
+    def push(self, worker: int, version: int, grads: Mapping[str, np.ndarray] | Sequence) -> bool:
+        """Offers `worker`'s gradients, computed against weights of `version`.
+
+        `grads` is {variable name: gradient} (or a list in `variables` order). Returns
+        whether they were used (False: stale, dropped).
+
+        Raises:
+            KeyError: a gradient is missing for an owned variable.
+            ValueError: a gradient's shape differs from its variable's.
+        """
+        values = self._checked(grads)
+        with self._lock:
+            if self.mode == "async":
+                if self.version - version > self.staleness:
+                    self.dropped += 1
+                    return False
+                self._apply(values)
+                self._lock.notify_all()
+                return True
+            if version != self.version:
+                self.dropped += 1
+                return False
+            self._pending[worker] = values
+            if len(self._pending) >= self.replicas_to_aggregate:
+                taken = list(self._pending.values())[:self.replicas_to_aggregate]
+                self._pending.clear()
+                n = np.float32(len(taken)) if taken[0][0].dtype == np.float32 else len(taken)
+                mean = [sum(g[i] for g in taken[1:]) + taken[0][i] if len(taken) > 1
+                        else taken[0][i] for i in range(len(values))]
+                self._apply([m / n if len(taken) > 1 else m for m in mean])
+                self._lock.notify_all()
+            return True
+
+    def _checked(self, grads) -> list:
+        if isinstance(grads, Mapping):
+            try:
+                grads = [grads[v] for v in self.variables]
+            except KeyError as e:
+                raise KeyError(f"No gradient pushed for variable {e.args[0]!r} of ps shard "
+                               f"{self.shard_index}") from None
+        out = []
+        for v, t, g in zip(self.variables, self._grad_tensors, grads):
+            arr = np.asarray(g, dtype=t.dtype.np)
+            if t._shape is not None and None not in t._shape and arr.shape != t._shape:
+                raise ValueError(f"Gradient for {v} has shape {list(arr.shape)}, expected "
+                                 f"{list(t._shape)}")
+            out.append(arr)
+        return out
+
+    def pull(self, since: int = -1, wait: bool = False, timeout: float | None = None):
+        """``(version, weights)``; weights is None when the version is still `since`.
+
+        With `wait`, blocks until the version differs from `since` (a sync round closed, or
+        the shard restored an older checkpoint).
+
+        Raises:
+            StaleVersion: `wait` timed out.
+        """
+        with self._lock:
+            if wait and self.version == since:
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while self.version == since:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise StaleVersion(f"ps shard {self.shard_index}: no new version after "
+                                           f"{since} within {timeout} s")
+                    self._lock.wait(left)
+            if self.version == since:
+                return self.version, None
+            return self.version, self.executor.get_weights(self.variables)
+
+    def global_step(self) -> int:
+        """The global step (the graph's global_step variable, else the version)."""
+        with self._lock:
+            if self._global_step is None:
+                return self.version
+            return int(self.executor.get_weights([self._global_step.name])
+                       [self._global_step.name])
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {"version": self.version, "dropped": self.dropped, "mode": self.mode,
+                    "variables": len(self.variables), "pending": len(self._pending)}
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save(self) -> str | None:
+        """Writes the shard's state to its checkpoint directory; returns the path."""
+        if self._saver is None:
+            return None
+        os.makedirs(self._checkpoint_dir, exist_ok=True)
+        prefix = os.path.join(self._checkpoint_dir, f"ps-{self.shard_index}")
+        return self._saver.save(self.executor.session, prefix, global_step=self.version,
+                                latest_filename=f"checkpoint-{self.shard_index}",
+                                write_meta_graph=False)
+
+    def restore_latest(self) -> bool:
+        """Restores the newest checkpoint of this shard, if any; returns whether it did."""
+        if self._saver is None:
+            return False
+        path = tf.train.latest_checkpoint(self._checkpoint_dir,
+                                          latest_filename=f"checkpoint-{self.shard_index}")
+        if path is None:
+            return False
+        with self._lock:
+            self._saver.restore(self.executor.session, path)
+            self.version = int(path.rsplit("-", 1)[1])
+            self._pending.clear()
+            self._lock.notify_all()
+        return True
+
+    def weights(self) -> dict:
+        """{name: array} of every state variable of the shard (variables, slots, step)."""
+        with self._lock:
+            return self.executor.get_weights(self._state_names)

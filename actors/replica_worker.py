@@ -1,0 +1,135 @@
+"""`ReplicaWorker`: computes gradients on its data shard against the parameter servers'
+weights (between-graph replication: every worker holds the whole graph).
+
+One step: pull the shards' weights if their version moved, compute the gradients that the
+train op applies on a batch of this worker's data, push each shard its part. In sync mode
+the worker then waits for the round to close (the next version); in async mode it goes on.
+It stops when the global step reaches the target.
+
+The parameter servers are given as objects with `push`/`pull`/`global_step` — the
+`ParameterServer` instances themselves in-process, or `RemoteShard` clients for actors, which
+retry while a failed actor restarts.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .executor import GraphExecutor
+
+__all__ = ["ReplicaWorker", "RemoteShard"]
+
+
+class RemoteShard:
+    """Calls a ParameterServer actor like a local object, riding out its restarts.
+
+    A call that fails because the actor died is retried (the actor restarts and restores
+    its checkpoint) until `retry_s` seconds have passed. Gradients that a restart made stale
+    are simply dropped by the restored shard.
+    """
+
+    def __init__(self, handle, retry_s: float = 120.0) -> None:
+        self.handle = handle
+        self.retry_s = retry_s
+
+    def _call(self, method: str, *args, **kwargs):
+        from ._remote import get, require_ray
+        ray = require_ray()
+        deadline = time.monotonic() + self.retry_s
+        while True:
+            try:
+                ref = getattr(self.handle, method).remote(*args, **kwargs)
+                out = get(ref)
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+                continue
+            if method == "pull" and isinstance(out, tuple) and \
+                    isinstance(out[1], ray.ObjectRef):
+                out = (out[0], ray.get(out[1]))  # weights shared once per version
+            return out
+
+    def push(self, worker, version, grads):
+        return self._call("push", worker, version, grads)
+
+    def pull(self, since=-1, wait=False, timeout=None):
+        return self._call("pull", since, wait, timeout)
+
+    def global_step(self):
+        return self._call("global_step")
+
+
+class ReplicaWorker:
+    """One data-parallel replica.
+
+    Args:
+        graph_def: the training graph (what the ps shards hold too).
+        train_op: the name of the optimizer's update op (its ``_gradients`` attr names the
+            gradient tensor of each variable).
+        shards: the variable names of each ps shard, in shard order.
+        data_fn: ``data_fn(worker_index, num_workers) -> iterator of {tensor name: batch}``.
+        worker_index, num_workers: this replica's place.
+        device: where the gradients are computed.
+    """
+
+    def __init__(self, graph_def, train_op: str, shards: Sequence[Sequence[str]],
+                 data_fn: Callable[[int, int], Iterator[dict]], worker_index: int,
+                 num_workers: int, device: str = "/cpu:0") -> None:
+        self.executor = GraphExecutor(graph_def, device=device)
+        op = self.executor.graph.get_operation_by_name(train_op.split(":")[0])
+        grad_of = {var: g for g, var in op.attrs["_gradients"]}
+        self.shards = [list(s) for s in shards]
+        self._fetch = [[grad_of[v] for v in shard] for shard in self.shards]
+        self.sync = bool(op.attrs.get("_sync_replicas"))
+        self.worker_index = worker_index
+        self.num_workers = num_workers
+        self._data = data_fn(worker_index, num_workers)
+        self.steps_done = 0
+
+    def run(self, ps: Sequence, until_step: int, sync: bool | None = None,
+            timeout: float = 120.0) -> dict:
+        """Computes and pushes gradients until the global step reaches `until_step`.
+
+        Args:
+            ps: one object per shard with ``push(worker, version, grads)``,
+                ``pull(since, wait, timeout)`` and ``global_step()``.
+            sync: wait for each round to close (default: the graph's SyncReplicasOptimizer).
+
+        Returns:
+            {"steps": gradients computed, "accepted": pushes used, "global_step": last seen}.
+        """
+        sync = self.sync if sync is None else sync
+        versions = [-1] * len(ps)
+        for k, shard in enumerate(ps):
+            versions[k] = self._take(shard.pull(-1), k, versions[k])
+        steps = accepted = 0
+        while ps[0].global_step() < until_step:
+            try:
+                feeds = next(self._data)
+            except StopIteration:
+                break
+            flat = [name for names in self._fetch for name in names]
+            values = self.executor.run(flat, feeds)
+            pos = 0
+            used = True
+            for k, shard in enumerate(ps):
+                n = len(self._fetch[k])
+                used &= bool(shard.push(self.worker_index, versions[k], values[pos:pos + n]))
+                pos += n
+            steps += 1
+            accepted += used
+            for k, shard in enumerate(ps):
+                versions[k] = self._take(shard.pull(versions[k], sync, timeout), k,
+                                         versions[k])
+        self.steps_done += steps
+        return {"steps": steps, "accepted": accepted, "global_step": ps[0].global_step()}
+
+    def _take(self, pulled, k: int, version: int) -> int:
+        new_version, weights = pulled
+        if weights is not None:
+            self.executor.set_weights({n: np.asarray(w) for n, w in weights.items()},
+                                      copy=False)
+        return new_version

@@ -1,0 +1,98 @@
+"""One synchronous parameter-server step on Ray, as bytes moved per second.
+
+A step: every worker computes the gradient of a `--params`-float32 variable (a trivial loss,
+so the step is all communication), pushes it to the ps actor, the ps averages the round and
+applies SGD in place, and every worker pulls the new weights (one `ray.put` per version,
+read zero-copy). Bytes per step = workers x 2 x params x 4. Baseline, in the same run: the
+same bytes through bare Ray, one round trip of the array per push and per pull (`ray.put`,
+an actor method receiving it and returning it, `ray.get`). Target: >= 0.7x the baseline.
+
+    python benchmarks/ps_sync_step.py [--params 1000000 10000000] [--workers 1 2 4]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks._timing import emit  # noqa: E402
+
+import actorflow as tf  # noqa: E402
+from actorflow.actors.data import ShardedBatches  # noqa: E402
+from actorflow.actors.trainer import ReplicatedTrainer  # noqa: E402
+
+
+def build(params: int, workers: int):
+    g = tf.Graph()
+    with g.as_default():
+        c = tf.placeholder(tf.float32, [1, params], name="c")
+        w = tf.Variable(tf.zeros([params]), name="w")
+        loss = tf.reduce_sum(w * c)  # gradient: c itself
+        opt = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.01),
+                                             workers, workers)
+        train = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
+    return g, train
+
+
+class Echo:
+    def back(self, x):
+        return x
+
+
+def time_ps(params: int, workers: int, steps: int) -> float:
+    g, train = build(params, workers)
+    ones = np.ones((workers, params), np.float32)
+    trainer = ReplicatedTrainer(g, train, ShardedBatches({"c:0": ones}, 1, shuffle=False),
+                                {"ps": 1, "worker": workers}, progress=False)
+    try:
+        trainer.train(3)  # warm: plans compiled, first versions shared
+        t0 = time.perf_counter()
+        trainer.train(3 + steps)
+        return (time.perf_counter() - t0) / steps
+    finally:
+        trainer.shutdown()
+
+
+def time_bare(params: int, workers: int, steps: int, echo) -> float:
+    import ray
+    x = np.ones(params, np.float32)
+    samples = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        for _ in range(2 * workers):
+            ray.get(echo.back.remote(ray.put(x)))
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--params", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--steps", type=int, default=10)
+    args = ap.parse_args()
+    import ray
+    ray.init(include_dashboard=False, log_to_driver=False)
+    echo = ray.remote(Echo).options(num_cpus=0).remote()
+    rows = []
+    for params in args.params:
+        for workers in args.workers:
+            nbytes = workers * 2 * params * 4
+            ps_s = time_ps(params, workers, args.steps)
+            bare_s = time_bare(params, workers, args.steps, echo)
+            rows.append({"params": params, "workers": workers,
+                         "ps_step_ms": ps_s * 1e3, "ps_gb_s": nbytes / ps_s / 1e9,
+                         "bare_ms": bare_s * 1e3, "bare_gb_s": nbytes / bare_s / 1e9,
+                         "ratio": bare_s / ps_s})
+            print(rows[-1], file=sys.stderr, flush=True)
+    emit({"benchmark": "ps_sync_step", "cores": os.cpu_count(), "target_ratio": 0.7,
+          "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
