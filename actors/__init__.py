@@ -1,1 +1,18 @@
-"""actorflow.actors: Ray actors hosting executors, parameter servers, queues and replay."""
+"""actorflow.actors: Ray actors hosting executors, parameter servers, queues and replay.
+
+Every class here is a plain Python class that works in-process without Ray;
+`actorflow.actors._remote.as_actor` is the one place that makes one an actor. Importing this
+package does not import Ray.
+"""
+from .cluster import Cluster
+from .data import ShardedBatches
+from .executor import GraphExecutor
+from .parameter_server import ParameterServer
+from .queue import FIFOQueue, QueueActor, QueueClosed, QueueEmpty, QueueFull, RandomShuffleQueue
+from .replay import ReplayBuffer, ShardedReplay
+from .replica_worker import ReplicaWorker
+from .trainer import ReplicatedTrainer
+
+__all__ = ["Cluster", "ShardedBatches", "GraphExecutor", "ParameterServer", "FIFOQueue",
+           "RandomShuffleQueue", "QueueActor", "QueueEmpty", "QueueFull", "QueueClosed",
+           "ReplayBuffer", "ShardedReplay", "ReplicaWorker", "ReplicatedTrainer"]
