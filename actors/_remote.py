@@ -52,6 +52,16 @@ def require_ray():
     return ray
 
 
+def ensure_ray():
+    """`ray`, initialised: the running instance, else $RAY_ADDRESS (set by `ray job submit`),
+    else a new private local Ray — never a cluster that merely runs on this machine."""
+    import os
+    ray = require_ray()
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS") or "local")
+    return ray
+
+
 def _ray_options(options: Mapping[str, Any]) -> dict:
     """Validated Ray options; `placement_group` becomes a scheduling strategy."""
     unknown = set(options) - ACTOR_OPTIONS
@@ -88,8 +98,9 @@ def remote_class(cls: type, **options: Any):
 def as_actor(cls: type, *args: Any, options: Mapping[str, Any] | None = None, **kwargs: Any):
     """A new actor hosting ``cls(*args, **kwargs)``, created with Ray `options`.
 
-    Starts a local Ray (``ray.init()``) if none is running, as Ray itself does on first use.
+    Starts Ray if none is running (see `ensure_ray`).
     """
+    ensure_ray()
     return remote_class(cls, **dict(options or {})).remote(*args, **kwargs)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from actorflow.framework.device_spec import DeviceSpec
 from actorflow.train.distribute import ClusterSpec
 
-from ._remote import as_actor, get, require_ray
+from ._remote import as_actor, ensure_ray, get, require_ray
 
 __all__ = ["Cluster", "task_key"]
 
@@ -48,14 +48,12 @@ class Cluster:
 
     def __init__(self, spec, strategy: str = "PACK", bundle: dict | None = None,
                  job_bundles: dict | None = None, timeout_s: float = 60.0) -> None:
-        ray = require_ray()
+        ray = ensure_ray()
         from ray.util.placement_group import placement_group
         self.spec = spec if isinstance(spec, ClusterSpec) else ClusterSpec(spec)
         strategy = strategy.upper()
         if strategy not in _STRATEGIES:
             raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
-        if not ray.is_initialized():
-            ray.init()
         default = dict(bundle or {"CPU": 1})
         self._index: dict = {}
         bundles = []

@@ -114,11 +114,9 @@ class ReplicatedTrainer:
                             for i in range(self.num_workers)]
             self.mode = self.ps[0].mode
             return
-        from ._remote import get, require_ray
+        from ._remote import ensure_ray, get
         from .cluster import Cluster
-        ray = require_ray()
-        if not ray.is_initialized():
-            ray.init()
+        ray = ensure_ray()
         if bundle is None:
             # One CPU per task where the cluster has them, else an equal share of them.
             cpus = ray.cluster_resources().get("CPU", 1.0)

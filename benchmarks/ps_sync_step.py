@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10)
     args = ap.parse_args()
     import ray
-    ray.init(include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", include_dashboard=False, log_to_driver=False)
     echo = ray.remote(Echo).options(num_cpus=0).remote()
     rows = []
     for params in args.params:

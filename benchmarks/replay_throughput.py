@@ -108,7 +108,7 @@ def parse_and_start_ray(p: argparse.ArgumentParser) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--num-cpus", type=int, default=2, help="CPUs of the local Ray")
     args = p.parse_args()
-    ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
     return args
 
 
