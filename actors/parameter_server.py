@@ -8,10 +8,11 @@ process's device. Updates of other shards' variables are pruned away.
 
 Modes:
 
-- **sync** (a `SyncReplicasOptimizer` in the graph, or ``mode="sync"``): `push` collects
-  gradients computed against the current version; the first `replicas_to_aggregate` of them
-  are averaged and applied as one step; gradients computed against older weights are stale
-  and dropped. The version (and the global step) counts rounds.
+- **sync** (a `SyncReplicasOptimizer` in the graph, or ``mode="sync"``): `push` adds each
+  gradient computed against the current version into a running sum as it arrives (one per
+  worker per round); when `replicas_to_aggregate` have arrived their mean is applied as one
+  step; gradients computed against older weights are stale and dropped. The version (and
+  the global step) counts rounds.
 - **async**: each gradient is applied on arrival unless it is more than `staleness` versions
   old. The version (and global step) counts applied gradients, the sum of worker steps.
 
@@ -132,7 +133,8 @@ class ParameterServer:
         self._grad_tensors = [graph.get_tensor_by_name(grad_of[v]) for v in owned]
         self._plan = self._compile_update(graph, set(owned), grad_of)
         self._lock = threading.Condition()
-        self._pending: dict = {}
+        self._pending: dict = {}  # workers that pushed in the current round
+        self._sum = None          # their gradients' running sum
         self.version = 0
         self.dropped = 0
         self._global_step = self._find_global_step(graph)
@@ -206,16 +208,34 @@ class ParameterServer:
             if version != self.version:
                 self.dropped += 1
                 return False
-            self._pending[worker] = values
+            if worker in self._pending:
+                return False  # one gradient per worker per round
+            self._accumulate(worker, values)
             if len(self._pending) >= self.replicas_to_aggregate:
-                taken = list(self._pending.values())[:self.replicas_to_aggregate]
-                self._pending.clear()
-                n = np.float32(len(taken)) if taken[0][0].dtype == np.float32 else len(taken)
-                mean = [sum(g[i] for g in taken[1:]) + taken[0][i] if len(taken) > 1
-                        else taken[0][i] for i in range(len(values))]
-                self._apply([m / n if len(taken) > 1 else m for m in mean])
+                self._apply(self._take_mean())
                 self._lock.notify_all()
             return True
+
+    def _accumulate(self, worker: int, values: list) -> None:
+        """Adds a round's gradient into the running sum as it arrives (TF's conditional
+        accumulator), so summing overlaps with the other workers' transfers."""
+        self._pending[worker] = True
+        if self._sum is None:
+            self._sum = values  # kept as received (maybe read-only): no copy yet
+        elif len(self._pending) == 2:
+            self._sum = [a + v for a, v in zip(self._sum, values)]  # one pass, owned arrays
+        else:
+            for acc, v in zip(self._sum, values):
+                np.add(acc, v, out=acc)
+
+    def _take_mean(self) -> list:
+        total, n = self._sum, len(self._pending)
+        self._sum = None
+        self._pending.clear()
+        if n > 1:
+            for acc in total:
+                acc *= acc.dtype.type(1.0 / n)
+        return total
 
     def _checked(self, grads) -> list:
         if isinstance(grads, Mapping):
@@ -253,7 +273,12 @@ class ParameterServer:
                     self._lock.wait(left)
             if self.version == since:
                 return self.version, None
-            return self.version, self.executor.get_weights(self.variables)
+            return self.version, self._publish()
+
+    def _publish(self):
+        """The weights a pull hands out: a snapshot (updates happen in place). Called with
+        the lock held."""
+        return self.executor.get_weights(self.variables)
 
     def global_step(self) -> int:
         """The global step (the graph's global_step variable, else the version)."""
@@ -291,6 +316,7 @@ class ParameterServer:
             self._saver.restore(self.executor.session, path)
             self.version = int(path.rsplit("-", 1)[1])
             self._pending.clear()
+            self._sum = None
             self._lock.notify_all()
         return True
 

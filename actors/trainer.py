@@ -31,21 +31,20 @@ __all__ = ["ReplicatedTrainer"]
 
 
 class _PSActor(ParameterServer):
-    """A ParameterServer whose weights leave through the object store once per version."""
+    """A ParameterServer whose weights leave through the object store once per version:
+    `ray.put` of the live arrays (under the lock, so no update runs meanwhile) is the one
+    copy, shared by every worker that pulls this version."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._shared = (None, None)
 
-    def pull(self, since: int = -1, wait: bool = False, timeout: float | None = None):
+    def _publish(self):
         import ray
-        version, weights = super().pull(since, wait, timeout)
-        if weights is None:
-            return version, None
-        with self._lock:
-            if self._shared[0] != version:
-                self._shared = (version, ray.put(weights))
-            return version, self._shared[1]
+        if self._shared[0] != self.version:
+            self._shared = (self.version, ray.put(self.executor.get_weights(self.variables,
+                                                                            copy=False)))
+        return self._shared[1]
 
 
 class _WorkerActor(ReplicaWorker):

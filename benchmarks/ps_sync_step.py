@@ -1,11 +1,12 @@
 """One synchronous parameter-server step on Ray, as bytes moved per second.
 
-A step: every worker computes the gradient of a `--params`-float32 variable (a trivial loss,
-so the step is all communication), pushes it to the ps actor, the ps averages the round and
-applies SGD in place, and every worker pulls the new weights (one `ray.put` per version,
-read zero-copy). Bytes per step = workers x 2 x params x 4. Baseline, in the same run: the
-same bytes through bare Ray, one round trip of the array per push and per pull (`ray.put`,
-an actor method receiving it and returning it, `ray.get`). Target: >= 0.7x the baseline.
+A step: every worker produces the gradient of a `--params`-float32 variable (fed straight
+into the gradient tensor, so the step is all communication and no model) and pushes it to
+the ps actor; the ps sums the round as it arrives, applies the mean with SGD in place, and
+every worker pulls the new weights (one `ray.put` per version, read zero-copy). Bytes per
+step = workers x 2 x params x 4. Baseline, in the same run: the same bytes through bare
+Ray, one round trip of the array per push and per pull (`ray.put`, an actor method
+receiving it and returning it, `ray.get`). Target: >= 0.7x the baseline.
 
     python benchmarks/ps_sync_step.py [--params 1000000 10000000] [--workers 1 2 4]
 """
@@ -23,7 +24,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks._timing import emit  # noqa: E402
 
 import actorflow as tf  # noqa: E402
-from actorflow.actors.data import ShardedBatches  # noqa: E402
 from actorflow.actors.trainer import ReplicatedTrainer  # noqa: E402
 
 
@@ -39,6 +39,18 @@ def build(params: int, workers: int):
     return g, train
 
 
+class FedGradient:
+    """A data function feeding the gradient tensor itself: workers do no model compute."""
+
+    def __init__(self, name: str, params: int) -> None:
+        self.name, self.params = name, params
+
+    def __call__(self, worker_index: int, num_workers: int):
+        grad = np.full(self.params, 1.0 + worker_index, np.float32)
+        while True:
+            yield {self.name: grad}
+
+
 class Echo:
     def back(self, x):
         return x
@@ -46,8 +58,8 @@ class Echo:
 
 def time_ps(params: int, workers: int, steps: int) -> float:
     g, train = build(params, workers)
-    ones = np.ones((workers, params), np.float32)
-    trainer = ReplicatedTrainer(g, train, ShardedBatches({"c:0": ones}, 1, shuffle=False),
+    grad_name = train.attrs["_gradients"][0][0]
+    trainer = ReplicatedTrainer(g, train, FedGradient(grad_name, params),
                                 {"ps": 1, "worker": workers}, progress=False)
     try:
         trainer.train(3)  # warm: plans compiled, first versions shared
