@@ -109,6 +109,22 @@ class Cluster:
         return {f"/job:{j}/task:{t}": self.node_of(f"/job:{j}/task:{t}")
                 for j, t in self._actors}
 
+    def session_devices(self) -> list:
+        """One device per task, backed by a `PartitionExecutor` actor in the task's bundle
+        (started on first use): what ``tf.Session(cluster)`` adds to its own devices."""
+        from .partition_executor import PartitionExecutor, RemoteDevice
+        if not hasattr(self, "_devices"):
+            devices = []
+            for job in self.spec.jobs:
+                for task in self.spec.task_indices(job):
+                    gpu = self.bundles[self._bundle_index(job, task)].get("GPU", 0) > 0
+                    handle = self.start(job, task, PartitionExecutor,
+                                        "/gpu:0" if gpu else "/cpu:0",
+                                        options={"max_concurrency": 64})
+                    devices.append(RemoteDevice(job, task, handle, "GPU" if gpu else "CPU"))
+            self._devices = devices
+        return list(self._devices)
+
     def _bundle_index(self, job: str, task: int) -> int:
         try:
             return self._index[(job, task)]

@@ -30,6 +30,18 @@ class OpError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self):
+        # Errors cross process boundaries (Ray actors): keep the type and message; the op
+        # belongs to the other process's graph (its name is in the message). Rebuilt without
+        # calling the subclass's __init__, whatever its signature.
+        return _rebuild_error, (type(self), self.message)
+
+
+def _rebuild_error(cls, message: str) -> OpError:
+    err = cls.__new__(cls)
+    OpError.__init__(err, None, None, message)
+    return err
+
 
 def _make(name: str, code: int, doc: str) -> type:
     cls = type(name, (OpError,), {"error_code": code, "__doc__": doc})

@@ -175,3 +175,14 @@ def test_errors_carry_codes_and_subclass_op_error():
         err = cls(None, None, "msg")
         assert isinstance(err, tf.errors.OpError) and err.error_code == code
         assert str(err) == "msg"
+
+
+def test_errors_pickle_with_type_and_message():
+    import pickle
+
+    for err in (tf.errors.InvalidArgumentError(None, None, "bad shape [2,3]"),
+                tf.errors.DataLossError(None, None, "truncated")):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err)
+        assert str(back) == str(err) and back.error_code == err.error_code
+        assert back.op is None

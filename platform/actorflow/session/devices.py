@@ -87,7 +87,9 @@ class LocalDevice:
         self.physical = index if physical is None else physical
         self.xp = xp
         self.name = f"{LOCAL_PREFIX}/device:{device_type}:{index}"
+        self.job, self.replica, self.task = "localhost", 0, 0
         self.is_gpu = device_type == "GPU"
+        self.is_remote = False
         self._array_type = np.ndarray if xp is np else xp.ndarray
 
     def __repr__(self) -> str:

@@ -114,11 +114,16 @@ class MultiDevicePlan:
                 if f in p.fetches:
                     self._fetch_from.append((k, p.fetches.index(f)))
                     break
-        self._local = max(range(len(partitions)), key=lambda k: len(partitions[k].ops))
+        # The calling thread runs the largest partition of this process.
+        self._local = max(range(len(partitions)), key=lambda k: (
+            not getattr(partitions[k].device, "is_remote", False), len(partitions[k].ops)))
         self.ops = [op for p in partitions for op in p.ops]
         self.copy_mask = tuple(False for _ in fetches)
         self.copies = False
         self.partition_graphs = [p.graph_def() for p in partitions]
+        remote = [p.device for p in partitions if getattr(p.device, "is_remote", False)]
+        self._remote_aborts = tuple(d.abort for d in remote)
+        self._remote_done = tuple(d.forget for d in remote)
 
     def run(self, *feed_values):
         return self._run(feed_values, None)
@@ -127,8 +132,8 @@ class MultiDevicePlan:
         return self._run(feed_values, records)
 
     def _run(self, feed_values, records):
-        rv = Rendezvous(self._n)
         parts = self.partitions
+        rv = Rendezvous(self._n, self._remote_aborts)
         per_part = [None if records is None else [] for _ in parts]
         args = [tuple(feed_values[i] for i in idx) for idx in self._feed_index]
         jobs = {}
@@ -152,6 +157,8 @@ class MultiDevicePlan:
                     failure = job.error
             else:
                 outputs[k] = job.result
+        for forget in self._remote_done:
+            forget(rv.run_id)  # every partition has finished: actors drop the run's mail
         if records is not None:
             records.extend((p, r) for p, r in zip(parts, per_part))
         if failure is not None:

@@ -46,14 +46,18 @@ class Transfer:
 
 
 class Rendezvous:
-    """The values of one run's transfers; `recv` blocks until the matching `send`."""
+    """The values of one run's transfers; `recv` blocks until the matching `send`.
 
-    __slots__ = ("_values", "_events", "_failed")
+    `run_id` names the run to devices in other processes (see `_send_kernel`)."""
 
-    def __init__(self, n: int) -> None:
+    __slots__ = ("_values", "_events", "_failed", "run_id", "on_abort")
+
+    def __init__(self, n: int, on_abort=()) -> None:
         self._values = [None] * n
         self._events = [threading.Event() for _ in range(n)]
         self._failed = False
+        self.run_id = next(_run_ids)
+        self.on_abort = on_abort  # callables(run_id): stop this run in other processes
 
     def send(self, key: int, value) -> None:
         self._values[key] = value
@@ -69,9 +73,13 @@ class Rendezvous:
 
     def abort(self) -> None:
         """Wakes every waiting `recv` with `_Aborted` (another partition failed)."""
+        if self._failed:
+            return
         self._failed = True
         for e in self._events:
             e.set()
+        for stop in self.on_abort:
+            stop(self.run_id)
 
 
 class _Aborted(errors.CancelledError):
@@ -80,6 +88,7 @@ class _Aborted(errors.CancelledError):
 
 
 _local = threading.local()
+_run_ids = itertools.count(1)
 
 
 def current_rendezvous() -> Rendezvous:
@@ -92,9 +101,19 @@ def set_rendezvous(rv: Rendezvous | None) -> None:
 
 
 # -- pseudo-ops ----------------------------------------------------------------------------
+# A device in another process (an actor of a cluster) has ``is_remote``: a value for it is
+# delivered into that process (``dst.deliver(run_id, key, value)``), and a value it sends
+# here is fetched from it (``src.fetch(run_id, key)``); local devices share the rendezvous.
 def _send_kernel(op, ctx):
-    key, snapshot = op.transfer.key, op.transfer.snapshot
-    if op.transfer.tensor is None:
+    tr = op.transfer
+    key, snapshot, dst = tr.key, tr.snapshot, tr.dst
+    if getattr(dst, "is_remote", False):
+        deliver = dst.deliver
+
+        def send_remote(value=True):
+            deliver(_local.rendezvous.run_id, key, value)
+        return send_remote
+    if tr.tensor is None:
         def send_token():
             _local.rendezvous.send(key, True)
         return send_token
@@ -107,12 +126,20 @@ def _send_kernel(op, ctx):
 
 
 def _recv_kernel(op, ctx):
-    key, dst, timeout = op.transfer.key, op.transfer.dst, ctx.transfer_timeout
-    if op.transfer.tensor is None:
+    tr = op.transfer
+    key, src, timeout = tr.key, tr.src, ctx.transfer_timeout
+    to_device = tr.dst.to_device
+    if getattr(src, "is_remote", False):
+        fetch = src.fetch
+
+        def recv_remote():
+            value = fetch(_local.rendezvous.run_id, key)
+            return None if tr.tensor is None else to_device(value)
+        return recv_remote
+    if tr.tensor is None:
         def recv_token():
             _local.rendezvous.recv(key, timeout)
         return recv_token
-    to_device = dst.to_device
 
     def recv():
         return to_device(_local.rendezvous.recv(key, timeout))
@@ -221,7 +248,9 @@ def partition(ops, placement: dict, fetches, feeds, aliasing=frozenset()) -> lis
                 continue
             key = (t, dev)
             if key not in transfers:
-                snapshot = (t in aliasing) and not src.is_gpu and not dev.is_gpu
+                snapshot = (t in aliasing) and not (src.is_gpu or dev.is_gpu or
+                                                    getattr(src, "is_remote", False) or
+                                                    getattr(dev, "is_remote", False))
                 tr = transfers[key] = Transfer(len(transfers), t, src, dev, snapshot, src_op)
                 sends.setdefault(src_op, []).append(tr)
                 p.ops.append(_TransferOp("recv", tr, dev))

@@ -46,6 +46,7 @@ _BYTES = {"CPU": 5e9, "GPU": 1.5e12}           # memory-bound ops: bytes touched
 _LAUNCH = {"CPU": 1e-6, "GPU": 8e-6}           # fixed cost of one kernel call
 _LATENCY_SAME_HOST_CPU = 50e-6
 _LATENCY_PCIE, _PCIE_BYTES = 20e-6, 1.2e10
+_LATENCY_PROCESS, _NETWORK_BYTES = 1e-3, 1e9  # to another process (an actor) or machine
 
 # Ops that move no data: reads of state, views and metadata.
 _FREE_TYPES = frozenset({"Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "VariableV2",
@@ -106,6 +107,8 @@ def transfer_seconds(nbytes: int, src, dst) -> float:
     """Estimated time to move `nbytes` from device `src` to device `dst`."""
     if src is dst:
         return 0.0
+    if src.is_remote or dst.is_remote:
+        return _LATENCY_PROCESS + nbytes / _NETWORK_BYTES
     if not src.is_gpu and not dst.is_gpu:
         return _LATENCY_SAME_HOST_CPU
     return _LATENCY_PCIE + nbytes / _PCIE_BYTES
@@ -191,8 +194,9 @@ def _merge_requests(members, soft: bool) -> tuple[DeviceSpec | None, object]:
 
 def matches(spec: DeviceSpec, dev) -> bool:
     """Whether local device `dev` satisfies the (partial) request `spec`."""
-    if spec.job not in (None, "localhost") or spec.replica not in (None, 0) \
-            or spec.task not in (None, 0):
+    if (spec.job is not None and spec.job != dev.job) or \
+            (spec.replica is not None and spec.replica != dev.replica) or \
+            (spec.task is not None and spec.task != dev.task):
         return False
     if spec.device_type is not None and spec.device_type != dev.device_type:
         return False

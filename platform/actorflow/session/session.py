@@ -54,7 +54,11 @@ class VarCell:
 
 
 class Session:
-    """Runs (parts of) a graph. TF 1.x's `tf.Session(target='', graph=None, config=None)`."""
+    """Runs (parts of) a graph. TF 1.x's `tf.Session(target='', graph=None, config=None)`.
+
+    `target` may be a cluster (`actorflow.actors.Cluster`): ops placed on its tasks'
+    devices ("/job:worker/task:1") then run in those tasks' actors (in-graph replication).
+    """
 
     def __init__(self, target: str = "", graph: Graph | None = None,
                  config: ConfigProto | None = None) -> None:
@@ -90,8 +94,13 @@ class Session:
 
     # -- devices -----------------------------------------------------------------------
     def _local_devices(self) -> list:
+        """This process's devices, then those a cluster target adds (its tasks' actors)."""
         if self._devices is None:
-            self._devices = local_devices(self._config)
+            devices = local_devices(self._config)
+            remote = getattr(self._target, "session_devices", None)
+            if remote is not None:
+                devices = devices + list(remote())
+            self._devices = devices
         return self._devices
 
     def _context(self, device) -> CompileContext:
@@ -242,7 +251,7 @@ class Session:
             _log_placement(ops, placement)
         fetched = {f if isinstance(f, Operation) else f.op for f in flat}
         used = {placement[op] for op in ops if op.type != "Const" or op in fetched}
-        if len(used) <= 1:
+        if len(used) <= 1 and not any(getattr(d, "is_remote", False) for d in used):
             device = used.pop() if used else devices[0]
             alias = eliminate_common_subexpressions(ops, fed) if self._cse else None
             plan = compile_plan(ops, flat, feed_tensors, self._context(device), alias)
@@ -250,6 +259,9 @@ class Session:
             return plan
         parts = partition(ops, placement, flat, feed_tensors, aliasing=_aliases_state(ops))
         for p in parts:
+            if getattr(p.device, "is_remote", False):
+                p.plan = p.device.compile_partition(p, self._graph)  # runs in its process
+                continue
             alias = eliminate_common_subexpressions(p.ops, fed) if self._cse else None
             p.plan = compile_plan(p.ops, p.fetches, p.feeds, self._context(p.device), alias)
         return MultiDevicePlan(parts, feed_tensors, flat, self._workers, n_transfers(parts))
