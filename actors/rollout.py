@@ -1,0 +1,128 @@
+"""Rollout workers: vector environments plus a CPU copy of the policy, as Ray actors.
+
+A `RolloutWorker` holds a vector env (`actorflow.envs.make_vector`) and a `GraphExecutor` of
+the agent's graph, and acts with a policy read from one tensor:
+
+- ``("bernoulli", "probability:0")``: P(action 1) per row (the book's policy network);
+- ``("categorical", "probs:0")``: a row of action probabilities;
+- ``("epsilon_greedy", "q_values:0")``: argmax of Q, or a random action with probability ε.
+
+Weights arrive once per version: the learner `ray.put`s them and every worker reads the same
+object (zero-copy). Calls carry whole episodes or fragments of many steps, never one step.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .executor import GraphExecutor, graph_def_bytes
+
+__all__ = ["RolloutWorker", "EpisodeRollouts"]
+
+
+class RolloutWorker:
+    """Acts in `num_envs` copies of `env_id` with the policy of a graph.
+
+    Args:
+        graph_def: the agent's graph (bytes, GraphDef or Graph).
+        obs_input: the observation placeholder's name ("input_x:0").
+        policy: (kind, tensor name), kinds as in the module docstring.
+        env_id, num_envs, seed: the vector env.
+    """
+
+    def __init__(self, graph_def, obs_input: str, policy: tuple, env_id: str, num_envs: int,
+                 seed: int = 0) -> None:
+        from actorflow.envs import make_vector
+        self.executor = GraphExecutor(graph_def)
+        self.obs_input = obs_input
+        self.kind, self.fetch = policy
+        if self.kind not in ("bernoulli", "categorical", "epsilon_greedy"):
+            raise ValueError(f"unknown policy kind {self.kind!r}")
+        self.env = make_vector(env_id, num_envs, seed=seed)
+        self.rng = np.random.default_rng([seed, 7])
+        self.version = -1
+
+    def set_weights(self, version: int, weights: dict) -> None:
+        if version != self.version:
+            self.executor.set_weights(weights, copy=False)  # read only: acting never writes
+            self.version = version
+
+    def act(self, obs: np.ndarray, epsilon: float = 0.0) -> np.ndarray:
+        out = self.executor.run(self.fetch, {self.obs_input: obs.reshape(len(obs), -1)
+                                             .astype(np.float32)})
+        if self.kind == "bernoulli":
+            return (self.rng.random(len(out)) < out).astype(np.int64)
+        if self.kind == "categorical":
+            cum = np.cumsum(out, axis=1)
+            u = self.rng.random((len(out), 1)) * cum[:, -1:]
+            return (u > cum).sum(axis=1).astype(np.int64)
+        greedy = out.argmax(axis=1)
+        explore = self.rng.random(len(out)) < epsilon
+        return np.where(explore, self.rng.integers(0, out.shape[1], len(out)), greedy)
+
+    def episodes(self, version: int, weights: dict, seed: int) -> list[dict]:
+        """One complete episode per env lane: [{"obs", "actions", "rewards"}]."""
+        self.set_weights(version, weights)
+        env, n = self.env, self.env.num_envs
+        obs = env.reset(seed=seed)
+        lanes = [{"obs": [], "actions": [], "rewards": []} for _ in range(n)]
+        running = np.ones(n, bool)
+        while running.any():
+            actions = self.act(obs)
+            next_obs, rewards, terminated, truncated, _ = env.step(actions)
+            for i in np.flatnonzero(running):
+                lanes[i]["obs"].append(obs[i].reshape(-1))
+                lanes[i]["actions"].append(actions[i])
+                lanes[i]["rewards"].append(rewards[i])
+            running &= ~(terminated | truncated)
+            obs = next_obs
+        return [{k: np.asarray(v) for k, v in lane.items()} for lane in lanes]
+
+
+class EpisodeRollouts:
+    """`workers` RolloutWorker actors sharing one agent's batch of episodes.
+
+    The agent (e.g. `PolicyGradient`) provides `graph`, `sess`, `observations`,
+    `probability`, `config` (env_id, batch_episodes, seed) and `rng`.
+    """
+
+    def __init__(self, agent, workers: int) -> None:
+        from ._remote import as_actor
+        c = agent.config
+        per = [c.batch_episodes // workers + (i < c.batch_episodes % workers)
+               for i in range(workers)]
+        gd = graph_def_bytes(agent.graph)
+        self._agent = agent
+        self._names = [op.name for op in agent.graph.get_operations()
+                       if op.type == "VariableV2"]
+        self.actors = [as_actor(RolloutWorker, gd, agent.observations.name,
+                                ("bernoulli", agent.probability.name), c.env_id, n,
+                                seed=c.seed * 1000 + i, options={"num_cpus": 0.5,
+                                                                 "max_restarts": 3})
+                       for i, n in enumerate(per) if n > 0]
+        self.version = 0
+        self.restarts = 0
+
+    def collect(self, agent) -> list[dict]:
+        """Every worker's episodes with the agent's current weights (put once)."""
+        import ray
+
+        from ._remote import get
+        self.version += 1
+        weights = ray.put({n: agent.sess.run(f"{n}:0") for n in self._names})
+        seeds = agent.rng.integers(2**31, size=len(self.actors))
+        refs = [actor.episodes.remote(self.version, weights, int(seed))
+                for actor, seed in zip(self.actors, seeds)]
+        out = []
+        for actor, seed, ref in zip(self.actors, seeds, refs):
+            try:
+                out.extend(get(ref))
+            except ray.exceptions.RayActorError:
+                # The worker died; Ray restarts it: ask again (it gets the weights anew).
+                self.restarts += 1
+                out.extend(get(actor.episodes.remote(self.version, weights, int(seed))))
+        return out
+
+    def close(self) -> None:
+        import ray
+        for a in self.actors:
+            ray.kill(a)

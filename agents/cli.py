@@ -1,0 +1,159 @@
+"""The `actorflow` command: train and evaluate agents.
+
+    actorflow train {pg,dqn,ppo} [--env CartPole-v1] [--workers N] [--seed S] [--steps N]
+                    [--logdir D] [--resume] [--address auto]
+    actorflow eval CHECKPOINT_DIR [--episodes N]
+
+`train` prints a progress line and, as its last line, one JSON object with the results;
+with --logdir it writes TensorBoard events, metrics.jsonl, summary.json, returns.png and
+checkpoints that --resume continues from. Bad input gets a one-line error and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import os
+import sys
+
+__all__ = ["main", "AGENTS"]
+
+#: agent name -> (module, config class, agent class)
+AGENTS = {"pg": ("actorflow.agents.pg", "PGConfig", "PolicyGradient"),
+          "dqn": ("actorflow.agents.dqn", "DQNConfig", "DQN"),
+          "ppo": ("actorflow.agents.ppo", "PPOConfig", "PPO")}
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported on one line."""
+
+
+def _agent(name: str):
+    if name not in AGENTS:
+        raise UsageError(f"unknown agent {name!r}; known: {', '.join(AGENTS)}")
+    module, config_cls, agent_cls = AGENTS[name]
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as e:
+        raise UsageError(f"agent {name!r} is not available: {e}") from None
+    return getattr(mod, config_cls), getattr(mod, agent_cls)
+
+
+def _check_env(env_id: str) -> None:
+    from actorflow.envs import make_vector
+    try:
+        make_vector(env_id, 1, seed=0)
+    except ValueError as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+
+
+def _init_ray(address: str | None, workers: int) -> None:
+    if workers == 0 and address is None:
+        return
+    import ray
+    if not ray.is_initialized():
+        ray.init(address=address or os.environ.get("RAY_ADDRESS") or "local",
+                 log_to_driver=False)
+
+
+def train(args) -> dict:
+    config_cls, agent_cls = _agent(args.agent)
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    if args.workers < 0:
+        raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    if args.resume and not args.logdir:
+        raise UsageError("--resume needs --logdir (the run to continue)")
+    overrides = {"workers": args.workers, "seed": args.seed}
+    if args.env:
+        _check_env(args.env)
+        overrides["env_id"] = args.env
+    if args.steps is not None:
+        overrides["total_steps"] = args.steps
+    if args.resume:
+        saved = _saved_config(args.logdir, args.agent)
+        if saved is not None:
+            overrides = {**saved, **{k: v for k, v in overrides.items()
+                                     if k != "seed" or args.seed_given}}
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    try:
+        config = config_cls(**{k: v for k, v in overrides.items() if k in fields})
+    except (TypeError, ValueError) as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+    _init_ray(args.address, config.workers)
+    agent = agent_cls(config)
+    try:
+        return agent.train(logdir=args.logdir, resume=args.resume)
+    except ValueError as e:  # e.g. a checkpoint of another agent
+        raise UsageError(str(e).splitlines()[0]) from None
+
+
+def _saved_config(logdir: str, agent: str) -> dict | None:
+    path = os.path.join(logdir, "config.json")
+    if not os.path.exists(path):
+        return None
+    from actorflow.agents.run import Checkpoint
+    found = Checkpoint(logdir).latest()
+    if found is not None and found[1].get("agent") != agent:
+        raise UsageError(f"{logdir} holds a {found[1].get('agent')!r} run, not {agent!r}")
+    with open(path) as f:
+        return json.load(f)
+
+
+def evaluate(args) -> dict:
+    from actorflow.agents.run import Checkpoint
+    if args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    found = Checkpoint(args.checkpoint).latest()
+    if found is None:
+        raise UsageError(f"no checkpoint in {args.checkpoint!r} (give a --logdir of "
+                         "`actorflow train`)")
+    prefix, state = found
+    config_cls, agent_cls = _agent(state.get("agent", "?"))
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    config = config_cls(**{k: v for k, v in state["config"].items() if k in fields})
+    agent = agent_cls(dataclasses.replace(config, workers=0))
+    agent.saver.restore(agent.sess, prefix)
+    result = {"agent": state["agent"], "env": config.env_id, "checkpoint": prefix,
+              "env_steps": state.get("env_steps"), **{
+                  f"eval_{k}": v for k, v in agent.evaluate(args.episodes).items()}}
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="actorflow", description="Train and evaluate agents.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train an agent")
+    t.add_argument("agent", help=f"one of {', '.join(AGENTS)}")
+    t.add_argument("--env", default=None, help="environment id (default: the agent's)")
+    t.add_argument("--workers", type=int, default=0, help="Ray rollout actors (0: none)")
+    t.add_argument("--seed", type=int, default=None, help="seed (default 0)")
+    t.add_argument("--steps", type=int, default=None, help="env-step budget")
+    t.add_argument("--logdir", default=None, help="where metrics and checkpoints go")
+    t.add_argument("--resume", action="store_true", help="continue the run in --logdir")
+    t.add_argument("--address", default=None, help="Ray address (e.g. auto)")
+    e = sub.add_parser("eval", help="evaluate a trained agent")
+    e.add_argument("checkpoint", help="the --logdir of a training run")
+    e.add_argument("--episodes", type=int, default=20)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            args.seed_given = args.seed is not None
+            args.seed = 0 if args.seed is None else args.seed
+            train(args)
+        else:
+            evaluate(args)
+    except UsageError as e:
+        print(f"actorflow: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The `actorflow` command: training, evaluation, resume, and one-line errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    return subprocess.run([sys.executable, "-m", "actorflow.agents.cli", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "pg", "--env", "NoSuchEnv-v9"], "unknown env 'NoSuchEnv-v9'"),
+    (["train", "pg", "--steps", "-5"], "--steps must be >= 1, got -5"),
+    (["train", "sarsa"], "unknown agent 'sarsa'"),
+    (["train", "pg", "--resume"], "--resume needs --logdir"),
+    (["eval", "/nonexistent/run"], "no checkpoint in '/nonexistent/run'"),
+])
+def test_bad_input_gets_a_one_line_error(args, message):
+    out = _cli(*args, timeout=120)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("actorflow: error: ") and message in lines[0]
+
+
+def test_train_resume_and_eval(tmp_path):
+    run = str(tmp_path / "run")
+    out = _cli("train", "pg", "--steps", "2000", "--logdir", run, "--seed", "4")
+    assert out.returncode == 0, out.stderr
+    first = json.loads(out.stdout.strip().splitlines()[-1])
+    assert first["agent"] == "pg" and first["env_steps"] >= 2000
+    assert "pg: step" in out.stderr  # the progress line
+    out = _cli("train", "pg", "--steps", "4000", "--logdir", run, "--resume")
+    assert out.returncode == 0, out.stderr
+    second = json.loads(out.stdout.strip().splitlines()[-1])
+    assert second["env_steps"] > first["env_steps"] and second["episodes"] > first["episodes"]
+    out = _cli("eval", run, "--episodes", "3")
+    assert out.returncode == 0, out.stderr
+    ev = json.loads(out.stdout.strip().splitlines()[-1])
+    assert ev["agent"] == "pg" and ev["eval_episodes"] == 3
+    assert ev["env_steps"] == second["env_steps"]
+
+
+def test_a_checkpoint_of_another_agent_is_refused(tmp_path):
+    run = str(tmp_path / "run")
+    assert _cli("train", "pg", "--steps", "500", "--logdir", run).returncode == 0
+    out = _cli("train", "ppo", "--steps", "500", "--logdir", run, "--resume", timeout=120)
+    assert out.returncode == 2
+    assert "holds a 'pg' run, not 'ppo'" in out.stderr.strip().splitlines()[-1]
