@@ -140,3 +140,23 @@ def pack(columns: Mapping[str, Any]):
 def unpack(packed):
     """The batch `pack` made (writable arrays)."""
     return pickle.loads(packed) if isinstance(packed, bytes) else packed
+
+
+def get_retrying(submit, retry_s: float = 120.0):
+    """``get(submit())``, calling `submit` again while the actor is dead or restarting.
+
+    `submit` makes the call (``lambda: actor.method.remote(...)``). Ray restarts an actor
+    with ``max_restarts`` left; calls made meanwhile fail with RayActorError or
+    ActorUnavailableError. Retries until `retry_s` seconds have passed, then re-raises.
+    """
+    import time
+    ray = require_ray()
+    dead = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+    deadline = time.monotonic() + retry_s
+    while True:
+        try:
+            return get(submit())
+        except dead:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -12,7 +12,6 @@ retry while a failed actor restarts.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -35,22 +34,13 @@ class RemoteShard:
         self.retry_s = retry_s
 
     def _call(self, method: str, *args, **kwargs):
-        from ._remote import get, require_ray
+        from ._remote import get_retrying, require_ray
         ray = require_ray()
-        deadline = time.monotonic() + self.retry_s
-        while True:
-            try:
-                ref = getattr(self.handle, method).remote(*args, **kwargs)
-                out = get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-                continue
-            if method == "pull" and isinstance(out, tuple) and \
-                    isinstance(out[1], ray.ObjectRef):
-                out = (out[0], ray.get(out[1]))  # weights shared once per version
-            return out
+        out = get_retrying(lambda: getattr(self.handle, method).remote(*args, **kwargs),
+                           self.retry_s)
+        if method == "pull" and isinstance(out, tuple) and isinstance(out[1], ray.ObjectRef):
+            out = (out[0], ray.get(out[1]))  # weights shared once per version
+        return out
 
     def push(self, worker, version, grads):
         return self._call("push", worker, version, grads)

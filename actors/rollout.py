@@ -59,6 +59,43 @@ class RolloutWorker:
         explore = self.rng.random(len(out)) < epsilon
         return np.where(explore, self.rng.integers(0, out.shape[1], len(out)), greedy)
 
+    def sample(self, version: int, weights: dict | None, n_steps: int,
+               epsilon: float = 0.0) -> dict:
+        """A fragment of `n_steps` steps of every env lane, continuing where the last call
+        stopped: columns OBS, ACTIONS, REWARDS, NEXT_OBS (the true next observation, also at
+        episode ends), TERMINATEDS, TRUNCATEDS, ENV_IDS, each [n_steps * num_envs, ...] in
+        time-major order, plus "episode_returns" of the episodes that ended."""
+        from .columns import (ACTIONS, ENV_IDS, NEXT_OBS, OBS, REWARDS, TERMINATEDS,
+                              TRUNCATEDS)
+        if weights is not None:
+            self.set_weights(version, weights)
+        env, n = self.env, self.env.num_envs
+        if getattr(self, "_obs", None) is None:
+            self._obs = env.reset(seed=int(self.rng.integers(2**31)))
+        obs_buf = np.empty((n_steps, n, *env.obs_shape), env.obs_dtype)
+        next_buf = np.empty_like(obs_buf)
+        act_buf = np.empty((n_steps, n), np.int64)
+        rew_buf = np.empty((n_steps, n), np.float32)
+        term_buf = np.empty((n_steps, n), bool)
+        trunc_buf = np.empty((n_steps, n), bool)
+        returns = []
+        obs = self._obs
+        for t in range(n_steps):
+            actions = self.act(obs, epsilon)
+            next_obs, rewards, terminated, truncated, info = env.step(actions)
+            obs_buf[t], act_buf[t], rew_buf[t] = obs, actions, rewards
+            term_buf[t], trunc_buf[t] = terminated, truncated
+            next_buf[t] = info["final_obs"]
+            returns.extend(info["episode_returns"])
+            obs = next_obs
+        self._obs = obs
+        flat = (n_steps * n,)
+        return {OBS: obs_buf.reshape(flat + env.obs_shape), ACTIONS: act_buf.reshape(flat),
+                REWARDS: rew_buf.reshape(flat), NEXT_OBS: next_buf.reshape(flat + env.obs_shape),
+                TERMINATEDS: term_buf.reshape(flat), TRUNCATEDS: trunc_buf.reshape(flat),
+                ENV_IDS: np.tile(np.arange(n), n_steps),
+                "episode_returns": np.asarray(returns, np.float64)}
+
     def episodes(self, version: int, weights: dict, seed: int) -> list[dict]:
         """One complete episode per env lane: [{"obs", "actions", "rewards"}]."""
         self.set_weights(version, weights)
@@ -106,7 +143,7 @@ class EpisodeRollouts:
         """Every worker's episodes with the agent's current weights (put once)."""
         import ray
 
-        from ._remote import get
+        from ._remote import get, get_retrying
         self.version += 1
         weights = ray.put({n: agent.sess.run(f"{n}:0") for n in self._names})
         seeds = agent.rng.integers(2**31, size=len(self.actors))
@@ -116,10 +153,11 @@ class EpisodeRollouts:
         for actor, seed, ref in zip(self.actors, seeds, refs):
             try:
                 out.extend(get(ref))
-            except ray.exceptions.RayActorError:
-                # The worker died; Ray restarts it: ask again (it gets the weights anew).
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+                # The worker died; Ray restarts it: ask the replacement (it gets the weights).
                 self.restarts += 1
-                out.extend(get(actor.episodes.remote(self.version, weights, int(seed))))
+                out.extend(get_retrying(lambda a=actor, s=seed: a.episodes.remote(
+                    self.version, weights, int(s))))
         return out
 
     def close(self) -> None:

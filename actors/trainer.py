@@ -191,7 +191,7 @@ class ReplicatedTrainer:
                 i = pending.pop(ref)
                 try:
                     results[i] = get(ref)
-                except ray.exceptions.RayActorError:
+                except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
                     # The worker's process died; Ray restarts the actor: give it its work
                     # again (it pulls the current weights first).
                     self.worker_restarts += 1

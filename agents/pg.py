@@ -201,7 +201,7 @@ class PolicyGradient:
         ckpt = Checkpoint(logdir) if logdir else None
         if resume:
             self._resume(ckpt, log)
-        rollouts = self._rollout_workers()
+        rollouts = self.rollouts = self._rollout_workers()
         t0 = time.perf_counter()
         reached = None
         try:
@@ -227,6 +227,7 @@ class PolicyGradient:
         ev = self.evaluate(c.eval_episodes)
         return log.close({"agent": self.name, "env": c.env_id, "env_steps": self.env_steps,
                           "episodes": log.episodes, "updates": self.updates,
+                          "worker_restarts": rollouts.restarts if rollouts else 0,
                           "episodes_to_target": reached,
                           "eval_return_mean": ev["return_mean"], "wall_s": round(wall, 2),
                           "steps_per_s": round(self.env_steps / max(wall, 1e-9), 1)})

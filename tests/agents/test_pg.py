@@ -55,3 +55,23 @@ def test_two_rollout_workers_learn(ray_local):
     result = agent.train(progress=False)
     assert result["episodes_to_target"] is not None, result
     assert result["episodes"] % 25 == 0  # whole batches of 25 episodes from 2 workers
+
+
+@pytest.mark.slow
+def test_a_killed_rollout_worker_is_replaced(ray_local):
+    import threading
+    import time
+
+    agent = PolicyGradient(PGConfig(total_steps=15_000, seed=5, workers=2))
+
+    def kill_after_two_updates() -> None:
+        while agent.updates < 2 or getattr(agent, "rollouts", None) is None:
+            time.sleep(0.05)
+        ray_local.kill(agent.rollouts.actors[0], no_restart=False)
+
+    killer = threading.Thread(target=kill_after_two_updates, daemon=True)
+    killer.start()
+    result = agent.train(progress=False)
+    killer.join(30)
+    assert result["env_steps"] >= 15_000
+    assert result["worker_restarts"] >= 1

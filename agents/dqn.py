@@ -1,0 +1,596 @@
+"""Double + Dueling DQN (the book's ch. 8), with prioritized replay, n-step returns, Huber loss
+and gradient clipping as config switches; an MLP Q-net for vector observations and the book's
+conv Q-net for images.
+
+The agent, in the order it runs (CleanRL's ``dqn.py`` order):
+
+1. ``DQNConfig``: every setting, validated; defaults reach CartPole-v1's 500 within 50k steps.
+2. Environments: ``actorflow.envs.make_vector(env_id, num_envs, seed)``.
+3. Networks (``q_network``): ``online`` and ``target`` copies in one graph, each mapping
+   observations to ``q_values`` [batch, num_actions]; dueling heads combine
+   V + (A - mean A) (``dueling_combine``).
+4. Learner step (one ``make_callable``): Q(s, a) of the taken actions, the n-step Double DQN
+   target ``td_targets`` (r + γ^m (1 - terminated) Q_target(s', argmax Q_online(s'))), Huber or
+   squared TD error weighted by the importance weights, Adam on globally clipped gradients;
+   returns |TD error| for the replay priorities. Target update: θ' ← τθ + (1 - τ)θ' every
+   ``target_update_interval`` learner steps (τ = 1: periodic copy; the book: τ 0.001 each step).
+5. Loop: collect ``train_freq`` env steps ε-greedily (``LocalRollout.sample``) → replay
+   ``add_batch`` → ``gradient_steps`` × (``sample`` → learner step → ``update_priorities``) →
+   target update → log → checkpoint; at the end a greedy evaluation (``DQN.evaluate``).
+
+``workers > 0`` (Ape-X): the only change is step 5's experience source, see
+``DQN._rollouts``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+import actorflow as tf
+from actorflow.actors.columns import (ACTIONS, ENV_IDS, GAMMAS, INDICES, NEXT_OBS, OBS, REWARDS,
+                                      TERMINATEDS, TRUNCATEDS, WEIGHTS)
+from actorflow.actors.replay import ReplayBuffer
+
+from .run import Checkpoint, RunLogger
+
+__all__ = ["DQNConfig", "DQN", "LinearSchedule", "LocalRollout", "q_network", "dueling_combine",
+           "td_targets"]
+
+
+# ----- 1. config --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DQNConfig:
+    """Settings of a DQN run. Defaults: CartPole-v1 with the strongest measured combination
+    (Double + Dueling, Huber, clipping; benchmarks/dqn_cartpole.py); ``DQNConfig.book()``
+    gives the book's GridWorld settings."""
+
+    env_id: str = "CartPole-v1"
+    """Environment id for ``actorflow.envs.make_vector``."""
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Extra keyword arguments of the environment (GridWorld: ``size``, ``obs_size``)."""
+    total_steps: int = 50_000
+    """Environment steps to train for (all envs together)."""
+    seed: int = 0
+    """Seeds the graph initialisers, the environments, exploration and replay sampling."""
+    workers: int = 0
+    """0: collect in this process; N > 0: N rollout actors feeding a shared replay (Ape-X)."""
+    num_envs: int = 1
+    """Environments stepped together per rollout (per worker when ``workers > 0``)."""
+    network: str = "auto"
+    """Q-net body: ``"mlp"``, ``"conv"`` (the book's 4 conv layers) or ``"auto"`` (conv for
+    image observations [H, W, C], else mlp)."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Hidden layer sizes of the MLP body (ReLU)."""
+    dueling: bool = True
+    """Dueling heads: Q = V + (A - mean A) (the book); else one linear Q head."""
+    double: bool = True
+    """Double DQN target: the online net picks a' = argmax Q(s'), the target net scores it
+    (the book); else max over the target net."""
+    learning_rate: float = 2.3e-3
+    """Adam learning rate (the book: 1e-4 on GridWorld)."""
+    gamma: float = 0.99
+    """Discount factor (the book: 0.99)."""
+    batch_size: int = 64
+    """Transitions per learner step (the book: 32)."""
+    buffer_size: int = 100_000
+    """Replay capacity in transitions (the book: 50,000)."""
+    learning_starts: int = 1_000
+    """Env steps of uniformly random actions before learning starts (the book: 10,000)."""
+    train_freq: int = 256
+    """Env steps collected between rounds of learner steps (the book: 4)."""
+    gradient_steps: int = 128
+    """Learner steps per round (the book: 1)."""
+    tau: float = 1.0
+    """Target update θ' ← τθ + (1 - τ)θ' (the book: 0.001; 1.0 copies)."""
+    target_update_interval: int = 128
+    """Learner steps between target updates (the book: 1)."""
+    eps_start: float = 1.0
+    """ε at ``learning_starts`` (the book: 1)."""
+    eps_final: float = 0.04
+    """ε after ``exploration_steps`` more env steps (the book: 0.1)."""
+    exploration_steps: int = 7_000
+    """Env steps of the linear ε decay, counted from ``learning_starts`` (the book: 10,000)."""
+    prioritized: bool = False
+    """Proportional prioritized replay with importance weights (Schaul et al. 2016)."""
+    priority_alpha: float = 0.6
+    """Priority exponent α of prioritized replay."""
+    priority_beta: float = 0.4
+    """Importance exponent β at the start; it rises linearly to 1 at ``total_steps``."""
+    n_step: int = 1
+    """Steps of the n-step return (1: the book's one-step target)."""
+    loss: str = "huber"
+    """TD loss: ``"huber"`` (δ = 1) or ``"mse"`` (the book)."""
+    max_grad_norm: float | None = 10.0
+    """Clip the gradients to this global norm (``tf.clip_by_global_norm``); None: no clipping."""
+    eval_episodes: int = 20
+    """Greedy evaluation episodes at the end of ``train``."""
+    log_interval: int = 1_000
+    """Env steps between progress records."""
+    checkpoint_interval: int = 10_000
+    """Env steps between checkpoints (when ``train`` has a logdir)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden, list):  # from JSON (config.json, checkpoints)
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        positive = ("total_steps", "num_envs", "batch_size", "buffer_size", "train_freq",
+                    "gradient_steps", "target_update_interval", "n_step", "eval_episodes",
+                    "log_interval", "checkpoint_interval")
+        for name in positive:
+            _check(self, name, isinstance(getattr(self, name), int)
+                   and getattr(self, name) > 0, "a positive int")
+        for name in ("workers", "learning_starts", "exploration_steps", "seed"):
+            _check(self, name, isinstance(getattr(self, name), int)
+                   and getattr(self, name) >= 0, "an int >= 0")
+        _check(self, "env_id", isinstance(self.env_id, str) and self.env_id != "",
+               "a non-empty string")
+        _check(self, "network", self.network in ("auto", "mlp", "conv"),
+               "'auto', 'mlp' or 'conv'")
+        _check(self, "loss", self.loss in ("huber", "mse"), "'huber' or 'mse'")
+        _check(self, "hidden", isinstance(self.hidden, tuple) and len(self.hidden) > 0
+               and all(isinstance(h, int) and h > 0 for h in self.hidden),
+               "a non-empty tuple of positive ints")
+        _check(self, "gamma", 0.0 < self.gamma <= 1.0, "in (0, 1]")
+        _check(self, "tau", 0.0 < self.tau <= 1.0, "in (0, 1]")
+        _check(self, "learning_rate", self.learning_rate > 0, "positive")
+        for name in ("eps_start", "eps_final", "priority_beta"):
+            _check(self, name, 0.0 <= getattr(self, name) <= 1.0, "in [0, 1]")
+        _check(self, "priority_alpha", self.priority_alpha >= 0, ">= 0")
+        _check(self, "max_grad_norm", self.max_grad_norm is None or self.max_grad_norm > 0,
+               "positive or None")
+        _check(self, "env_kwargs", isinstance(self.env_kwargs, Mapping), "a mapping")
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "DQNConfig":
+        """A config from a mapping (a CLI, a checkpoint's JSON).
+
+        Raises:
+            ValueError: an unknown key (one line naming it and the known keys), a bad value.
+        """
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown DQNConfig keys {unknown}; known: {', '.join(known)}")
+        return cls(**values)
+
+    @classmethod
+    def book(cls, **overrides: Any) -> "DQNConfig":
+        """The book's GridWorld run (ch. 8): 84×84×3 pixels, conv net, Double + Dueling,
+        soft target τ 0.001 each step, Adam 1e-4, batch 32, update every 4 steps, 50k replay,
+        10k random steps then ε 1 → 0.1 over 10k, squared TD error, no clipping, 500k steps."""
+        book = dict(env_id="actorflow/GridWorld-v0", total_steps=500_000, network="conv",
+                    learning_rate=1e-4, batch_size=32, buffer_size=50_000,
+                    learning_starts=10_000, train_freq=4, gradient_steps=1, tau=0.001,
+                    target_update_interval=1, eps_start=1.0, eps_final=0.1,
+                    exploration_steps=10_000, loss="mse", max_grad_norm=None,
+                    eval_episodes=100, log_interval=5_000, checkpoint_interval=50_000)
+        book.update(overrides)
+        return cls.from_dict(book)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings (tuples as lists)."""
+        out = dataclasses.asdict(self)
+        out["hidden"] = list(self.hidden)
+        out["env_kwargs"] = dict(self.env_kwargs)
+        return out
+
+
+def _check(config: DQNConfig, name: str, ok: bool, expected: str) -> None:
+    if not ok:
+        raise ValueError(f"DQNConfig.{name} must be {expected}, got {getattr(config, name)!r}")
+
+
+@dataclass(frozen=True)
+class LinearSchedule:
+    """ε by env step: 1 before ``begin`` (random actions), then linear from ``start`` to
+    ``final`` over ``duration`` steps, then ``final``. Picklable, for rollout actors."""
+
+    begin: int
+    duration: int
+    start: float
+    final: float
+
+    def __call__(self, step: int) -> float:
+        if step < self.begin:
+            return 1.0
+        frac = min(1.0, (step - self.begin) / max(1, self.duration))
+        return self.start + frac * (self.final - self.start)
+
+
+# ----- 3. networks ------------------------------------------------------------------------------
+def dueling_combine(value, advantages):
+    """Q = V + (A - mean_a A): value [B, 1], advantages [B, A] -> q_values [B, A]."""
+    return value + (advantages - tf.reduce_mean(advantages, axis=1, keepdims=True))
+
+
+def q_network(obs, num_actions: int, config: DQNConfig):
+    """q_values [B, num_actions] of `obs` [B, *obs_shape], built in the current variable scope.
+
+    - mlp: ``config.hidden`` ReLU layers; float observations.
+    - conv (the book): uint8 images scaled by 1/255, then VALID convs without biases
+      8×8/4 32, 4×4/2 64, 3×3/1 64 and a last one of 512 filters covering what remains
+      (7×7 on 84×84 inputs) → [B, 512]; the dueling heads take one half each.
+
+    Heads: dueling (value from the first half / all features, advantages from the second half
+    for conv, all features for mlp) or one linear layer.
+    """
+    if _is_conv(obs.shape.as_list()[1:], config):
+        x = tf.cast(obs, tf.float32) * (1.0 / 255.0)
+        for i, (filters, kernel, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
+            x = tf.layers.conv2d(x, filters, kernel, stride, "valid", activation=tf.nn.relu,
+                                 use_bias=False, name=f"conv{i}")
+        height, width = x.shape.as_list()[1:3]
+        x = tf.layers.conv2d(x, 512, (height, width), 1, "valid", activation=tf.nn.relu,
+                             use_bias=False, name="conv3")
+        features = tf.reshape(x, [-1, 512])
+        if not config.dueling:
+            return tf.layers.dense(features, num_actions, use_bias=False, name="q")
+        value_in, adv_in = tf.split(features, 2, axis=1)
+        value = tf.layers.dense(value_in, 1, use_bias=False, name="value")
+        advantages = tf.layers.dense(adv_in, num_actions, use_bias=False, name="advantage")
+        return dueling_combine(value, advantages)
+    x = tf.cast(obs, tf.float32) if obs.dtype != tf.float32 else obs
+    x = tf.reshape(x, [-1, int(np.prod(obs.shape.as_list()[1:]))])
+    for i, units in enumerate(config.hidden):
+        x = tf.layers.dense(x, units, activation=tf.nn.relu, name=f"hidden{i}")
+    if not config.dueling:
+        return tf.layers.dense(x, num_actions, name="q")
+    value = tf.layers.dense(x, 1, name="value")
+    advantages = tf.layers.dense(x, num_actions, name="advantage")
+    return dueling_combine(value, advantages)
+
+
+def _is_conv(obs_shape, config: DQNConfig) -> bool:
+    if config.network == "conv":
+        if len(obs_shape) != 3 or obs_shape[0] < 36 or obs_shape[1] < 36:
+            raise ValueError(f"DQN conv network needs [H, W, C] observations with H, W >= 36, "
+                             f"got {obs_shape}")
+        return True
+    return config.network == "auto" and len(obs_shape) == 3
+
+
+def td_targets(rewards, gammas, terminateds, next_q_online, next_q_target, double: bool = True):
+    """r + γ^m (1 - terminated) Q_target(s', a'), a' = argmax_a Q_online(s', a) (Double DQN)
+    or argmax_a Q_target(s', a); no gradient flows into the result.
+
+    Args: rewards, gammas (γ^m of each row's m-step return), terminateds (float) [B];
+    next_q_online, next_q_target [B, A].
+    """
+    num_actions = next_q_target.shape.as_list()[1]
+    chooser = next_q_online if double else next_q_target
+    best = tf.one_hot(tf.argmax(chooser, axis=1), num_actions, dtype=tf.float32)
+    next_value = tf.reduce_sum(next_q_target * best, axis=1)
+    return tf.stop_gradient(rewards + gammas * (1.0 - terminateds) * next_value)
+
+
+class _Graph:
+    """The agent's graph: online and target nets, learner step, target update, and the
+    callables the loop uses (``act``, ``learn``, ``update_target``)."""
+
+    def __init__(self, config: DQNConfig, obs_shape: tuple, obs_dtype, num_actions: int):
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.set_random_seed(config.seed)
+            obs_dt = tf.as_dtype(obs_dtype)
+            self.obs = tf.placeholder(obs_dt, [None, *obs_shape], name="obs")
+            self.actions = tf.placeholder(tf.int64, [None], name="actions")
+            self.rewards = tf.placeholder(tf.float32, [None], name="rewards")
+            self.next_obs = tf.placeholder(obs_dt, [None, *obs_shape], name="next_obs")
+            self.terminateds = tf.placeholder(tf.float32, [None], name="terminateds")
+            self.gammas = tf.placeholder(tf.float32, [None], name="gammas")
+            self.weights = tf.placeholder(tf.float32, [None], name="weights")
+            with tf.variable_scope("online"):
+                q_values = q_network(self.obs, num_actions, config)
+            self.q_values = tf.identity(q_values, name="q_values")
+            with tf.variable_scope("online", reuse=True):
+                next_q_online = q_network(self.next_obs, num_actions, config)
+            with tf.variable_scope("target"):
+                next_q_target = q_network(self.next_obs, num_actions, config)
+            self.greedy = tf.argmax(self.q_values, axis=1)
+            taken = tf.one_hot(self.actions, num_actions, dtype=tf.float32)
+            q_taken = tf.reduce_sum(self.q_values * taken, axis=1)
+            target = td_targets(self.rewards, self.gammas, self.terminateds, next_q_online,
+                                next_q_target, config.double)
+            self.td_abs = tf.abs(q_taken - target)
+            lossfn = tf.losses.huber_loss if config.loss == "huber" else \
+                tf.losses.mean_squared_error
+            self.loss = lossfn(target, q_taken, weights=self.weights)
+            online = tf.trainable_variables("online")
+            target_vars = tf.trainable_variables("target")
+            optimizer = tf.train.AdamOptimizer(config.learning_rate)
+            grads = tf.gradients(self.loss, online)
+            if config.max_grad_norm is not None:
+                grads, _ = tf.clip_by_global_norm(grads, config.max_grad_norm)
+            self.train_op = optimizer.apply_gradients(list(zip(grads, online)))
+            tau = config.tau
+            self.target_update = tf.group(*[
+                tf.assign(t, o if tau == 1.0 else tau * o + (1.0 - tau) * t)
+                for o, t in zip(online, target_vars)])
+            self.init_target = tf.group(*[tf.assign(t, o) for o, t in zip(online, target_vars)])
+            self.q_mean = tf.reduce_mean(q_taken)
+            self.saver = tf.train.Saver(max_to_keep=3)
+            self.session = tf.Session(graph=self.graph)
+            self.session.run(tf.global_variables_initializer())
+            self.session.run(self.init_target)
+        s = self.session
+        self.act = s.make_callable(self.greedy, [self.obs])
+        self.learn = s.make_callable(
+            [self.train_op, self.loss, self.td_abs, self.q_mean],
+            [self.obs, self.actions, self.rewards, self.next_obs, self.terminateds,
+             self.gammas, self.weights])
+        self.update_target = s.make_callable(self.target_update)
+
+
+# ----- 5. experience ----------------------------------------------------------------------------
+class LocalRollout:
+    """In-process experience source: a vector env stepped ε-greedily with the agent's greedy
+    callable. ``sample`` returns transition rows (time-major, with ``ENV_IDS``) for
+    ``ReplayBuffer.add_batch`` and the returns of the episodes that ended."""
+
+    def __init__(self, venv, act: Callable[[np.ndarray], np.ndarray], seed: int) -> None:
+        self.venv = venv
+        self.act = act
+        self.rng = np.random.default_rng(seed)
+        self.obs = venv.reset(seed=seed)
+
+    def sample(self, num_steps: int, epsilon: LinearSchedule, step: int):
+        """Steps every env `num_steps` times from env step `step` (ε from `epsilon`).
+
+        Returns:
+            (rows: dict of [num_steps * num_envs, ...] arrays, episode_returns [k],
+            episode_lengths [k]).
+        """
+        venv, n = self.venv, self.venv.num_envs
+        obs_buf = np.empty((num_steps, n, *venv.obs_shape), venv.obs_dtype)
+        next_buf = np.empty_like(obs_buf)
+        act_buf = np.empty((num_steps, n), np.int64)
+        rew_buf = np.empty((num_steps, n), np.float32)
+        term_buf = np.empty((num_steps, n), bool)
+        trunc_buf = np.empty((num_steps, n), bool)
+        returns, lengths = [], []
+        for t in range(num_steps):
+            eps = epsilon(step + t * n)
+            actions = self.rng.integers(0, venv.num_actions, n)
+            if eps < 1.0:
+                greedy = self.rng.random(n) >= eps
+                if greedy.any():
+                    actions = np.where(greedy, self.act(self.obs), actions)
+            obs_buf[t] = self.obs
+            act_buf[t] = actions
+            self.obs, rew_buf[t], term_buf[t], trunc_buf[t], info = venv.step(actions)
+            next_buf[t] = info["final_obs"]
+            returns.append(info["episode_returns"])
+            lengths.append(info["episode_lengths"])
+        rows = {OBS: obs_buf.reshape(-1, *venv.obs_shape), ACTIONS: act_buf.reshape(-1),
+                REWARDS: rew_buf.reshape(-1), NEXT_OBS: next_buf.reshape(-1, *venv.obs_shape),
+                TERMINATEDS: term_buf.reshape(-1), TRUNCATEDS: trunc_buf.reshape(-1),
+                ENV_IDS: np.tile(np.arange(n), num_steps)}
+        return rows, np.concatenate(returns), np.concatenate(lengths)
+
+
+# ----- the agent --------------------------------------------------------------------------------
+class DQN:
+    """Double + Dueling DQN agent (see the module docstring for the call sequence).
+
+    Attributes: ``config``, ``graph`` (the TF graph and its callables), ``sess``, ``saver``,
+    ``replay``, ``epsilon`` (the ε schedule), ``env_steps``, ``episodes``, ``updates``.
+    """
+
+    name = "dqn"
+
+    def __init__(self, config: DQNConfig | None = None) -> None:
+        from actorflow.envs import make_vector
+        self.config = cfg = config or DQNConfig()
+        self._make_vector = make_vector
+        probe = make_vector(cfg.env_id, 1, seed=cfg.seed, **cfg.env_kwargs)
+        self.obs_shape, self.obs_dtype = tuple(probe.obs_shape), np.dtype(probe.obs_dtype)
+        self.num_actions = int(probe.num_actions)
+        self.graph = _Graph(cfg, self.obs_shape, self.obs_dtype, self.num_actions)
+        self.sess, self.saver = self.graph.session, self.graph.saver
+        self.replay = ReplayBuffer(cfg.buffer_size, self.obs_shape, self.obs_dtype,
+                                   prioritized=cfg.prioritized, alpha=cfg.priority_alpha,
+                                   beta=cfg.priority_beta, n_step=cfg.n_step, gamma=cfg.gamma,
+                                   seed=cfg.seed)
+        self.epsilon = LinearSchedule(cfg.learning_starts, cfg.exploration_steps,
+                                      cfg.eps_start, cfg.eps_final)
+        self.env_steps = self.episodes = self.updates = 0
+        self._rollout: LocalRollout | None = None
+
+    # ----- the loop -------------------------------------------------------------------------
+    def train(self, logdir: str | None = None, resume: bool = False,
+              progress: bool = True) -> dict:
+        """Trains to ``config.total_steps`` env steps, then evaluates greedily.
+
+        Args:
+            logdir: where the run's files and checkpoints go (None: nothing written).
+            resume: continue the run in `logdir` from its latest checkpoint (step count,
+                returns, weights, Adam state, replay content, RNG states; the envs start
+                fresh episodes).
+            progress: print the live progress line.
+
+        Returns:
+            ``env_steps``, ``episodes``, ``updates``, ``eval_return_mean``,
+            ``eval_return_std``, ``train_return_mean`` (last 100 episodes), ``wall_s``,
+            ``steps_per_s``.
+        """
+        cfg = self.config
+        log = RunLogger(logdir, self.name, cfg, cfg.total_steps, quiet=not progress)
+        ckpt = Checkpoint(logdir) if logdir else None
+        if resume:
+            self._resume(ckpt, log)
+        rollouts = self._rollouts()
+        per_round = max(1, cfg.train_freq // cfg.num_envs)  # vector steps per round
+        metrics: dict[str, float] = {}
+        next_log = self.env_steps + cfg.log_interval
+        next_ckpt = self.env_steps + cfg.checkpoint_interval
+        t0, steps0 = time.perf_counter(), self.env_steps
+        while self.env_steps < cfg.total_steps:
+            left = -(-(cfg.total_steps - self.env_steps) // cfg.num_envs)
+            rows, returns, _ = rollouts.sample(min(per_round, left), self.epsilon,
+                                               self.env_steps)
+            self.replay.add_batch(rows)
+            self.env_steps += len(rows[REWARDS])
+            self.episodes += len(returns)
+            log.episode(returns, self.env_steps)
+            if self.env_steps >= cfg.learning_starts and len(self.replay) >= cfg.batch_size:
+                metrics = self._learn_round()
+            if self.env_steps >= next_log or self.env_steps >= cfg.total_steps:
+                next_log += cfg.log_interval
+                log.log(self.env_steps, {**metrics, "epsilon": self.epsilon(self.env_steps)})
+            if ckpt is not None and self.env_steps >= next_ckpt:
+                next_ckpt += cfg.checkpoint_interval
+                self._save(ckpt, log)
+        wall = time.perf_counter() - t0
+        if ckpt is not None:
+            self._save(ckpt, log)
+        ev = self.evaluate(cfg.eval_episodes)
+        recent = log.returns[-100:]
+        return log.close({
+            "agent": self.name, "env": cfg.env_id, "env_steps": self.env_steps,
+            "episodes": self.episodes, "updates": self.updates,
+            "train_return_mean": float(np.mean(recent)) if recent else None,
+            "eval_return_mean": ev["return_mean"], "eval_return_std": ev["return_std"],
+            "wall_s": round(wall, 2),
+            "steps_per_s": round((self.env_steps - steps0) / max(wall, 1e-9), 1)})
+
+    def _learn_round(self) -> dict[str, float]:
+        """``gradient_steps`` learner steps on replay samples, with target updates; the
+        importance exponent β rises linearly from ``priority_beta`` to 1 at ``total_steps``."""
+        cfg, g = self.config, self.graph
+        beta = cfg.priority_beta + (1.0 - cfg.priority_beta) * min(
+            1.0, self.env_steps / cfg.total_steps)
+        for _ in range(cfg.gradient_steps):
+            b = self.replay.sample(cfg.batch_size, beta)
+            _, loss, td_abs, q_mean = g.learn(b[OBS], b[ACTIONS], b[REWARDS], b[NEXT_OBS],
+                                              b[TERMINATEDS].astype(np.float32), b[GAMMAS],
+                                              b[WEIGHTS])
+            if cfg.prioritized:
+                self.replay.update_priorities(b[INDICES], td_abs)
+            self.updates += 1
+            if self.updates % cfg.target_update_interval == 0:
+                g.update_target()
+        return {"loss": float(loss), "q_mean": float(q_mean), "updates": self.updates}
+
+    def _rollouts(self) -> LocalRollout:
+        """The loop's experience source: ``sample(num_steps, epsilon, step) -> (rows,
+        episode_returns, episode_lengths)``, rows ready for ``replay.add_batch``.
+
+        workers = 0: `LocalRollout` over a vector env in this process.
+
+        workers = N: the Ape-X hook for ``actorflow.actors.rollout``. N rollout actors, each a
+        vector env (seed + worker index) and a CPU copy of this graph acting ε-greedily on
+        ``q_values:0`` fed through ``obs:0`` (uint8 images for the conv net), each with the
+        schedule ``self.epsilon`` (picklable), adding its rows with ``ENV_IDS`` (offset per
+        worker) straight into a ``ShardedReplay`` actor that replaces ``self.replay``; the
+        online weights go out once per round through the object store. ``sample`` then
+        returns the rows' count and the finished episodes' returns; the loop is unchanged.
+        """
+        if self.config.workers > 0:
+            raise NotImplementedError(
+                "DQN with workers > 0 needs Ape-X rollout actors in actorflow.actors.rollout "
+                "(not available yet); use workers=0")
+        if self._rollout is None:
+            venv = self._make_vector(self.config.env_id, self.config.num_envs,
+                                     seed=self.config.seed, **self.config.env_kwargs)
+            self._rollout = LocalRollout(venv, self.graph.act, self.config.seed)
+        return self._rollout
+
+    # ----- evaluation -----------------------------------------------------------------------
+    def evaluate(self, episodes: int = 20, greedy: bool = True) -> dict:
+        """Plays `episodes` episodes side by side (one env each, the first episode of each
+        counts) with the greedy policy, or with ε = ``eps_final`` when not `greedy`.
+
+        Returns:
+            ``return_mean``, ``return_std``, ``episodes``.
+        """
+        if int(episodes) <= 0:
+            raise ValueError(f"evaluate: episodes must be positive, got {episodes}")
+        cfg, n = self.config, int(episodes)
+        seed = cfg.seed + 10_000
+        venv = self._make_vector(cfg.env_id, n, seed=seed, **cfg.env_kwargs)
+        rng = np.random.default_rng(seed)
+        obs = venv.reset(seed=seed)
+        totals = np.zeros(n)
+        running = np.ones(n, bool)
+        eps = 0.0 if greedy else cfg.eps_final
+        while running.any():
+            actions = self.graph.act(obs)
+            if eps > 0:
+                explore = rng.random(n) < eps
+                actions = np.where(explore, rng.integers(0, self.num_actions, n), actions)
+            obs, rewards, terminated, truncated, _ = venv.step(actions)
+            totals += rewards * running
+            running &= ~(terminated | truncated)
+        return {"return_mean": float(totals.mean()), "return_std": float(totals.std()),
+                "episodes": n}
+
+    # ----- checkpoints ----------------------------------------------------------------------
+    def _save(self, ckpt: Checkpoint, log: RunLogger) -> None:
+        """Variables through the Saver, the loop state as JSON, the replay beside them
+        (``<prefix>.replay.npz``; files of checkpoints the Saver dropped are removed)."""
+        state = {"agent": self.name, "env_steps": self.env_steps, "episodes": self.episodes,
+                 "updates": self.updates, "returns": log.returns,
+                 "return_steps": log.return_steps, "config": self.config.to_dict(),
+                 "rollout_rng": self._rollouts().rng.bit_generator.state}
+        prefix = ckpt.save(self.sess, self.saver, self.env_steps, state)
+        _save_replay(prefix + ".replay.npz", self.replay.state_dict())
+        for path in glob.glob(os.path.join(os.path.dirname(prefix), "*.replay.npz")):
+            if not os.path.exists(path[:-len(".replay.npz")] + ".index"):
+                os.remove(path)
+
+    def _resume(self, ckpt: Checkpoint | None, log: RunLogger) -> None:
+        """Restores the latest checkpoint in the logdir (none there: starts afresh).
+
+        Raises:
+            ValueError: no logdir, or the checkpoint is another agent's or lacks its replay.
+        """
+        if ckpt is None:
+            raise ValueError("resume needs a logdir holding the run to continue")
+        found = ckpt.latest()
+        if found is None:
+            return
+        prefix, state = found
+        if state.get("agent") != self.name:
+            raise ValueError(f"checkpoint {prefix} is of agent {state.get('agent')!r}, "
+                             f"not {self.name!r}")
+        if not os.path.exists(prefix + ".replay.npz"):
+            raise ValueError(f"checkpoint {prefix} has no replay file {prefix}.replay.npz")
+        self.saver.restore(self.sess, prefix)
+        self.replay.load_state_dict(_load_replay(prefix + ".replay.npz"))
+        self.env_steps, self.episodes = int(state["env_steps"]), int(state["episodes"])
+        self.updates = int(state["updates"])
+        self._rollouts().rng.bit_generator.state = state["rollout_rng"]
+        log.resume(self.env_steps, state["returns"], state["return_steps"])
+
+
+def _save_replay(path: str, state: Mapping[str, Any]) -> None:
+    """Writes `ReplayBuffer.state_dict()` as one .npz: arrays under "columns/<name>",
+    "pending/<name>" and "priorities", the rest as JSON under "meta" (no pickles)."""
+    arrays = {f"columns/{k}": v for k, v in state["columns"].items()}
+    if state["pending"] is not None:
+        arrays.update({f"pending/{k}": v for k, v in state["pending"].items()})
+    if "priorities" in state:
+        arrays["priorities"] = state["priorities"]
+    meta = {k: v for k, v in state.items() if k not in ("columns", "pending", "priorities")}
+    meta["has_pending"] = state["pending"] is not None
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+
+
+def _load_replay(path: str) -> dict[str, Any]:
+    """The state `_save_replay` wrote."""
+    with np.load(path, allow_pickle=False) as f:
+        state = json.loads(str(f["meta"]))
+        state["columns"] = {k[8:]: f[k] for k in f.files if k.startswith("columns/")}
+        pending = {k[8:]: f[k] for k in f.files if k.startswith("pending/")}
+        state["pending"] = pending if state.pop("has_pending") else None
+        if "priorities" in f.files:
+            state["priorities"] = f["priorities"]
+    return state
