@@ -16,7 +16,7 @@ import numpy as np
 
 from .executor import GraphExecutor, graph_def_bytes
 
-__all__ = ["RolloutWorker", "EpisodeRollouts"]
+__all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts"]
 
 
 class RolloutWorker:
@@ -159,6 +159,61 @@ class EpisodeRollouts:
                 out.extend(get_retrying(lambda a=actor, s=seed: a.episodes.remote(
                     self.version, weights, int(s))))
         return out
+
+    def close(self) -> None:
+        import ray
+        for a in self.actors:
+            ray.kill(a)
+
+
+class FragmentRollouts:
+    """Rollout actors that each host a sampler (``sample()``, ``set_weights(weights,
+    version)``) and whose fragments are merged for the learner.
+
+    Weights go into the object store once per version; the current version's reference is
+    sent with every `sample`, so an actor that Ray restarted after a failure catches up before
+    it samples (its `set_weights` ignores a version it already has).
+
+    Args:
+        sampler_cls: the class each actor hosts (e.g. PPO's `SpecSampler`).
+        worker_args: one tuple of constructor arguments per actor.
+        merge: joins the list of fragments (default: the list itself).
+        options: Ray actor options (default: half a CPU, 3 restarts).
+    """
+
+    def __init__(self, sampler_cls, worker_args: list, merge=None, options=None) -> None:
+        from ._remote import as_actor
+        opts = {"num_cpus": 0.5, "max_restarts": 3, **(options or {})}
+        self.actors = [as_actor(sampler_cls, *args, options=opts) for args in worker_args]
+        self._merge = merge or (lambda parts: parts)
+        self._weights = (None, -1)
+        self.restarts = 0
+
+    def set_weights(self, weights: dict, version: int) -> None:
+        import ray
+        if version != self._weights[1]:
+            self._weights = (ray.put(weights), version)
+
+    def sample(self):
+        """Every actor's next fragment, merged."""
+        from ._remote import get, get_retrying, require_ray
+        ray = require_ray()
+        ref, version = self._weights
+
+        def submit(actor):
+            if ref is not None:
+                actor.set_weights.remote(ref, version)  # ordered before the sample
+            return actor.sample.remote()
+
+        refs = [submit(a) for a in self.actors]
+        parts = []
+        for actor, r in zip(self.actors, refs):
+            try:
+                parts.append(get(r))
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+                self.restarts += 1
+                parts.append(get_retrying(lambda a=actor: submit(a)))
+        return self._merge(parts)
 
     def close(self) -> None:
         import ray

@@ -17,11 +17,11 @@ Schulman et al. 2017, in the form Stable-Baselines3 and CleanRL run it. Reading 
 Rollout workers (``workers > 0``): the train loop only calls ``sampler.sample()``,
 ``sampler.set_weights(weights, version)`` and ``sampler.close()``. `PPO._make_sampler` builds
 an in-process `RolloutSampler` for ``workers == 0``; for ``workers > 0`` it calls the hook
-``actorflow.actors.rollout.FragmentRollouts(agent, workers)``, which is to start `workers`
-actors hosting `SpecSampler` (built from `PPO.policy_spec()`: the graph as msgpack GraphDef
-bytes, tensor names and weights; each actor with its own vector env of num_envs / workers
-lanes and a CPU `GraphExecutor` of the policy), ``ray.put`` the weights once per version for
-all of them, and return their fragments joined along the env axis (`concat_fragments`).
+``actorflow.actors.rollout.FragmentRollouts``: `workers` actors hosting `SpecSampler` (built
+from `PPO.policy_spec()`: the graph as msgpack GraphDef bytes, tensor names and weights; each
+actor with its own vector env of num_envs / workers lanes and a CPU `GraphExecutor` of the
+policy); the weights go into the object store once per version for all of them, and their
+fragments are joined along the env axis (`concat_fragments`).
 """
 from __future__ import annotations
 
@@ -443,11 +443,14 @@ class PPO:
             venv = make_vector(c.env_id, c.num_envs, seed=c.seed)
             return RolloutSampler(venv, self.policy_step, c.rollout_steps, c.gamma,
                                   seed=c.seed)
-        from actorflow.actors import rollout
-        if not hasattr(rollout, "FragmentRollouts"):
-            raise RuntimeError(f"PPO workers={c.workers} needs "
-                               "actorflow.actors.rollout.FragmentRollouts (not there yet)")
-        return rollout.FragmentRollouts(self, c.workers)
+        import ray
+
+        from actorflow.actors.rollout import FragmentRollouts
+        spec = ray.put(self.policy_spec())  # the graph travels once; restarts re-read it
+        per = c.num_envs // c.workers
+        return FragmentRollouts(SpecSampler, [(spec, c.env_id, per, c.rollout_steps, c.gamma,
+                                               c.seed * 1000 + i) for i in range(c.workers)],
+                                merge=concat_fragments)
 
     # -- one update ----------------------------------------------------------------------
     def _schedule(self) -> tuple[np.float32, np.float32]:

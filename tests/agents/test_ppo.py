@@ -172,3 +172,12 @@ def test_resume_refuses_another_agents_checkpoint(tmp_path):
     Checkpoint(str(tmp_path)).save(agent.sess, agent.saver, 0, {"agent": "dqn"})
     with pytest.raises(ValueError, match="is of agent 'dqn', not 'ppo'"):
         agent.train(logdir=str(tmp_path), resume=True, progress=False)
+
+
+@pytest.mark.slow
+def test_two_rollout_actors_feed_the_learner(ray_local):
+    from actorflow.agents.ppo import PPO, PPOConfig
+    agent = PPO(PPOConfig(workers=2, total_steps=2 * 8 * 32 * 4, seed=3))
+    result = agent.train(progress=False)
+    assert result["workers"] == 2 and result["env_steps"] == 2048
+    assert result["updates"] >= 1
