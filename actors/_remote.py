@@ -52,13 +52,15 @@ def require_ray():
     return ray
 
 
-def ensure_ray():
-    """`ray`, initialised: the running instance, else $RAY_ADDRESS (set by `ray job submit`),
-    else a new private local Ray — never a cluster that merely runs on this machine."""
+def ensure_ray(address: str | None = None):
+    """`ray`, initialised: the running instance, else `address`, else $RAY_ADDRESS (set by
+    `ray job submit`), else a new private local Ray — never a cluster that merely runs on
+    this machine."""
     import os
     ray = require_ray()
     if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS") or "local")
+        ray.init(address=address or os.environ.get("RAY_ADDRESS") or "local",
+                 log_to_driver=False)
     return ray
 
 

@@ -51,10 +51,8 @@ def _check_env(env_id: str) -> None:
 def _init_ray(address: str | None, workers: int) -> None:
     if workers == 0 and address is None:
         return
-    import ray
-    if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS") or "local",
-                 log_to_driver=False)
+    from actorflow.actors._remote import ensure_ray
+    ensure_ray(address)
 
 
 def train(args) -> dict:

@@ -12,9 +12,9 @@ the last line of output is one JSON object with the results.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from actorflow.actors._remote import ensure_ray
 from actorflow.agents.pg import PGConfig, PolicyGradient
 
 
@@ -32,9 +32,7 @@ def main(argv=None) -> dict:
     if args.workers < 0 or args.steps < 1:
         p.error("--workers must be >= 0 and --steps >= 1")
     if args.workers:
-        import ray
-        ray.init(address=args.address or os.environ.get("RAY_ADDRESS") or "local",
-                 log_to_driver=False)
+        ray = ensure_ray(args.address)
         print(f"Ray: {ray.cluster_resources().get('CPU', 0):.0f} CPUs, {args.workers} "
               "rollout workers", file=sys.stderr)
     config = PGConfig(total_steps=args.steps, target_return=args.target, seed=args.seed,
