@@ -16,7 +16,7 @@ import numpy as np
 
 from .executor import GraphExecutor, graph_def_bytes
 
-__all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts"]
+__all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts", "complete_episodes"]
 
 
 class RolloutWorker:
@@ -99,20 +99,26 @@ class RolloutWorker:
     def episodes(self, version: int, weights: dict, seed: int) -> list[dict]:
         """One complete episode per env lane: [{"obs", "actions", "rewards"}]."""
         self.set_weights(version, weights)
-        env, n = self.env, self.env.num_envs
-        obs = env.reset(seed=seed)
-        lanes = [{"obs": [], "actions": [], "rewards": []} for _ in range(n)]
-        running = np.ones(n, bool)
-        while running.any():
-            actions = self.act(obs)
-            next_obs, rewards, terminated, truncated, _ = env.step(actions)
-            for i in np.flatnonzero(running):
-                lanes[i]["obs"].append(obs[i].reshape(-1))
-                lanes[i]["actions"].append(actions[i])
-                lanes[i]["rewards"].append(rewards[i])
-            running &= ~(terminated | truncated)
-            obs = next_obs
-        return [{k: np.asarray(v) for k, v in lane.items()} for lane in lanes]
+        return complete_episodes(self.env, self.act, seed)
+
+
+def complete_episodes(env, act, seed: int) -> list[dict]:
+    """Runs every lane of vector env `env` for exactly one episode, choosing actions with
+    ``act(obs) -> actions``; returns [{"obs" (flattened), "actions", "rewards"}] per lane."""
+    n = env.num_envs
+    obs = env.reset(seed=seed)
+    lanes = [{"obs": [], "actions": [], "rewards": []} for _ in range(n)]
+    running = np.ones(n, bool)
+    while running.any():
+        actions = act(obs)
+        next_obs, rewards, terminated, truncated, _ = env.step(actions)
+        for i in np.flatnonzero(running):
+            lanes[i]["obs"].append(obs[i].reshape(-1))
+            lanes[i]["actions"].append(actions[i])
+            lanes[i]["rewards"].append(rewards[i])
+        running &= ~(terminated | truncated)
+        obs = next_obs
+    return [{k: np.asarray(v) for k, v in lane.items()} for lane in lanes]
 
 
 class EpisodeRollouts:

@@ -22,6 +22,8 @@ import numpy as np
 
 import actorflow as tf
 
+from actorflow.actors.rollout import complete_episodes
+
 from .run import Checkpoint, RunLogger
 
 __all__ = ["PGConfig", "PolicyGradient", "discounted_returns"]
@@ -147,21 +149,9 @@ class PolicyGradient:
 
     def collect_episodes(self) -> list[dict]:
         """One complete episode per lane of the vector env."""
-        env, n = self.env, self.env.num_envs
-        obs = env.reset(seed=int(self.rng.integers(2**31)))
-        lanes = [{"obs": [], "actions": [], "rewards": []} for _ in range(n)]
-        running = np.ones(n, bool)
-        while running.any():
-            actions = self.act(obs)
-            next_obs, rewards, terminated, truncated, _ = env.step(actions)
-            for i in np.flatnonzero(running):
-                lanes[i]["obs"].append(obs[i].reshape(-1))
-                lanes[i]["actions"].append(actions[i])
-                lanes[i]["rewards"].append(rewards[i])
-            self.env_steps += int(running.sum())
-            running &= ~(terminated | truncated)
-            obs = next_obs
-        return [{k: np.asarray(v) for k, v in lane.items()} for lane in lanes]
+        episodes = complete_episodes(self.env, self.act, int(self.rng.integers(2**31)))
+        self.env_steps += sum(len(ep["rewards"]) for ep in episodes)
+        return episodes
 
     # -- learning ----------------------------------------------------------------------
     def update(self, episodes: list[dict]) -> float:
@@ -206,9 +196,11 @@ class PolicyGradient:
         reached = None
         try:
             while self.env_steps < c.total_steps:
-                episodes = rollouts.collect(self) if rollouts else self.collect_episodes()
                 if rollouts:
+                    episodes = rollouts.collect(self)
                     self.env_steps += sum(len(ep["rewards"]) for ep in episodes)
+                else:
+                    episodes = self.collect_episodes()
                 returns = [float(ep["rewards"].sum()) for ep in episodes]
                 log.episode(returns, self.env_steps)
                 loss = self.update(episodes)
@@ -255,14 +247,9 @@ class PolicyGradient:
                    "config": dataclasses.asdict(self.config)})
 
     def _resume(self, ckpt: Checkpoint | None, log: RunLogger) -> None:
-        found = ckpt.latest() if ckpt else None
-        if found is None:
+        state = ckpt.restore(self.sess, self.saver, self.name) if ckpt else None
+        if state is None:
             return
-        prefix, state = found
-        if state.get("agent") != self.name:
-            raise ValueError(f"checkpoint {prefix} is of agent {state.get('agent')!r}, not "
-                             f"{self.name!r}")
-        self.saver.restore(self.sess, prefix)
         self.env_steps, self.updates = int(state["env_steps"]), int(state["updates"])
         self.rng.bit_generator.state = state["rng"]
         log.resume(self.env_steps, state["returns"], state["return_steps"])

@@ -585,14 +585,9 @@ class PPO:
     def _resume(self, ckpt: Checkpoint | None, log: RunLogger) -> None:
         """Restores variables (Adam's slots included), step and update counts, returns and
         RNG states. The envs restart from fresh episodes (their state is not saved)."""
-        found = ckpt.latest() if ckpt else None
-        if found is None:
+        state = ckpt.restore(self.sess, self.saver, self.name) if ckpt else None
+        if state is None:
             return
-        prefix, state = found
-        if state.get("agent") != self.name:
-            raise ValueError(f"checkpoint {prefix} is of agent {state.get('agent')!r}, not "
-                             f"{self.name!r}")
-        self.saver.restore(self.sess, prefix)
         self.env_steps, self.updates = int(state["env_steps"]), int(state["updates"])
         self.rng.bit_generator.state = state["rng"]
         if "sampler_rng" in state and isinstance(self.sampler, RolloutSampler):

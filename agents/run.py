@@ -159,6 +159,23 @@ class Checkpoint:
         os.replace(tmp, prefix + ".state.json")
         return prefix
 
+    def restore(self, sess, saver, agent: str) -> dict | None:
+        """Restores the newest checkpoint into `sess` and returns its loop state (None when
+        there is none).
+
+        Raises:
+            ValueError: the checkpoint belongs to another agent (one line, naming both).
+        """
+        found = self.latest()
+        if found is None:
+            return None
+        prefix, state = found
+        if state.get("agent") != agent:
+            raise ValueError(f"checkpoint {prefix} is of agent {state.get('agent')!r}, not "
+                             f"{agent!r}")
+        saver.restore(sess, prefix)
+        return state
+
     def latest(self) -> tuple[str, dict] | None:
         """(checkpoint prefix, loop state) of the newest checkpoint, or None."""
         import actorflow as tf
