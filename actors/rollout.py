@@ -16,7 +16,8 @@ import numpy as np
 
 from .executor import GraphExecutor, graph_def_bytes
 
-__all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts", "complete_episodes"]
+__all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts", "TransitionRollouts",
+           "complete_episodes", "policy_variables"]
 
 
 class RolloutWorker:
@@ -30,14 +31,16 @@ class RolloutWorker:
     """
 
     def __init__(self, graph_def, obs_input: str, policy: tuple, env_id: str, num_envs: int,
-                 seed: int = 0) -> None:
+                 seed: int = 0, **env_kwargs) -> None:
         from actorflow.envs import make_vector
         self.executor = GraphExecutor(graph_def)
         self.obs_input = obs_input
+        shape = self.executor.graph.get_tensor_by_name(obs_input)._shape
+        self._flatten = shape is not None and len(shape) == 2  # a flat input: flatten obs
         self.kind, self.fetch = policy
         if self.kind not in ("bernoulli", "categorical", "epsilon_greedy"):
             raise ValueError(f"unknown policy kind {self.kind!r}")
-        self.env = make_vector(env_id, num_envs, seed=seed)
+        self.env = make_vector(env_id, num_envs, seed=seed, **env_kwargs)
         self.rng = np.random.default_rng([seed, 7])
         self.version = -1
 
@@ -47,8 +50,8 @@ class RolloutWorker:
             self.version = version
 
     def act(self, obs: np.ndarray, epsilon: float = 0.0) -> np.ndarray:
-        out = self.executor.run(self.fetch, {self.obs_input: obs.reshape(len(obs), -1)
-                                             .astype(np.float32)})
+        feed = obs.reshape(len(obs), -1) if self._flatten else obs
+        out = self.executor.run(self.fetch, {self.obs_input: feed})
         if self.kind == "bernoulli":
             return (self.rng.random(len(out)) < out).astype(np.int64)
         if self.kind == "categorical":
@@ -78,7 +81,7 @@ class RolloutWorker:
         rew_buf = np.empty((n_steps, n), np.float32)
         term_buf = np.empty((n_steps, n), bool)
         trunc_buf = np.empty((n_steps, n), bool)
-        returns = []
+        returns, lengths = [], []
         obs = self._obs
         for t in range(n_steps):
             actions = self.act(obs, epsilon)
@@ -87,6 +90,7 @@ class RolloutWorker:
             term_buf[t], trunc_buf[t] = terminated, truncated
             next_buf[t] = info["final_obs"]
             returns.extend(info["episode_returns"])
+            lengths.extend(info["episode_lengths"])
             obs = next_obs
         self._obs = obs
         flat = (n_steps * n,)
@@ -94,12 +98,30 @@ class RolloutWorker:
                 REWARDS: rew_buf.reshape(flat), NEXT_OBS: next_buf.reshape(flat + env.obs_shape),
                 TERMINATEDS: term_buf.reshape(flat), TRUNCATEDS: trunc_buf.reshape(flat),
                 ENV_IDS: np.tile(np.arange(n), n_steps),
-                "episode_returns": np.asarray(returns, np.float64)}
+                "episode_returns": np.asarray(returns, np.float64),
+                "episode_lengths": np.asarray(lengths, np.int64)}
 
     def episodes(self, version: int, weights: dict, seed: int) -> list[dict]:
         """One complete episode per env lane: [{"obs", "actions", "rewards"}]."""
         self.set_weights(version, weights)
         return complete_episodes(self.env, self.act, seed)
+
+
+def call_all(actors, submit) -> tuple[list, int]:
+    """``submit(actor)`` on every actor at once, then their results in order. An actor that
+    died is asked again once Ray has restarted it (it receives its inputs anew). Returns
+    (results, restarts)."""
+    from ._remote import get, get_retrying, require_ray
+    ray = require_ray()
+    refs = [submit(a) for a in actors]
+    out, restarts = [], 0
+    for actor, ref in zip(actors, refs):
+        try:
+            out.append(get(ref))
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+            restarts += 1
+            out.append(get_retrying(lambda a=actor: submit(a)))
+    return out, restarts
 
 
 def complete_episodes(env, act, seed: int) -> list[dict]:
@@ -135,8 +157,8 @@ class EpisodeRollouts:
                for i in range(workers)]
         gd = graph_def_bytes(agent.graph)
         self._agent = agent
-        self._names = [op.name for op in agent.graph.get_operations()
-                       if op.type == "VariableV2"]
+        self._names = policy_variables(agent.graph, agent.probability.name,
+                                       agent.observations.name)
         self.actors = [as_actor(RolloutWorker, gd, agent.observations.name,
                                 ("bernoulli", agent.probability.name), c.env_id, n,
                                 seed=c.seed * 1000 + i, options={"num_cpus": 0.5,
@@ -148,23 +170,14 @@ class EpisodeRollouts:
     def collect(self, agent) -> list[dict]:
         """Every worker's episodes with the agent's current weights (put once)."""
         import ray
-
-        from ._remote import get, get_retrying
         self.version += 1
         weights = ray.put({n: agent.sess.run(f"{n}:0") for n in self._names})
-        seeds = agent.rng.integers(2**31, size=len(self.actors))
-        refs = [actor.episodes.remote(self.version, weights, int(seed))
-                for actor, seed in zip(self.actors, seeds)]
-        out = []
-        for actor, seed, ref in zip(self.actors, seeds, refs):
-            try:
-                out.extend(get(ref))
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-                # The worker died; Ray restarts it: ask the replacement (it gets the weights).
-                self.restarts += 1
-                out.extend(get_retrying(lambda a=actor, s=seed: a.episodes.remote(
-                    self.version, weights, int(s))))
-        return out
+        seeds = iter(agent.rng.integers(2**31, size=len(self.actors)).tolist())
+        calls = {id(a): next(seeds) for a in self.actors}
+        parts, restarts = call_all(self.actors, lambda a: a.episodes.remote(
+            self.version, weights, calls[id(a)]))
+        self.restarts += restarts
+        return [ep for part in parts for ep in part]
 
     def close(self) -> None:
         import ray
@@ -202,8 +215,6 @@ class FragmentRollouts:
 
     def sample(self):
         """Every actor's next fragment, merged."""
-        from ._remote import get, get_retrying, require_ray
-        ray = require_ray()
         ref, version = self._weights
 
         def submit(actor):
@@ -211,15 +222,75 @@ class FragmentRollouts:
                 actor.set_weights.remote(ref, version)  # ordered before the sample
             return actor.sample.remote()
 
-        refs = [submit(a) for a in self.actors]
-        parts = []
-        for actor, r in zip(self.actors, refs):
-            try:
-                parts.append(get(r))
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-                self.restarts += 1
-                parts.append(get_retrying(lambda a=actor: submit(a)))
+        parts, restarts = call_all(self.actors, submit)
+        self.restarts += restarts
         return self._merge(parts)
+
+    def close(self) -> None:
+        import ray
+        for a in self.actors:
+            ray.kill(a)
+
+
+def policy_variables(graph, fetch: str, obs_input: str) -> list[str]:
+    """Names of the variables that `fetch` reads when `obs_input` is fed: the weights a
+    rollout actor needs (not a target network's or the optimizer's)."""
+    from actorflow.session.prune import prune
+    t = graph.get_tensor_by_name(fetch)
+    ops = prune([t.op], {graph.get_tensor_by_name(obs_input)})
+    return [op.name for op in ops if op.type == "VariableV2"]
+
+
+class TransitionRollouts:
+    """`workers` RolloutWorker actors stepping ε-greedily on a Q network: the experience
+    source of a replay-based agent (DQN). Each actor has `num_envs / workers` lanes; its
+    rows come back with ENV_IDS offset per actor, so n-step lanes stay apart, and all of
+    them go into the learner's one replay buffer.
+
+    Args:
+        graph: the agent's graph; `fetch` its Q values, `obs_input` its observation input.
+        weights: ``weights() -> (version, {name: array})`` of the acting network; a new version
+            goes into the object store once and every actor reads it.
+    """
+
+    def __init__(self, graph, obs_input: str, fetch: str, env_id: str, num_envs: int,
+                 workers: int, seed: int, weights, env_kwargs: dict | None = None) -> None:
+        from ._remote import as_actor
+        gd = graph_def_bytes(graph)
+        self.lanes = max(1, num_envs // workers)
+        self._weights = weights
+        self._shared = (-1, None)
+        self.actors = [as_actor(RolloutWorker, gd, obs_input, ("epsilon_greedy", fetch),
+                                env_id, self.lanes, seed * 1000 + i,
+                                options={"num_cpus": 0.5, "max_restarts": 3},
+                                **(env_kwargs or {})) for i in range(workers)]
+        self.restarts = 0
+
+    def sample(self, num_steps: int, epsilon, step: int):
+        """`num_steps` vector steps of every actor with ε = epsilon(step).
+
+        Returns:
+            (rows for ReplayBuffer.add_batch, episode_returns, episode_lengths).
+        """
+        import ray
+
+        from .columns import ENV_IDS
+        version, weights = self._weights()
+        if version != self._shared[0]:
+            self._shared = (version, ray.put(weights))
+        ref, eps = self._shared[1], float(epsilon(step))
+
+        def submit(actor):
+            return actor.sample.remote(version, ref, num_steps, eps)
+
+        parts, restarts = call_all(self.actors, submit)
+        self.restarts += restarts
+        returns = np.concatenate([p.pop("episode_returns") for p in parts])
+        lengths = np.concatenate([p.pop("episode_lengths") for p in parts])
+        for i, p in enumerate(parts):
+            p[ENV_IDS] = p[ENV_IDS] + i * self.lanes
+        rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return rows, returns, lengths
 
     def close(self) -> None:
         import ray

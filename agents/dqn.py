@@ -454,6 +454,9 @@ class DQN:
                 next_ckpt += cfg.checkpoint_interval
                 self._save(ckpt, log)
         wall = time.perf_counter() - t0
+        if cfg.workers > 0:
+            rollouts.close()
+            self._rollout = None
         if ckpt is not None:
             self._save(ckpt, log)
         ev = self.evaluate(cfg.eval_episodes)
@@ -463,6 +466,7 @@ class DQN:
             "episodes": self.episodes, "updates": self.updates,
             "train_return_mean": float(np.mean(recent)) if recent else None,
             "eval_return_mean": ev["return_mean"], "eval_return_std": ev["return_std"],
+            "workers": cfg.workers,
             "wall_s": round(wall, 2),
             "steps_per_s": round((self.env_steps - steps0) / max(wall, 1e-9), 1)})
 
@@ -490,18 +494,24 @@ class DQN:
 
         workers = 0: `LocalRollout` over a vector env in this process.
 
-        workers = N: the Ape-X hook for ``actorflow.actors.rollout``. N rollout actors, each a
-        vector env (seed + worker index) and a CPU copy of this graph acting ε-greedily on
-        ``q_values:0`` fed through ``obs:0`` (uint8 images for the conv net), each with the
-        schedule ``self.epsilon`` (picklable), adding its rows with ``ENV_IDS`` (offset per
-        worker) straight into a ``ShardedReplay`` actor that replaces ``self.replay``; the
-        online weights go out once per round through the object store. ``sample`` then
-        returns the rows' count and the finished episodes' returns; the loop is unchanged.
+        workers = N: `actorflow.actors.rollout.TransitionRollouts`: N rollout actors, each a
+        vector env of num_envs / N lanes and a CPU copy of this graph acting ε-greedily on
+        ``q_values:0`` (ε of the round's first step), their rows (``ENV_IDS`` offset per
+        actor) all feeding this learner's one replay buffer; the online network's weights
+        go out once per learner version through the object store. The loop is unchanged.
         """
-        if self.config.workers > 0:
-            raise NotImplementedError(
-                "DQN with workers > 0 needs Ape-X rollout actors in actorflow.actors.rollout "
-                "(not available yet); use workers=0")
+        cfg = self.config
+        if cfg.workers > 0 and self._rollout is None:
+            from actorflow.actors.rollout import TransitionRollouts, policy_variables
+            g = self.graph
+            names = policy_variables(g.graph, g.q_values.name, g.obs.name)
+
+            def weights():
+                return self.updates, {n: self.sess.run(f"{n}:0") for n in names}
+
+            self._rollout = TransitionRollouts(g.graph, g.obs.name, g.q_values.name,
+                                               cfg.env_id, cfg.num_envs, cfg.workers, cfg.seed,
+                                               weights, cfg.env_kwargs)
         if self._rollout is None:
             venv = self._make_vector(self.config.env_id, self.config.num_envs,
                                      seed=self.config.seed, **self.config.env_kwargs)

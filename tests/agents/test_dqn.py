@@ -148,3 +148,11 @@ def test_resume_rejects_a_checkpoint_of_another_agent(tmp_path):
         DQN(DQNConfig(**{**small, "total_steps": 800})).train(logdir=logdir, resume=True,
                                                              progress=False)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_two_rollout_actors_feed_the_replay_and_learn(ray_local):
+    agent = DQN(DQNConfig(workers=2, seed=1, total_steps=12_000))
+    result = agent.train(progress=False)
+    assert result["workers"] == 2 and result["env_steps"] >= 12_000
+    assert result["eval_return_mean"] > 60, result  # random play: ~22
