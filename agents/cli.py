@@ -17,7 +17,7 @@ import json
 import os
 import sys
 
-__all__ = ["main", "AGENTS"]
+__all__ = ["main", "AGENTS", "experiment_parser", "parse_experiment_args"]
 
 #: agent name -> (module, config class, agent class)
 AGENTS = {"pg": ("actorflow.agents.pg", "PGConfig", "PolicyGradient"),
@@ -118,6 +118,28 @@ def evaluate(args) -> dict:
                   f"eval_{k}": v for k, v in agent.evaluate(args.episodes).items()}}
     print(json.dumps(result), flush=True)
     return result
+
+
+def experiment_parser(doc: str, *, workers: int, steps: int) -> argparse.ArgumentParser:
+    """The flags every RL experiment script shares: --workers, --steps, --seed, --logdir,
+    --address (the script adds its own, then calls `parse_experiment_args`)."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--workers", type=int, default=workers, help="Ray rollout actors (0: none)")
+    p.add_argument("--steps", type=int, default=steps, help="env-step budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--logdir", default=None, help="metrics, TensorBoard events, checkpoints")
+    p.add_argument("--address", default=None, help="Ray address (default: $RAY_ADDRESS or "
+                   "a new local Ray)")
+    return p
+
+
+def parse_experiment_args(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parses and checks the shared flags, and starts Ray when there are workers."""
+    args = p.parse_args(argv)
+    if args.workers < 0 or args.steps < 1:
+        p.error("--workers must be >= 0 and --steps >= 1")
+    _init_ray(args.address, args.workers)
+    return args
 
 
 def parser() -> argparse.ArgumentParser:

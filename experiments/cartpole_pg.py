@@ -11,30 +11,19 @@ the last line of output is one JSON object with the results.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from actorflow.actors._remote import ensure_ray
+from actorflow.agents.cli import experiment_parser, parse_experiment_args
 from actorflow.agents.pg import PGConfig, PolicyGradient
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--workers", type=int, default=2, help="Ray rollout actors (0: none)")
-    p.add_argument("--steps", type=int, default=200_000, help="env-step budget")
+    p = experiment_parser(__doc__, workers=2, steps=200_000)
     p.add_argument("--target", type=float, default=200.0, help="stop at this batch mean "
                    "return (book: 200)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--logdir", default=None, help="metrics, TensorBoard events, checkpoints")
-    p.add_argument("--address", default=None, help="Ray address (default: $RAY_ADDRESS or "
-                   "a new local Ray)")
-    args = p.parse_args(argv)
-    if args.workers < 0 or args.steps < 1:
-        p.error("--workers must be >= 0 and --steps >= 1")
+    args = parse_experiment_args(p, argv)
     if args.workers:
-        ray = ensure_ray(args.address)
-        print(f"Ray: {ray.cluster_resources().get('CPU', 0):.0f} CPUs, {args.workers} "
-              "rollout workers", file=sys.stderr)
+        print(f"{args.workers} rollout workers on Ray", file=sys.stderr)
     config = PGConfig(total_steps=args.steps, target_return=args.target, seed=args.seed,
                       workers=args.workers)
     return PolicyGradient(config).train(logdir=args.logdir)
