@@ -2,7 +2,7 @@
 
     actorflow train {pg,dqn,ppo} [--env CartPole-v1] [--workers N] [--seed S] [--steps N]
                     [--logdir D] [--resume] [--address auto]
-    actorflow eval CHECKPOINT_DIR [--episodes N]
+    actorflow eval CHECKPOINT_DIR [--episodes N] [--render out.gif]
 
 `train` prints a progress line and, as its last line, one JSON object with the results;
 with --logdir it writes TensorBoard events, metrics.jsonl, summary.json, returns.png and
@@ -116,6 +116,14 @@ def evaluate(args) -> dict:
     result = {"agent": state["agent"], "env": config.env_id, "checkpoint": prefix,
               "env_steps": state.get("env_steps"), **{
                   f"eval_{k}": v for k, v in agent.evaluate(args.episodes).items()}}
+    if args.render:
+        from actorflow.agents.render import record_episode, write_gif
+        try:
+            frames, ret = record_episode(agent)
+            write_gif(args.render, frames)
+        except (ValueError, OSError) as e:
+            raise UsageError(f"--render {args.render}: {e}") from None
+        result.update(render=args.render, render_frames=len(frames), render_return=ret)
     print(json.dumps(result), flush=True)
     return result
 
@@ -157,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a trained agent")
     e.add_argument("checkpoint", help="the --logdir of a training run")
     e.add_argument("--episodes", type=int, default=20)
+    e.add_argument("--render", default=None, metavar="OUT.gif",
+                   help="also write one greedy episode as an animated GIF")
     return p
 
 

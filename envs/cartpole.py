@@ -113,5 +113,26 @@ class VectorCartPole:
         returns, lengths = self._stats.pop(ended)
         return obs, rewards, terminated, truncated, step_info(final_obs, returns, lengths)
 
+    def render(self, lane: int = 0, width: int = 300, height: int = 200) -> np.ndarray:
+        """An RGB frame [height, width, 3] uint8 of one lane: track, cart and pole, drawn in
+        NumPy (no display or pygame needed)."""
+        x, theta = self._state[0, lane], self._state[2, lane]
+        img = np.full((height, width, 3), 255, np.uint8)
+        scale = width / (2 * X_THRESHOLD * 1.2)
+        track_y = int(height * 0.75)
+        img[track_y, :] = 0
+        cx = int(width / 2 + x * scale)
+        cart_w, cart_h = int(0.5 * scale), int(0.3 * scale)
+        x0, x1 = max(0, cx - cart_w // 2), min(width, cx + cart_w // 2)
+        y0, y1 = max(0, track_y - cart_h), track_y
+        img[y0:y1, x0:x1] = (40, 40, 40)
+        length = 2 * 0.5 * scale  # the pole is 2 * half-length (0.5) long
+        t = np.linspace(0.0, 1.0, int(length) * 2)
+        px = np.clip(np.rint(cx + np.sin(theta) * length * t).astype(int), 0, width - 1)
+        py = np.clip(np.rint(y0 - np.cos(theta) * length * t).astype(int), 0, height - 1)
+        for dx in (-2, -1, 0, 1, 2):  # a pole a few pixels wide
+            img[py, np.clip(px + dx, 0, width - 1)] = (202, 152, 101)
+        return img
+
     def close(self) -> None:
         """Nothing to release (present for symmetry with the Gymnasium wrapper)."""

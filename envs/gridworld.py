@@ -192,5 +192,9 @@ class VectorGridWorld:
         returns, lengths = self._stats.pop(ended)
         return obs, rewards, terminated, truncated, step_info(final_obs, returns, lengths)
 
+    def render(self, lane: int = 0) -> np.ndarray:
+        """The RGB frame [obs_size, obs_size, 3] uint8 of one lane (its observation)."""
+        return self._boards.render(np.array([lane]))[0]
+
     def close(self) -> None:
         """Nothing to release (present for symmetry with the Gymnasium wrapper)."""

@@ -44,10 +44,12 @@ def test_train_resume_and_eval(tmp_path):
     assert out.returncode == 0, out.stderr
     second = json.loads(out.stdout.strip().splitlines()[-1])
     assert second["env_steps"] > first["env_steps"] and second["episodes"] > first["episodes"]
-    out = _cli("eval", run, "--episodes", "3")
+    gif = tmp_path / "episode.gif"
+    out = _cli("eval", run, "--episodes", "3", "--render", str(gif))
     assert out.returncode == 0, out.stderr
     ev = json.loads(out.stdout.strip().splitlines()[-1])
     assert ev["agent"] == "pg" and ev["eval_episodes"] == 3
+    assert gif.read_bytes()[:6] == b"GIF89a" and ev["render_frames"] >= 1
     assert ev["env_steps"] == second["env_steps"]
 
 
