@@ -11,7 +11,8 @@ from actorflow.agents.render import write_gif
 def _decode_gif(data: bytes) -> list[np.ndarray]:
     """A minimal GIF decoder (global palette, full-size frames), written from the format."""
     assert data[:6] == b"GIF89a"
-    w, h, flags = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little"), data[10]
+    w, h = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    flags = data[10]
     pos = 13
     palette = np.frombuffer(data[pos:pos + 3 * (2 << (flags & 7))], np.uint8).reshape(-1, 3)
     pos += 3 * (2 << (flags & 7))
