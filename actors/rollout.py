@@ -63,11 +63,13 @@ class RolloutWorker:
         return np.where(explore, self.rng.integers(0, out.shape[1], len(out)), greedy)
 
     def sample(self, version: int, weights: dict | None, n_steps: int,
-               epsilon: float = 0.0) -> dict:
+               epsilon: float = 0.0, into=None, env_id_offset: int = 0) -> dict:
         """A fragment of `n_steps` steps of every env lane, continuing where the last call
         stopped: columns OBS, ACTIONS, REWARDS, NEXT_OBS (the true next observation, also at
         episode ends), TERMINATEDS, TRUNCATEDS, ENV_IDS, each [n_steps * num_envs, ...] in
-        time-major order, plus "episode_returns" of the episodes that ended."""
+        time-major order, plus "episode_returns" and "episode_lengths" of the episodes that
+        ended. With `into` (a replay handle) the rows go there (ENV_IDS shifted by
+        `env_id_offset`) and only their count comes back, as "rows"."""
         from .columns import (ACTIONS, ENV_IDS, NEXT_OBS, OBS, REWARDS, TERMINATEDS,
                               TRUNCATEDS)
         if weights is not None:
@@ -94,12 +96,16 @@ class RolloutWorker:
             obs = next_obs
         self._obs = obs
         flat = (n_steps * n,)
-        return {OBS: obs_buf.reshape(flat + env.obs_shape), ACTIONS: act_buf.reshape(flat),
+        rows = {OBS: obs_buf.reshape(flat + env.obs_shape), ACTIONS: act_buf.reshape(flat),
                 REWARDS: rew_buf.reshape(flat), NEXT_OBS: next_buf.reshape(flat + env.obs_shape),
                 TERMINATEDS: term_buf.reshape(flat), TRUNCATEDS: trunc_buf.reshape(flat),
-                ENV_IDS: np.tile(np.arange(n), n_steps),
-                "episode_returns": np.asarray(returns, np.float64),
-                "episode_lengths": np.asarray(lengths, np.int64)}
+                ENV_IDS: np.tile(np.arange(n), n_steps) + env_id_offset}
+        episodes = {"episode_returns": np.asarray(returns, np.float64),
+                    "episode_lengths": np.asarray(lengths, np.int64)}
+        if into is not None:
+            into.add_batch(rows)
+            return {"rows": len(rows[REWARDS]), **episodes}
+        return {**rows, **episodes}
 
     def episodes(self, version: int, weights: dict, seed: int) -> list[dict]:
         """One complete episode per env lane: [{"obs", "actions", "rewards"}]."""
@@ -251,12 +257,17 @@ class TransitionRollouts:
         graph: the agent's graph; `fetch` its Q values, `obs_input` its observation input.
         weights: ``weights() -> (version, {name: array})`` of the acting network; a new version
             goes into the object store once and every actor reads it.
+        replay: a `ShardedReplay` handle: the actors add their rows into it themselves
+            (Ape-X) and `sample` returns no rows, only `rows_added`.
     """
 
     def __init__(self, graph, obs_input: str, fetch: str, env_id: str, num_envs: int,
-                 workers: int, seed: int, weights, env_kwargs: dict | None = None) -> None:
+                 workers: int, seed: int, weights, env_kwargs: dict | None = None,
+                 replay=None) -> None:
         from ._remote import as_actor
         gd = graph_def_bytes(graph)
+        self.replay = replay
+        self.rows_added = 0
         self.lanes = max(1, num_envs // workers)
         self._weights = weights
         self._shared = (-1, None)
@@ -273,22 +284,23 @@ class TransitionRollouts:
             (rows for ReplayBuffer.add_batch, episode_returns, episode_lengths).
         """
         import ray
-
-        from .columns import ENV_IDS
         version, weights = self._weights()
         if version != self._shared[0]:
             self._shared = (version, ray.put(weights))
         ref, eps = self._shared[1], float(epsilon(step))
 
         def submit(actor):
-            return actor.sample.remote(version, ref, num_steps, eps)
+            offset = self.actors.index(actor) * self.lanes
+            return actor.sample.remote(version, ref, num_steps, eps, self.replay, offset)
 
         parts, restarts = call_all(self.actors, submit)
         self.restarts += restarts
+        if self.replay is not None:
+            self.rows_added = sum(int(p["rows"]) for p in parts)
+            return (None, np.concatenate([p["episode_returns"] for p in parts]),
+                    np.concatenate([p["episode_lengths"] for p in parts]))
         returns = np.concatenate([p.pop("episode_returns") for p in parts])
         lengths = np.concatenate([p.pop("episode_lengths") for p in parts])
-        for i, p in enumerate(parts):
-            p[ENV_IDS] = p[ENV_IDS] + i * self.lanes
         rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         return rows, returns, lengths
 

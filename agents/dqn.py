@@ -400,10 +400,18 @@ class DQN:
         self.num_actions = int(probe.num_actions)
         self.graph = _Graph(cfg, self.obs_shape, self.obs_dtype, self.num_actions)
         self.sess, self.saver = self.graph.session, self.graph.saver
-        self.replay = ReplayBuffer(cfg.buffer_size, self.obs_shape, self.obs_dtype,
-                                   prioritized=cfg.prioritized, alpha=cfg.priority_alpha,
-                                   beta=cfg.priority_beta, n_step=cfg.n_step, gamma=cfg.gamma,
-                                   seed=cfg.seed)
+        replay_args = dict(prioritized=cfg.prioritized, alpha=cfg.priority_alpha,
+                           beta=cfg.priority_beta, n_step=cfg.n_step, gamma=cfg.gamma,
+                           seed=cfg.seed)
+        if cfg.workers > 0:
+            # Ape-X: one replay actor that the rollout actors add to and the learner samples.
+            from actorflow.actors.replay import ShardedReplay
+            self.replay = ShardedReplay(1, cfg.buffer_size, self.obs_shape,
+                                        obs_dtype=self.obs_dtype,
+                                        options={"num_cpus": 0.5}, **replay_args)
+        else:
+            self.replay = ReplayBuffer(cfg.buffer_size, self.obs_shape, self.obs_dtype,
+                                       **replay_args)
         self.epsilon = LinearSchedule(cfg.learning_starts, cfg.exploration_steps,
                                       cfg.eps_start, cfg.eps_final)
         self.env_steps = self.episodes = self.updates = 0
@@ -441,8 +449,11 @@ class DQN:
             left = -(-(cfg.total_steps - self.env_steps) // cfg.num_envs)
             rows, returns, _ = rollouts.sample(min(per_round, left), self.epsilon,
                                                self.env_steps)
-            self.replay.add_batch(rows)
-            self.env_steps += len(rows[REWARDS])
+            if rows is None:  # the rollout actors added their rows to the replay actor
+                self.env_steps += rollouts.rows_added
+            else:
+                self.replay.add_batch(rows)
+                self.env_steps += len(rows[REWARDS])
             self.episodes += len(returns)
             log.episode(returns, self.env_steps)
             if self.env_steps >= cfg.learning_starts and len(self.replay) >= cfg.batch_size:
@@ -476,16 +487,31 @@ class DQN:
         cfg, g = self.config, self.graph
         beta = cfg.priority_beta + (1.0 - cfg.priority_beta) * min(
             1.0, self.env_steps / cfg.total_steps)
-        for _ in range(cfg.gradient_steps):
-            b = self.replay.sample(cfg.batch_size, beta)
+        # The Ape-X replay actor is sampled once per round (a call per learner step would
+        # cost a round trip each); priorities then go back once, at the end of the round.
+        remote = not isinstance(self.replay, ReplayBuffer)
+        if remote:
+            whole = self.replay.sample(cfg.batch_size * cfg.gradient_steps, beta)
+            seen_idx, seen_td = [], []
+        for i in range(cfg.gradient_steps):
+            if remote:
+                b = {k: v[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+                     for k, v in whole.items()}
+            else:
+                b = self.replay.sample(cfg.batch_size, beta)
             _, loss, td_abs, q_mean = g.learn(b[OBS], b[ACTIONS], b[REWARDS], b[NEXT_OBS],
                                               b[TERMINATEDS].astype(np.float32), b[GAMMAS],
                                               b[WEIGHTS])
-            if cfg.prioritized:
+            if cfg.prioritized and remote:
+                seen_idx.append(b[INDICES])
+                seen_td.append(td_abs)
+            elif cfg.prioritized:
                 self.replay.update_priorities(b[INDICES], td_abs)
             self.updates += 1
             if self.updates % cfg.target_update_interval == 0:
                 g.update_target()
+        if cfg.prioritized and remote:
+            self.replay.update_priorities(np.concatenate(seen_idx), np.concatenate(seen_td))
         return {"loss": float(loss), "q_mean": float(q_mean), "updates": self.updates}
 
     def _rollouts(self) -> LocalRollout:
@@ -494,11 +520,12 @@ class DQN:
 
         workers = 0: `LocalRollout` over a vector env in this process.
 
-        workers = N: `actorflow.actors.rollout.TransitionRollouts`: N rollout actors, each a
-        vector env of num_envs / N lanes and a CPU copy of this graph acting ε-greedily on
-        ``q_values:0`` (ε of the round's first step), their rows (``ENV_IDS`` offset per
-        actor) all feeding this learner's one replay buffer; the online network's weights
-        go out once per learner version through the object store. The loop is unchanged.
+        workers = N (Ape-X): `actorflow.actors.rollout.TransitionRollouts`: N rollout actors,
+        each a vector env of num_envs / N lanes and a CPU copy of this graph acting
+        ε-greedily on ``q_values:0`` (ε of the round's first step), adding their rows
+        (``ENV_IDS`` offset per actor) straight into one replay actor (`ShardedReplay`) that
+        the learner samples; the online network's weights go out once per learner version
+        through the object store.
         """
         cfg = self.config
         if cfg.workers > 0 and self._rollout is None:
@@ -511,7 +538,7 @@ class DQN:
 
             self._rollout = TransitionRollouts(g.graph, g.obs.name, g.q_values.name,
                                                cfg.env_id, cfg.num_envs, cfg.workers, cfg.seed,
-                                               weights, cfg.env_kwargs)
+                                               weights, cfg.env_kwargs, replay=self.replay)
         if self._rollout is None:
             venv = self._make_vector(self.config.env_id, self.config.num_envs,
                                      seed=self.config.seed, **self.config.env_kwargs)
@@ -553,10 +580,15 @@ class DQN:
         (``<prefix>.replay.npz``; files of checkpoints the Saver dropped are removed)."""
         state = {"agent": self.name, "env_steps": self.env_steps, "episodes": self.episodes,
                  "updates": self.updates, "returns": log.returns,
-                 "return_steps": log.return_steps, "config": self.config.to_dict(),
-                 "rollout_rng": self._rollouts().rng.bit_generator.state}
+                 "return_steps": log.return_steps, "config": self.config.to_dict()}
+        rollouts = self._rollouts()
+        if isinstance(rollouts, LocalRollout):
+            state["rollout_rng"] = rollouts.rng.bit_generator.state
         prefix = ckpt.save(self.sess, self.saver, self.env_steps, state)
-        _save_replay(prefix + ".replay.npz", self.replay.state_dict())
+        replay_state = self.replay.state_dict()
+        if "shards" in replay_state:  # the Ape-X replay actor: its one shard
+            replay_state = replay_state["shards"][0]
+        _save_replay(prefix + ".replay.npz", replay_state)
         for path in glob.glob(os.path.join(os.path.dirname(prefix), "*.replay.npz")):
             if not os.path.exists(path[:-len(".replay.npz")] + ".index"):
                 os.remove(path)
@@ -579,10 +611,15 @@ class DQN:
         if not os.path.exists(prefix + ".replay.npz"):
             raise ValueError(f"checkpoint {prefix} has no replay file {prefix}.replay.npz")
         self.saver.restore(self.sess, prefix)
-        self.replay.load_state_dict(_load_replay(prefix + ".replay.npz"))
+        replay_state = _load_replay(prefix + ".replay.npz")
+        if not isinstance(self.replay, ReplayBuffer):  # the Ape-X replay actor
+            replay_state = {**self.replay.state_dict(), "shards": [replay_state]}
+        self.replay.load_state_dict(replay_state)
         self.env_steps, self.episodes = int(state["env_steps"]), int(state["episodes"])
         self.updates = int(state["updates"])
-        self._rollouts().rng.bit_generator.state = state["rollout_rng"]
+        rollouts = self._rollouts()
+        if isinstance(rollouts, LocalRollout) and "rollout_rng" in state:
+            rollouts.rng.bit_generator.state = state["rollout_rng"]
         log.resume(self.env_steps, state["returns"], state["return_steps"])
 
 
