@@ -76,7 +76,7 @@ def train(args) -> dict:
                                      if k != "seed" or args.seed_given}}
     fields = {f.name for f in dataclasses.fields(config_cls)}
     try:
-        config = config_cls(**{k: v for k, v in overrides.items() if k in fields})
+        config = _make_config(config_cls, {k: v for k, v in overrides.items() if k in fields})
     except (TypeError, ValueError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
     _init_ray(args.address, config.workers)
@@ -85,6 +85,12 @@ def train(args) -> dict:
         return agent.train(logdir=args.logdir, resume=args.resume)
     except ValueError as e:  # e.g. a checkpoint of another agent
         raise UsageError(str(e).splitlines()[0]) from None
+
+
+def _make_config(config_cls, values: dict):
+    """A config from plain values (JSON lists become tuples where the config says so)."""
+    from_dict = getattr(config_cls, "from_dict", None)
+    return from_dict(values) if from_dict is not None else config_cls(**values)
 
 
 def _saved_config(logdir: str, agent: str) -> dict | None:
@@ -110,7 +116,7 @@ def evaluate(args) -> dict:
     prefix, state = found
     config_cls, agent_cls = _agent(state.get("agent", "?"))
     fields = {f.name for f in dataclasses.fields(config_cls)}
-    config = config_cls(**{k: v for k, v in state["config"].items() if k in fields})
+    config = _make_config(config_cls, {k: v for k, v in state["config"].items() if k in fields})
     agent = agent_cls(dataclasses.replace(config, workers=0))
     agent.saver.restore(agent.sess, prefix)
     result = {"agent": state["agent"], "env": config.env_id, "checkpoint": prefix,
