@@ -17,7 +17,7 @@ import numpy as np
 from .executor import GraphExecutor, graph_def_bytes
 
 __all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts", "TransitionRollouts",
-           "complete_episodes", "policy_variables"]
+           "complete_episodes", "policy_variables", "transition_fragment"]
 
 
 class RolloutWorker:
@@ -70,38 +70,15 @@ class RolloutWorker:
         time-major order, plus "episode_returns" and "episode_lengths" of the episodes that
         ended. With `into` (a replay handle) the rows go there (ENV_IDS shifted by
         `env_id_offset`) and only their count comes back, as "rows"."""
-        from .columns import (ACTIONS, ENV_IDS, NEXT_OBS, OBS, REWARDS, TERMINATEDS,
-                              TRUNCATEDS)
+        from .columns import ENV_IDS, REWARDS
         if weights is not None:
             self.set_weights(version, weights)
-        env, n = self.env, self.env.num_envs
         if getattr(self, "_obs", None) is None:
-            self._obs = env.reset(seed=int(self.rng.integers(2**31)))
-        obs_buf = np.empty((n_steps, n, *env.obs_shape), env.obs_dtype)
-        next_buf = np.empty_like(obs_buf)
-        act_buf = np.empty((n_steps, n), np.int64)
-        rew_buf = np.empty((n_steps, n), np.float32)
-        term_buf = np.empty((n_steps, n), bool)
-        trunc_buf = np.empty((n_steps, n), bool)
-        returns, lengths = [], []
-        obs = self._obs
-        for t in range(n_steps):
-            actions = self.act(obs, epsilon)
-            next_obs, rewards, terminated, truncated, info = env.step(actions)
-            obs_buf[t], act_buf[t], rew_buf[t] = obs, actions, rewards
-            term_buf[t], trunc_buf[t] = terminated, truncated
-            next_buf[t] = info["final_obs"]
-            returns.extend(info["episode_returns"])
-            lengths.extend(info["episode_lengths"])
-            obs = next_obs
-        self._obs = obs
-        flat = (n_steps * n,)
-        rows = {OBS: obs_buf.reshape(flat + env.obs_shape), ACTIONS: act_buf.reshape(flat),
-                REWARDS: rew_buf.reshape(flat), NEXT_OBS: next_buf.reshape(flat + env.obs_shape),
-                TERMINATEDS: term_buf.reshape(flat), TRUNCATEDS: trunc_buf.reshape(flat),
-                ENV_IDS: np.tile(np.arange(n), n_steps) + env_id_offset}
-        episodes = {"episode_returns": np.asarray(returns, np.float64),
-                    "episode_lengths": np.asarray(lengths, np.int64)}
+            self._obs = self.env.reset(seed=int(self.rng.integers(2**31)))
+        rows, self._obs, returns, lengths = transition_fragment(
+            self.env, self._obs, n_steps, lambda obs, t: self.act(obs, epsilon))
+        rows[ENV_IDS] = rows[ENV_IDS] + env_id_offset
+        episodes = {"episode_returns": returns, "episode_lengths": lengths}
         if into is not None:
             into.add_batch(rows)
             return {"rows": len(rows[REWARDS]), **episodes}
@@ -111,6 +88,41 @@ class RolloutWorker:
         """One complete episode per env lane: [{"obs", "actions", "rewards"}]."""
         self.set_weights(version, weights)
         return complete_episodes(self.env, self.act, seed)
+
+
+def transition_fragment(env, obs: np.ndarray, n_steps: int, choose):
+    """Steps vector env `env` `n_steps` times from observations `obs`, acting with
+    ``choose(obs, t) -> actions``.
+
+    Returns:
+        (rows, last obs, episode returns, episode lengths): rows are the columns OBS,
+        ACTIONS, REWARDS, NEXT_OBS (the true next observation, also at episode ends),
+        TERMINATEDS, TRUNCATEDS and ENV_IDS, [n_steps * num_envs, ...] in time-major order.
+    """
+    from .columns import ACTIONS, ENV_IDS, NEXT_OBS, OBS, REWARDS, TERMINATEDS, TRUNCATEDS
+    n = env.num_envs
+    obs_buf = np.empty((n_steps, n, *env.obs_shape), env.obs_dtype)
+    next_buf = np.empty_like(obs_buf)
+    act_buf = np.empty((n_steps, n), np.int64)
+    rew_buf = np.empty((n_steps, n), np.float32)
+    term_buf = np.empty((n_steps, n), bool)
+    trunc_buf = np.empty((n_steps, n), bool)
+    returns, lengths = [], []
+    for t in range(n_steps):
+        actions = choose(obs, t)
+        next_obs, rewards, terminated, truncated, info = env.step(actions)
+        obs_buf[t], act_buf[t], rew_buf[t] = obs, actions, rewards
+        term_buf[t], trunc_buf[t] = terminated, truncated
+        next_buf[t] = info["final_obs"]
+        returns.extend(info["episode_returns"])
+        lengths.extend(info["episode_lengths"])
+        obs = next_obs
+    flat = (n_steps * n,)
+    rows = {OBS: obs_buf.reshape(flat + env.obs_shape), ACTIONS: act_buf.reshape(flat),
+            REWARDS: rew_buf.reshape(flat), NEXT_OBS: next_buf.reshape(flat + env.obs_shape),
+            TERMINATEDS: term_buf.reshape(flat), TRUNCATEDS: trunc_buf.reshape(flat),
+            ENV_IDS: np.tile(np.arange(n), n_steps)}
+    return rows, obs, np.asarray(returns, np.float64), np.asarray(lengths, np.int64)
 
 
 def call_all(actors, submit) -> tuple[list, int]:

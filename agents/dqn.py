@@ -35,9 +35,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 import actorflow as tf
-from actorflow.actors.columns import (ACTIONS, ENV_IDS, GAMMAS, INDICES, NEXT_OBS, OBS, REWARDS,
-                                      TERMINATEDS, TRUNCATEDS, WEIGHTS)
+from actorflow.actors.columns import (ACTIONS, GAMMAS, INDICES, NEXT_OBS, OBS, REWARDS,
+                                      TERMINATEDS, WEIGHTS)
 from actorflow.actors.replay import ReplayBuffer
+from actorflow.actors.rollout import transition_fragment
 
 from .run import Checkpoint, RunLogger
 
@@ -354,31 +355,18 @@ class LocalRollout:
             episode_lengths [k]).
         """
         venv, n = self.venv, self.venv.num_envs
-        obs_buf = np.empty((num_steps, n, *venv.obs_shape), venv.obs_dtype)
-        next_buf = np.empty_like(obs_buf)
-        act_buf = np.empty((num_steps, n), np.int64)
-        rew_buf = np.empty((num_steps, n), np.float32)
-        term_buf = np.empty((num_steps, n), bool)
-        trunc_buf = np.empty((num_steps, n), bool)
-        returns, lengths = [], []
-        for t in range(num_steps):
+
+        def choose(obs, t):
             eps = epsilon(step + t * n)
             actions = self.rng.integers(0, venv.num_actions, n)
             if eps < 1.0:
                 greedy = self.rng.random(n) >= eps
                 if greedy.any():
-                    actions = np.where(greedy, self.act(self.obs), actions)
-            obs_buf[t] = self.obs
-            act_buf[t] = actions
-            self.obs, rew_buf[t], term_buf[t], trunc_buf[t], info = venv.step(actions)
-            next_buf[t] = info["final_obs"]
-            returns.append(info["episode_returns"])
-            lengths.append(info["episode_lengths"])
-        rows = {OBS: obs_buf.reshape(-1, *venv.obs_shape), ACTIONS: act_buf.reshape(-1),
-                REWARDS: rew_buf.reshape(-1), NEXT_OBS: next_buf.reshape(-1, *venv.obs_shape),
-                TERMINATEDS: term_buf.reshape(-1), TRUNCATEDS: trunc_buf.reshape(-1),
-                ENV_IDS: np.tile(np.arange(n), num_steps)}
-        return rows, np.concatenate(returns), np.concatenate(lengths)
+                    actions = np.where(greedy, self.act(obs), actions)
+            return actions
+
+        rows, self.obs, returns, lengths = transition_fragment(venv, self.obs, num_steps, choose)
+        return rows, returns, lengths
 
 
 # ----- the agent --------------------------------------------------------------------------------
