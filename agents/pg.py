@@ -156,14 +156,16 @@ class PolicyGradient:
     # -- learning ----------------------------------------------------------------------
     def update(self, episodes: list[dict]) -> float:
         """One Adam step on the summed episode gradients; returns the loss."""
-        obs, ys, advs, weights, rets = [], [], [], [], []
-        for ep in episodes:
+        obs = [ep["obs"] for ep in episodes]
+        baselines = [0.0] * len(episodes)
+        if self.config.baseline:  # one value run for the whole batch, split per episode
+            values = self.sess.run(self.value, {self.observations: np.concatenate(obs)})
+            baselines = np.split(values, np.cumsum([len(o) for o in obs])[:-1])
+        ys, advs, weights, rets = [], [], [], []
+        for ep, base in zip(episodes, baselines):
             ret = discounted_returns(ep["rewards"].astype(np.float32), self.config.gamma)
-            adv = ret
-            if self.config.baseline:
-                adv = ret - self.sess.run(self.value, {self.observations: ep["obs"]})
+            adv = ret - base
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            obs.append(ep["obs"])
             ys.append(1.0 - ep["actions"])
             advs.append(adv)
             weights.append(np.full(len(ret), 1.0 / len(ret), np.float32))

@@ -35,6 +35,14 @@ def test_learns_cartpole_well_past_random(tmp_path):
     assert any(p.name.startswith("events.out.tfevents") for p in tmp_path.iterdir())
 
 
+def test_value_baseline_learns_too():
+    agent = PolicyGradient(PGConfig(total_steps=60_000, target_return=150, seed=1,
+                                    baseline=True))
+    result = agent.train(progress=False)
+    assert result["episodes_to_target"] is not None, result
+    assert result["eval_return_mean"] > 100
+
+
 def test_resume_continues_steps_and_returns(tmp_path):
     first = PolicyGradient(PGConfig(total_steps=3000, seed=2, checkpoint_every=1))
     r1 = first.train(logdir=str(tmp_path), progress=False)
