@@ -7,6 +7,9 @@
 `train` prints a progress line and, as its last line, one JSON object with the results;
 with --logdir it writes TensorBoard events, metrics.jsonl, summary.json, returns.png and
 checkpoints that --resume continues from. Bad input gets a one-line error and exit status 2.
+Settings start from the agent config's defaults, or from its preset for the env where it has
+one (`DQNConfig.preset_for`: GridWorld runs `DQNConfig.gridworld()`); --resume keeps the
+run's saved settings.
 """
 from __future__ import annotations
 
@@ -69,14 +72,19 @@ def train(args) -> dict:
         overrides["env_id"] = args.env
     if args.steps is not None:
         overrides["total_steps"] = args.steps
+    saved = None
     if args.resume:
         saved = _saved_config(args.logdir, args.agent)
         if saved is not None:
             overrides = {**saved, **{k: v for k, v in overrides.items()
                                      if k != "seed" or args.seed_given}}
     fields = {f.name for f in dataclasses.fields(config_cls)}
+    values = {k: v for k, v in overrides.items() if k in fields}
+    preset_for = getattr(config_cls, "preset_for", None)
+    if preset_for is not None and saved is None:  # a resumed run keeps its saved config
+        values = {**preset_for(values.get("env_id", config_cls().env_id)), **values}
     try:
-        config = _make_config(config_cls, {k: v for k, v in overrides.items() if k in fields})
+        config = _make_config(config_cls, values)
     except (TypeError, ValueError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
     _init_ray(args.address, config.workers)

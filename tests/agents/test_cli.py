@@ -59,3 +59,17 @@ def test_a_checkpoint_of_another_agent_is_refused(tmp_path):
     out = _cli("train", "ppo", "--steps", "500", "--logdir", run, "--resume", timeout=120)
     assert out.returncode == 2
     assert "holds a 'pg' run, not 'ppo'" in out.stderr.strip().splitlines()[-1]
+
+
+def test_dqn_on_gridworld_starts_from_the_gridworld_preset(tmp_path):
+    run = tmp_path / "run"
+    out = _cli("train", "dqn", "--env", "actorflow/GridWorld-v0", "--steps", "64",
+               "--logdir", str(run))
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((run / "config.json").read_text())
+    from actorflow.agents.dqn import DQNConfig
+    preset = DQNConfig.gridworld()
+    assert saved["total_steps"] == 64  # the command line wins over the preset
+    assert {k: saved[k] for k in ("network", "train_freq", "learning_rate", "n_step")} == {
+        "network": "conv", "train_freq": preset.train_freq,
+        "learning_rate": preset.learning_rate, "n_step": preset.n_step}

@@ -76,6 +76,35 @@ def test_book_config_is_the_books_gridworld_run():
     assert c.dueling and c.double and c.n_step == 1 and c.max_grad_norm is None
 
 
+def test_gridworld_preset_is_the_book_run_with_the_stronger_switches():
+    book, grid = DQNConfig.book(), DQNConfig.gridworld(seed=3)
+    same = ("env_id", "network", "dueling", "double", "tau", "batch_size", "buffer_size",
+            "learning_starts", "exploration_steps", "gamma")
+    assert all(getattr(book, k) == getattr(grid, k) for k in same)
+    assert grid.prioritized and grid.n_step == 3 and grid.loss == "huber" and grid.seed == 3
+    assert DQNConfig.gridworld(train_freq=4).train_freq == 4  # overrides win
+
+
+def test_config_rejects_a_non_numeric_target_return():
+    with pytest.raises(ValueError, match="target_return"):
+        DQNConfig(target_return="22")
+
+
+@pytest.mark.parametrize("target, solved", [(5.0, True), (1_000.0, False)])
+def test_target_return_stops_once_100_training_episodes_average_it(target, solved):
+    # Random play (no learner steps before learning_starts) scores about 22 per episode:
+    # a target of 5 is met as soon as 100 episodes have ended; 1,000 never is.
+    config = DQNConfig(**{**FAST, "total_steps": 4_000, "learning_starts": 10_000,
+                          "eval_episodes": 1, "target_return": target})
+    agent = DQN(config)
+    result = agent.train(progress=False)
+    if solved:
+        assert result["solved_at_steps"] == result["env_steps"] < 4_000
+        assert result["episodes"] == 100 and result["train_return_mean"] >= target
+    else:
+        assert result["solved_at_steps"] is None and result["env_steps"] == 4_000
+
+
 def test_epsilon_schedule():
     eps = LinearSchedule(begin=100, duration=1000, start=1.0, final=0.1)
     assert eps(0) == 1.0 and eps(99) == 1.0
