@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("script, args, env_id", [
     ("cartpole_dqn.py", ["--steps", "1500"], "CartPole-v1"),
     ("gridworld_dqn.py", ["--steps", "300", "--obs-size", "36"], "actorflow/GridWorld-v0"),
+    ("gridworld_dqn.py", ["--steps", "300", "--obs-size", "36", "--book"],
+     "actorflow/GridWorld-v0"),
 ])
 def test_dqn_experiments_end_with_json(script, args, env_id):
     out = subprocess.run([sys.executable, f"experiments/{script}", *args], cwd=ROOT,
