@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .framework.default_session import session_for
 from .framework.graph import (GraphKeys, Operation, Tensor, convert_to_tensor,
                               get_default_graph, register_tensor_conversion_function)
 from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign ops
@@ -180,8 +181,7 @@ class Variable:
 
     def load(self, value, session=None) -> None:
         """Writes `value` into the variable in `session` without adding ops per call."""
-        from .session.session import _session_for
-        sess = _session_for(self.graph, session)
+        sess = session_for(self.graph, session)
         arr = np.asarray(value, dtype=self.dtype.np)
         shape = self._variable._shape
         if shape is not None and tuple(arr.shape) != shape:

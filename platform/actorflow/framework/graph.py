@@ -16,6 +16,7 @@ import numpy as np
 from .. import dtypes as _dtypes
 from ..tensor_shape import TensorShape, as_shape
 from . import registry
+from .default_session import close_interactive_sessions, session_for
 
 __all__ = ["Graph", "Operation", "Tensor", "GraphKeys", "get_default_graph",
            "reset_default_graph", "convert_to_tensor", "name_scope", "control_dependencies",
@@ -92,8 +93,7 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """Runs this tensor in `session` (default: the default session) and returns its value."""
-        from ..session.session import _session_for
-        return _session_for(self.graph, session).run(self, feed_dict)
+        return session_for(self.graph, session).run(self, feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self.get_shape()} dtype={self.dtype.name}>"
@@ -158,8 +158,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this op in `session` (default: the default session)."""
-        from ..session.session import _session_for
-        _session_for(self.graph, session).run(self, feed_dict)
+        session_for(self.graph, session).run(self, feed_dict)
 
     def _add_control_input(self, op: "Operation") -> None:
         if op not in self.control_inputs:
@@ -501,8 +500,7 @@ class Graph:
         return len(self._ops)
 
     def as_graph_def(self, add_shapes: bool = False):
-        from .graph_io import graph_to_graph_def
-        return graph_to_graph_def(self, add_shapes=add_shapes)
+        return _builder("graph_def")(self, add_shapes=add_shapes)
 
     # TF 1.x spelling
     def get_all_ops(self):  # pragma: no cover - convenience alias
@@ -549,8 +547,7 @@ def reset_default_graph() -> None:
         raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs. "
                              "If you need a cleared graph, exit the nesting and create a "
                              "new graph.")
-    from ..session import session as _session
-    _session._clear_default_session_for_reset()
+    close_interactive_sessions()
     _global_default_graph = Graph()
 
 
@@ -615,6 +612,27 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None) -> Operat
     return graph.create_op(op_type, inputs, attrs, name)
 
 
+# -- builders from the layers above ---------------------------------------------------------
+# The graph needs a few functions defined above it: `constant` and `stack` (ops/constant.py,
+# ops/joining.py) to convert Python values, and the GraphDef writer (graph_io.py) for
+# `Graph.as_graph_def`. They register here when their modules are imported (as
+# `import actorflow` does), so the imports only point down.
+_builders: dict = {}
+
+
+def register_builder(kind: str, fn) -> None:
+    """Registers the function behind "constant", "stack" or "graph_def"."""
+    _builders[kind] = fn
+
+
+def _builder(kind: str):
+    try:
+        return _builders[kind]
+    except KeyError:
+        raise RuntimeError(f"no {kind!r} builder is registered: import actorflow (which "
+                           f"imports the module defining it) first") from None
+
+
 # -- conversion ----------------------------------------------------------------------------
 _conversion_functions: list[tuple[type, object]] = []
 
@@ -666,9 +684,9 @@ def convert_to_tensor(value, dtype=None, name: str | None = None, preferred_dtyp
     if isinstance(value, Operation):
         raise TypeError(f"Can not convert an Operation into a Tensor: {value.name}")
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        from ..ops.joining import stack
-        return stack([convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed")
-    from ..ops.constant import constant
+        return _builder("stack")([convert_to_tensor(v, dtype=dtype) for v in value],
+                                 name=name or "packed")
+    constant = _builder("constant")
     if dtype is None and preferred_dtype is not None:
         try:
             return constant(value, dtype=preferred_dtype, name=name or "Const")

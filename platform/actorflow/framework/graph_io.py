@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from . import registry
+from .graph import register_builder
 
 __all__ = ["GraphDef", "NodeDef", "import_graph_def", "write_graph", "read_graph"]
 
@@ -562,3 +563,6 @@ def read_graph(path: str) -> GraphDef:
     if data.lstrip()[:1] == b"{":
         return GraphDef.FromText(data.decode("utf-8"))
     return GraphDef.FromString(data)
+
+
+register_builder("graph_def", graph_to_graph_def)  # Graph.as_graph_def

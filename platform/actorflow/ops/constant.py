@@ -7,7 +7,8 @@ import builtins
 import numpy as np
 
 from .. import dtypes, errors
-from ..framework.graph import convert_to_tensor, constant_value, get_default_graph
+from ..framework.graph import (constant_value, convert_to_tensor, get_default_graph,
+                               register_builder)
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ..tensor_shape import as_shape, dims_of
 from ._common import host, host_ints, out1
@@ -291,3 +292,6 @@ def linspace(start, stop, num, name: str = "LinSpace"):
 
 lin_space = linspace
 del builtins
+
+
+register_builder("constant", constant)  # convert_to_tensor of Python and NumPy values

@@ -9,7 +9,8 @@ import builtins
 
 import numpy as np
 
-from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor
+from ..framework.graph import (Tensor, _shape_str, constant_value, convert_to_tensor,
+                               register_builder)
 from ..framework.registry import register_op
 from ._common import host, host_ints, out1, static_axis
 from .array import (_check_int, _compatible, _dim, _int_arg, _int_vector, _is_tensor_like,
@@ -521,3 +522,6 @@ def meshgrid(*args, **kwargs) -> list:
 
 
 __all__ += ["meshgrid"]
+
+
+register_builder("stack", stack)  # convert_to_tensor of lists holding tensors

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import errors
+from ..framework.default_session import (DefaultSessionContext, get_default_session,
+                                         register_interactive, unregister_interactive)
 from ..framework.graph import Graph, Operation, Tensor, get_default_graph
 from .compile import CompileContext, _aliases_state, compile_plan, copy_aliased
 from .config import ConfigProto, RunMetadata, RunOptions
@@ -311,7 +313,7 @@ class Session:
 
     def as_default(self):
         """Context manager making this the default session (for `Tensor.eval`, `Op.run`)."""
-        return _DefaultSessionContext(self)
+        return DefaultSessionContext(self)
 
     def __enter__(self) -> "Session":
         self._default_cm = self.as_default()
@@ -364,7 +366,7 @@ class InteractiveSession(Session):
         super().__init__(target, graph, config)
         self._interactive_cm = self.as_default()
         self._interactive_cm.__enter__()
-        _interactive_sessions.append(self)
+        register_interactive(self)
 
     def close(self) -> None:
         if self._interactive_cm is not None:
@@ -373,12 +375,9 @@ class InteractiveSession(Session):
             except IndexError:
                 pass
             self._interactive_cm = None
-        if self in _interactive_sessions:
-            _interactive_sessions.remove(self)
+        unregister_interactive(self)
         super().close()
 
-
-_interactive_sessions: list = []
 
 
 def _check_feed(t: Tensor, value):
@@ -460,55 +459,3 @@ def _flatten_fetches(fetches, resolve, flat: list):
         raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
     flat.append(resolve(fetches))
     return next
-
-
-# -- default session ---------------------------------------------------------------------
-_local = threading.local()
-
-
-def _session_stack() -> list:
-    stack = getattr(_local, "sessions", None)
-    if stack is None:
-        stack = _local.sessions = []
-    return stack
-
-
-class _DefaultSessionContext:
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def __enter__(self) -> Session:
-        _session_stack().append(self._session)
-        return self._session
-
-    def __exit__(self, *exc) -> None:
-        stack = _session_stack()
-        if self._session in stack:
-            # remove the innermost occurrence
-            for i in range(len(stack) - 1, -1, -1):
-                if stack[i] is self._session:
-                    del stack[i]
-                    break
-
-
-def get_default_session() -> Session | None:
-    """The innermost session made default by `with sess:` / `as_default()`, or None."""
-    stack = _session_stack()
-    return stack[-1] if stack else None
-
-
-def _session_for(graph: Graph, session: Session | None) -> Session:
-    sess = session if session is not None else get_default_session()
-    if sess is None:
-        raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
-                         "registered. Use `with sess.as_default()` or pass an explicit "
-                         "session to `eval(session=sess)`")
-    if sess.graph is not graph:
-        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph "
-                         "is different from the session's graph.")
-    return sess
-
-
-def _clear_default_session_for_reset() -> None:
-    for s in list(_interactive_sessions):
-        s.close()
