@@ -1,7 +1,9 @@
 """Rollout workers: vector environments plus a CPU copy of the policy, as Ray actors.
 
-A `RolloutWorker` holds a vector env (`actorflow.envs.make_vector`) and a `GraphExecutor` of
-the agent's graph, and acts with a policy read from one tensor:
+A `RolloutWorker` holds a vector env, made in the actor by a factory the agent passes in
+(``functools.partial(actorflow.envs.make_vector, env_id, **env_kwargs)``: envs sit above
+the actors, so this module never imports them), and a `GraphExecutor` of the agent's graph,
+and acts with a policy read from one tensor:
 
 - ``("bernoulli", "probability:0")``: P(action 1) per row (the book's policy network);
 - ``("categorical", "probs:0")``: a row of action probabilities;
@@ -12,6 +14,8 @@ object (zero-copy). Calls carry whole episodes or fragments of many steps, never
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from .executor import GraphExecutor, graph_def_bytes
@@ -20,19 +24,24 @@ __all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts", "TransitionRo
            "complete_episodes", "policy_variables", "transition_fragment"]
 
 
+#: ``make_env(num_envs, seed=seed)`` -> a vector env (`actorflow.envs.make_vector`'s API).
+EnvFactory = Callable[..., Any]
+
+
 class RolloutWorker:
-    """Acts in `num_envs` copies of `env_id` with the policy of a graph.
+    """Acts in `num_envs` lanes of the vector env `make_env` builds, with the policy of a graph.
 
     Args:
         graph_def: the agent's graph (bytes, GraphDef or Graph).
         obs_input: the observation placeholder's name ("input_x:0").
         policy: (kind, tensor name), kinds as in the module docstring.
-        env_id, num_envs, seed: the vector env.
+        make_env: ``make_env(num_envs, seed=seed)`` -> the vector env (picklable: it travels
+            to the actor).
+        num_envs, seed: the vector env's lanes and seed.
     """
 
-    def __init__(self, graph_def, obs_input: str, policy: tuple, env_id: str, num_envs: int,
-                 seed: int = 0, **env_kwargs) -> None:
-        from actorflow.envs import make_vector
+    def __init__(self, graph_def, obs_input: str, policy: tuple, make_env: EnvFactory,
+                 num_envs: int, seed: int = 0) -> None:
         self.executor = GraphExecutor(graph_def)
         self.obs_input = obs_input
         shape = self.executor.graph.get_tensor_by_name(obs_input)._shape
@@ -40,7 +49,7 @@ class RolloutWorker:
         self.kind, self.fetch = policy
         if self.kind not in ("bernoulli", "categorical", "epsilon_greedy"):
             raise ValueError(f"unknown policy kind {self.kind!r}")
-        self.env = make_vector(env_id, num_envs, seed=seed, **env_kwargs)
+        self.env = make_env(num_envs, seed=seed)
         self.rng = np.random.default_rng([seed, 7])
         self.version = -1
 
@@ -165,10 +174,11 @@ class EpisodeRollouts:
     """`workers` RolloutWorker actors sharing one agent's batch of episodes.
 
     The agent (e.g. `PolicyGradient`) provides `graph`, `sess`, `observations`,
-    `probability`, `config` (env_id, batch_episodes, seed) and `rng`.
+    `probability`, `config` (batch_episodes, seed) and `rng`; `make_env` as for
+    `RolloutWorker`.
     """
 
-    def __init__(self, agent, workers: int) -> None:
+    def __init__(self, agent, workers: int, make_env: EnvFactory) -> None:
         from ._remote import as_actor
         c = agent.config
         per = [c.batch_episodes // workers + (i < c.batch_episodes % workers)
@@ -178,7 +188,7 @@ class EpisodeRollouts:
         self._names = policy_variables(agent.graph, agent.probability.name,
                                        agent.observations.name)
         self.actors = [as_actor(RolloutWorker, gd, agent.observations.name,
-                                ("bernoulli", agent.probability.name), c.env_id, n,
+                                ("bernoulli", agent.probability.name), make_env, n,
                                 seed=c.seed * 1000 + i, options={"num_cpus": 0.5,
                                                                  "max_restarts": 3})
                        for i, n in enumerate(per) if n > 0]
@@ -267,15 +277,15 @@ class TransitionRollouts:
 
     Args:
         graph: the agent's graph; `fetch` its Q values, `obs_input` its observation input.
+        make_env: as for `RolloutWorker`; `num_envs` lanes in all, split over the actors.
         weights: ``weights() -> (version, {name: array})`` of the acting network; a new version
             goes into the object store once and every actor reads it.
         replay: a `ShardedReplay` handle: the actors add their rows into it themselves
             (Ape-X) and `sample` returns no rows, only `rows_added`.
     """
 
-    def __init__(self, graph, obs_input: str, fetch: str, env_id: str, num_envs: int,
-                 workers: int, seed: int, weights, env_kwargs: dict | None = None,
-                 replay=None) -> None:
+    def __init__(self, graph, obs_input: str, fetch: str, make_env: EnvFactory, num_envs: int,
+                 workers: int, seed: int, weights, replay=None) -> None:
         from ._remote import as_actor
         gd = graph_def_bytes(graph)
         self.replay = replay
@@ -284,9 +294,9 @@ class TransitionRollouts:
         self._weights = weights
         self._shared = (-1, None)
         self.actors = [as_actor(RolloutWorker, gd, obs_input, ("epsilon_greedy", fetch),
-                                env_id, self.lanes, seed * 1000 + i,
-                                options={"num_cpus": 0.5, "max_restarts": 3},
-                                **(env_kwargs or {})) for i in range(workers)]
+                                make_env, self.lanes, seed * 1000 + i,
+                                options={"num_cpus": 0.5, "max_restarts": 3})
+                       for i in range(workers)]
         self.restarts = 0
 
     def sample(self, num_steps: int, epsilon, step: int):

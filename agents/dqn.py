@@ -25,6 +25,7 @@ The agent, in the order it runs (CleanRL's ``dqn.py`` order):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import json
 import os
@@ -568,9 +569,10 @@ class DQN:
             def weights():
                 return self.updates, {n: self.sess.run(f"{n}:0") for n in names}
 
-            self._rollout = TransitionRollouts(g.graph, g.obs.name, g.q_values.name,
-                                               cfg.env_id, cfg.num_envs, cfg.workers, cfg.seed,
-                                               weights, cfg.env_kwargs, replay=self.replay)
+            make_env = functools.partial(self._make_vector, cfg.env_id, **cfg.env_kwargs)
+            self._rollout = TransitionRollouts(g.graph, g.obs.name, g.q_values.name, make_env,
+                                               cfg.num_envs, cfg.workers, cfg.seed, weights,
+                                               replay=self.replay)
         if self._rollout is None:
             venv = self._make_vector(self.config.env_id, self.config.num_envs,
                                      seed=self.config.seed, **self.config.env_kwargs)

@@ -15,6 +15,7 @@ episode in-process, or `workers` Ray rollout actors), compute returns and advant
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 
@@ -260,4 +261,6 @@ class PolicyGradient:
         if self.config.workers == 0:
             return None
         from actorflow.actors.rollout import EpisodeRollouts
-        return EpisodeRollouts(self, self.config.workers)
+        from actorflow.envs import make_vector
+        c = self.config
+        return EpisodeRollouts(self, c.workers, functools.partial(make_vector, c.env_id))

@@ -12,6 +12,7 @@ Target: >= 20k env-steps/s per rollout worker.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -25,6 +26,7 @@ from benchmarks._timing import emit  # noqa: E402
 import actorflow as tf  # noqa: E402
 from actorflow.actors.executor import graph_def_bytes  # noqa: E402
 from actorflow.actors.rollout import RolloutWorker  # noqa: E402
+from actorflow.envs import make_vector  # noqa: E402
 
 
 def policy_graph():
@@ -48,7 +50,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     g, weights = policy_graph()
-    spec = ("obs:0", ("categorical", "probs:0"), "CartPole-v1", args.envs)
+    spec = ("obs:0", ("categorical", "probs:0"), functools.partial(make_vector, "CartPole-v1"),
+            args.envs)
     g = graph_def_bytes(g)  # what travels to the actors
     per_call = args.envs * args.steps
 
