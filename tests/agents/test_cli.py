@@ -12,10 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+def _cli(*args: str, timeout: int = 300, cwd=ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
-    return subprocess.run([sys.executable, "-m", "actorflow.agents.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "actorflow.agents.cli", *args], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -51,6 +51,19 @@ def test_train_resume_and_eval(tmp_path):
     assert ev["agent"] == "pg" and ev["eval_episodes"] == 3
     assert gif.read_bytes()[:6] == b"GIF89a" and ev["render_frames"] >= 1
     assert ev["env_steps"] == second["env_steps"]
+
+
+def test_resume_finds_a_run_in_a_relative_logdir(tmp_path):
+    # As the README writes it: --logdir runs/pg, relative to where the command runs.
+    first = _cli("train", "pg", "--steps", "1000", "--logdir", "runs/pg", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = _cli("train", "pg", "--steps", "2000", "--logdir", "runs/pg", "--resume",
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    before = json.loads(first.stdout.strip().splitlines()[-1])
+    after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert after["episodes"] > before["episodes"] and after["env_steps"] >= 2000
+    assert "Couldn't match files" not in out.stderr
 
 
 def test_a_checkpoint_of_another_agent_is_refused(tmp_path):

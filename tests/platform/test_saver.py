@@ -110,6 +110,29 @@ def test_relative_paths_and_latest_filename(tmp_path):
     assert tf.train.get_checkpoint_state(str(tmp_path)) is None
 
 
+def test_a_relative_save_dir_is_found_again(tmp_path, monkeypatch):
+    # The book's ch. 8 DQN: saver.save(sess, path + '/model-' + str(i) + '.cptk') with
+    # path = "./dqn", later tf.train.get_checkpoint_state(path) to load the model.
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("dqn")
+    w, _, _ = _model()
+    saver = tf.train.Saver([w], max_to_keep=2)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        for i in (1000, 2000, 3000):
+            saver.save(sess, "./dqn" + "/model-" + str(i) + ".cptk")
+    state_file = (tmp_path / "dqn" / "checkpoint").read_text()
+    assert 'model_checkpoint_path: "model-3000.cptk"' in state_file
+    ckpt = tf.train.get_checkpoint_state("./dqn")
+    assert ckpt.model_checkpoint_path == os.path.join("./dqn", "model-3000.cptk")
+    assert ckpt.all_model_checkpoint_paths == [os.path.join("./dqn", f"model-{i}.cptk")
+                                               for i in (2000, 3000)]
+    assert tf.train.latest_checkpoint("dqn") == os.path.join("dqn", "model-3000.cptk")
+    with tf.Session() as sess:
+        saver.restore(sess, ckpt.model_checkpoint_path)
+        np.testing.assert_array_equal(sess.run(w), np.arange(6).reshape(2, 3))
+
+
 def test_keep_checkpoint_every_n_hours_preserves_old_files(tmp_path):
     w, _, _ = _model()
     saver = tf.train.Saver([w], max_to_keep=1, keep_checkpoint_every_n_hours=1e-12)

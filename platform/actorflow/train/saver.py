@@ -387,25 +387,32 @@ def update_checkpoint_state(save_dir: str, model_checkpoint_path: str,
                             save_relative_paths: bool = False) -> None:
     """Atomically rewrites the state file of `save_dir`; the latest path is listed last.
 
+    Paths are recorded as `get_checkpoint_state` reads them back (relative ones against the
+    state file's folder): with a relative `save_dir` ("./dqn", as the book's programs save),
+    relative paths become relative to it; with ``save_relative_paths``, absolute ones too.
+
     Raises:
         RuntimeError: the state file would overwrite the checkpoint itself.
     """
     paths = list(all_model_checkpoint_paths or [])
     if not paths or paths[-1] != model_checkpoint_path:
         paths.append(model_checkpoint_path)
-    if save_relative_paths:
-        def rel(p):
-            return os.path.relpath(p, save_dir) if os.path.isabs(p) else p
-        model_checkpoint_path, paths = rel(model_checkpoint_path), [rel(p) for p in paths]
-    path = _state_path(save_dir, latest_filename)
-    if os.path.abspath(path) == os.path.abspath(model_checkpoint_path):
+    state_path = _state_path(save_dir, latest_filename)
+    if os.path.abspath(state_path) == os.path.abspath(model_checkpoint_path):
         raise RuntimeError(f"Save path '{model_checkpoint_path}' conflicts with path used for "
                            "checkpoint state.  Please use a different save path.")
+
+    def recorded(p: str) -> str:
+        if os.path.isabs(p):
+            return os.path.relpath(p, save_dir) if save_relative_paths else p
+        return os.path.relpath(p, save_dir) if not os.path.isabs(save_dir) else p
+
+    model_checkpoint_path, paths = recorded(model_checkpoint_path), [recorded(p) for p in paths]
     st = CheckpointState(model_checkpoint_path, paths,
                          all_model_checkpoint_timestamps or (),
                          last_preserved_timestamp or 0.0)
     data = st.to_text().encode("utf-8")
-    _atomic_write(path, lambda f: f.write(data))
+    _atomic_write(state_path, lambda f: f.write(data))
 
 
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
