@@ -479,7 +479,7 @@ class DQN:
                 self.env_steps += len(rows[REWARDS])
             self.episodes += len(returns)
             log.episode(returns, self.env_steps)
-            solved_at = self._solved(log)
+            solved_at = self._solved(log, len(returns))
             if self.env_steps >= cfg.learning_starts and len(self.replay) >= cfg.batch_size:
                 metrics = self._learn_round()
             if self.env_steps >= next_log or self.env_steps >= cfg.total_steps \
@@ -507,12 +507,16 @@ class DQN:
             "steps_per_s": round((self.env_steps - steps0) / max(wall, 1e-9), 1),
             "solved_at_steps": solved_at})
 
-    def _solved(self, log: RunLogger) -> int | None:
-        """The current env step once 100 training episodes average ``target_return``."""
-        target, recent = self.config.target_return, log.returns[-100:]
-        if target is None or len(recent) < 100 or float(np.mean(recent)) < target:
+    def _solved(self, log: RunLogger, new: int) -> int | None:
+        """The current env step if a window of 100 training episodes ending at one of the
+        `new` episodes just recorded averages ``target_return`` (episodes of several envs
+        end together: each counts, not only the last)."""
+        target = self.config.target_return
+        recent = log.returns[-(99 + new):]
+        if target is None or new == 0 or len(recent) < 100:
             return None
-        return self.env_steps
+        means = np.lib.stride_tricks.sliding_window_view(recent, 100).mean(axis=1)
+        return self.env_steps if bool((means >= target).any()) else None
 
     def _learn_round(self) -> dict[str, float]:
         """``gradient_steps`` learner steps on replay samples, with target updates; the

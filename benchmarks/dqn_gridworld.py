@@ -45,7 +45,7 @@ def first_reach(returns, return_steps, target: float, window: int = 100) -> int 
     r = np.asarray(returns, dtype=np.float64)
     if len(r) < window:
         return None
-    means = np.convolve(r, np.ones(window) / window, mode="valid")  # means[i]: r[i:i+window]
+    means = np.lib.stride_tricks.sliding_window_view(r, window).mean(axis=1)  # r[i:i+window]
     hit = np.flatnonzero(means >= target)
     return int(return_steps[hit[0] + window - 1]) if hit.size else None
 
@@ -65,7 +65,7 @@ def run_seed(seed: int, steps: int, logdir: str, resume: bool, stop: bool,
     state = Checkpoint(run_dir).latest()[1]  # the run's returns, resumed parts included
     returns = state["returns"]
     best = None if len(returns) < 100 else \
-        float(np.convolve(returns, np.ones(100) / 100, mode="valid").max())
+        float(np.lib.stride_tricks.sliding_window_view(returns, 100).mean(axis=1).max())
     return {"seed": seed,
             "solved_at_steps": first_reach(returns, state["return_steps"], TARGET),
             "env_steps": result["env_steps"], "updates": result["updates"],

@@ -105,6 +105,21 @@ def test_target_return_stops_once_100_training_episodes_average_it(target, solve
         assert result["solved_at_steps"] is None and result["env_steps"] == 4_000
 
 
+def test_target_return_counts_every_episode_of_a_batch():
+    # Episodes of several envs end in the same round: the window ending at any of them
+    # counts, here the one ending at the first of the three (the last's mean is lower).
+    from actorflow.agents.run import RunLogger
+    agent = DQN(DQNConfig(**{**FAST, "target_return": 10.0}))
+    agent.env_steps = 1234
+    log = RunLogger(None, "dqn", quiet=True)
+    log.episode([10.0] * 99)
+    assert agent._solved(log, 99) is None  # 99 episodes: no full window yet
+    log.episode([10.0, 0.0, 0.0])
+    assert agent._solved(log, 3) == 1234
+    log.episode([0.0])
+    assert agent._solved(log, 1) is None
+
+
 def test_epsilon_schedule():
     eps = LinearSchedule(begin=100, duration=1000, start=1.0, final=0.1)
     assert eps(0) == 1.0 and eps(99) == 1.0
