@@ -41,7 +41,7 @@ from actorflow.actors.columns import (ACTIONS, GAMMAS, INDICES, NEXT_OBS, OBS, R
 from actorflow.actors.replay import ReplayBuffer
 from actorflow.actors.rollout import transition_fragment
 
-from .run import Checkpoint, RunLogger
+from .run import Checkpoint, RunLogger, window_means
 
 __all__ = ["DQNConfig", "DQN", "LinearSchedule", "LocalRollout", "q_network", "dueling_combine",
            "td_targets"]
@@ -512,11 +512,10 @@ class DQN:
         `new` episodes just recorded averages ``target_return`` (episodes of several envs
         end together: each counts, not only the last)."""
         target = self.config.target_return
-        recent = log.returns[-(99 + new):]
-        if target is None or new == 0 or len(recent) < 100:
+        if target is None or new == 0:
             return None
-        means = np.lib.stride_tricks.sliding_window_view(recent, 100).mean(axis=1)
-        return self.env_steps if bool((means >= target).any()) else None
+        reached = window_means(log.returns[-(99 + new):]) >= target
+        return self.env_steps if bool(reached.any()) else None
 
     def _learn_round(self) -> dict[str, float]:
         """``gradient_steps`` learner steps on replay samples, with target updates; the

@@ -20,7 +20,16 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["RunLogger", "Checkpoint", "write_curve_png"]
+__all__ = ["RunLogger", "Checkpoint", "write_curve_png", "window_means"]
+
+
+def window_means(returns, window: int = 100) -> np.ndarray:
+    """Means of every `window` consecutive returns (entry i: returns[i:i + window]); empty
+    when there are fewer than `window`. Plain means, so 100 returns of 10 average exactly 10."""
+    r = np.asarray(returns, dtype=np.float64)
+    if len(r) < window:
+        return r[:0]
+    return np.lib.stride_tricks.sliding_window_view(r, window).mean(axis=1)
 
 
 def _jsonable(value):

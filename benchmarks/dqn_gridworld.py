@@ -37,16 +37,14 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks._timing import emit  # noqa: E402
 
+from actorflow.agents.run import Checkpoint, window_means  # noqa: E402
+
 TARGET = 22.0
 
 
 def first_reach(returns, return_steps, target: float, window: int = 100) -> int | None:
     """The env step at which the mean of the last `window` returns first reached `target`."""
-    r = np.asarray(returns, dtype=np.float64)
-    if len(r) < window:
-        return None
-    means = np.lib.stride_tricks.sliding_window_view(r, window).mean(axis=1)  # r[i:i+window]
-    hit = np.flatnonzero(means >= target)
+    hit = np.flatnonzero(window_means(returns, window) >= target)
     return int(return_steps[hit[0] + window - 1]) if hit.size else None
 
 
@@ -54,7 +52,6 @@ def run_seed(seed: int, steps: int, logdir: str, resume: bool, stop: bool,
              overrides: dict) -> dict:
     """Trains one seed for `steps` (or to the target with `stop`); what it reached, when."""
     from actorflow.agents.dqn import DQN, DQNConfig
-    from actorflow.agents.run import Checkpoint
     config = DQNConfig.gridworld(**{**overrides, "seed": seed, "total_steps": steps,
                                     "target_return": TARGET if stop else None,
                                     "checkpoint_interval": 25_000})
@@ -64,8 +61,8 @@ def run_seed(seed: int, steps: int, logdir: str, resume: bool, stop: bool,
         result = DQN(config).train(logdir=run_dir, resume=resume, progress=False)
     state = Checkpoint(run_dir).latest()[1]  # the run's returns, resumed parts included
     returns = state["returns"]
-    best = None if len(returns) < 100 else \
-        float(np.lib.stride_tricks.sliding_window_view(returns, 100).mean(axis=1).max())
+    means = window_means(returns)
+    best = float(means.max()) if len(means) else None
     return {"seed": seed,
             "solved_at_steps": first_reach(returns, state["return_steps"], TARGET),
             "env_steps": result["env_steps"], "updates": result["updates"],
