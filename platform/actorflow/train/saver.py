@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import struct
-import tempfile
 import time
 import zlib
 
@@ -49,8 +48,7 @@ def _atomic_write(path: str, write) -> None:
     """Calls ``write(file)`` on a temporary file next to `path`, then renames it into place
     after flush + fsync, so readers see the old file or the whole new one."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
+    fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -64,6 +62,19 @@ def _atomic_write(path: str, write) -> None:
             pass
         raise
     _fsync_dir(directory)
+
+
+def _create_temp(directory: str, name: str) -> tuple[int, str]:
+    """(fd, path) of a new file ``.<name>.<random>.tmp`` in `directory`, as
+    `tempfile.mkstemp` makes, but with the permissions an ordinary file gets (0666 less the
+    umask) rather than mkstemp's 0600: checkpoints match the other files of a run."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def _fsync_dir(directory: str) -> None:
