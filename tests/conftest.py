@@ -18,9 +18,11 @@ def _fresh_graph():
 
 
 def data_dir() -> Path | None:
-    """ACTORFLOW_DATA_DIR, else ../shared/datasets beside the checkout, if it exists."""
+    """ACTORFLOW_DATA_DIR, else ../shared/datasets beside the checkout, if it exists; always
+    absolute (the README's relative form resolves against the working directory, the
+    repository root under CI), so that tests can pass it to other working directories."""
     env = os.environ.get("ACTORFLOW_DATA_DIR")
-    candidates = [Path(env)] if env else []
+    candidates = [Path(os.path.abspath(os.path.expanduser(env)))] if env else []
     candidates.append(Path(__file__).resolve().parents[2] / "shared" / "datasets")
     for c in candidates:
         if (c / "mnist").is_dir():

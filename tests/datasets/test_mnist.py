@@ -110,6 +110,38 @@ def test_directory_from_environment(tmp_path, monkeypatch):
         mnist.read_data_sets()
 
 
+def test_relative_directory_resolves_against_the_working_directory(tmp_path, monkeypatch):
+    # The README's form: ACTORFLOW_DATA_DIR=../shared/datasets, run from the checkout.
+    (tmp_path / "shared" / "datasets" / "mnist").mkdir(parents=True)
+    _, labels = _fake_mnist(tmp_path / "shared" / "datasets" / "mnist", 20)
+    (tmp_path / "main").mkdir()
+    monkeypatch.chdir(tmp_path / "main")
+    monkeypatch.setenv("ACTORFLOW_DATA_DIR", "../shared/datasets")
+    d = mnist.data_dir()
+    assert d == tmp_path / "shared" / "datasets" / "mnist" and d.is_absolute()
+    assert d.as_uri().startswith("file:///")
+    np.testing.assert_array_equal(mnist.read_test_split(train_size=15).test.labels,
+                                  labels[15:])
+    monkeypatch.chdir(tmp_path)  # the resolved folder stays valid after a chdir
+    np.testing.assert_array_equal(mnist.read_test_split(d, train_size=15).test.labels,
+                                  labels[15:])
+    assert mnist.data_dir("shared/datasets") == d  # a relative train_dir too
+
+
+def test_missing_directory_names_the_absolute_path_and_the_variable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACTORFLOW_DATA_DIR", "../no-such-datasets")
+    with pytest.raises(FileNotFoundError) as e:
+        mnist.read_data_sets()
+    msg = str(e.value)
+    assert str(tmp_path.parent / "no-such-datasets") in msg
+    assert "ACTORFLOW_DATA_DIR='../no-such-datasets'" in msg and str(tmp_path) in msg
+    assert "train-images" not in msg.split("(")[0]  # no single missing file is blamed
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="No MNIST files.*empty.*train_dir='empty'"):
+        mnist.read_data_sets("empty")
+
+
 def test_next_batch_epochs_cover_every_example_once():
     images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1)
     ds = mnist.DataSet(images, np.arange(10), dtype=np.uint8, seed=3)
@@ -151,6 +183,18 @@ def test_download_verifies_checksum(tmp_path, mnist_dir):
     p = mnist.maybe_download(mnist.TEST_LABELS, dest, source_url=url)
     assert p.read_bytes() == (mnist_dir / mnist.TEST_LABELS).read_bytes()
     assert len(mnist.read_idx(p)) == 10000
+
+
+def test_download_from_a_relative_mirror_folder(tmp_path, monkeypatch):
+    server = tmp_path / "mirror"
+    server.mkdir()
+    _fake_mnist(server, 4)
+    md5 = hashlib.md5((server / mnist.TEST_LABELS).read_bytes()).hexdigest()
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    p = mnist.maybe_download(mnist.TEST_LABELS, "data", source_url="../mirror/", md5=md5)
+    assert p.resolve() == tmp_path / "work" / "data" / mnist.TEST_LABELS
+    assert p.read_bytes() == (server / mnist.TEST_LABELS).read_bytes()
 
 
 def test_download_rejects_a_bad_checksum(tmp_path):

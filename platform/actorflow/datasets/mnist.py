@@ -5,7 +5,8 @@ whose ``images`` are float32 in [0, 1] (``[n, 784]`` when `reshape`) and whose `
 uint8 class ids or one-hot float32 rows; ``next_batch(n)`` walks an epoch in shuffled order.
 
 Files are read from `train_dir`, else from ``$ACTORFLOW_DATA_DIR`` (the folder holding
-``mnist/``, or the ``mnist`` folder itself), gzipped or not. The project's shared data holds
+``mnist/``, or the ``mnist`` folder itself), gzipped or not; a relative path resolves against
+the working directory of the process that reads it. The project's shared data holds
 only the 10,000-image test set; `read_test_split` (and `read_data_sets` when the training
 files are absent) then splits it: the first 8,000 images train, the last 2,000 evaluate.
 Nothing is downloaded unless ``download=True``, and a download is checked against the known
@@ -41,6 +42,7 @@ MD5 = {
     TEST_IMAGES: "9fb629c4189551a2d022fa330f9573f3",
     TEST_LABELS: "ec29112dd5afa0611ce80d1b7f02629c",
 }
+DATA_DIR_ENV = "ACTORFLOW_DATA_DIR"
 TEST_SPLIT_TRAIN_SIZE = 8000  # the project's split of the test set: 8,000 train, rest test
 NUM_CLASSES = 10
 _IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
@@ -216,24 +218,49 @@ class DataSet:
 
 # -- locating and fetching files -----------------------------------------------------------
 def data_dir(train_dir=None) -> Path:
-    """The folder holding the MNIST files: `train_dir`, else ``$ACTORFLOW_DATA_DIR``.
+    """The absolute folder holding the MNIST files: `train_dir`, else ``$ACTORFLOW_DATA_DIR``.
 
-    A folder with an ``mnist/`` subfolder and no MNIST files of its own resolves to
-    the subfolder.
+    A relative path (and ``~``) is resolved here, against this process's working directory,
+    so that the folder returned still names the same place after a ``chdir`` and can be
+    written as a ``file://`` URL. A folder with an ``mnist/`` subfolder and no MNIST files of
+    its own resolves to the subfolder.
 
     Raises:
         ValueError: neither `train_dir` nor ``ACTORFLOW_DATA_DIR`` is given.
     """
     if train_dir is None:
-        env = os.environ.get("ACTORFLOW_DATA_DIR")
+        env = os.environ.get(DATA_DIR_ENV)
         if not env:
-            raise ValueError("No MNIST directory: pass train_dir or set ACTORFLOW_DATA_DIR "
+            raise ValueError(f"No MNIST directory: pass train_dir or set {DATA_DIR_ENV} "
                              "to the folder holding mnist/")
         train_dir = env
-    d = Path(train_dir)
+    d = Path(os.path.abspath(os.path.expanduser(os.fspath(train_dir))))
     if not _find(d, TEST_IMAGES) and not _find(d, TRAIN_IMAGES) and (d / "mnist").is_dir():
         d = d / "mnist"
     return d
+
+
+def _source(train_dir) -> str:
+    """Where a data folder came from, for error messages: the argument, or the variable's
+    value and the working directory it was resolved against."""
+    if train_dir is not None:
+        return f"train_dir={os.fspath(train_dir)!r}"
+    env = os.environ.get(DATA_DIR_ENV, "")
+    if os.path.isabs(os.path.expanduser(env)):
+        return f"{DATA_DIR_ENV}={env!r}"
+    # A Ray job runs in its own copy of --working-dir: a relative path lands inside it.
+    return (f"{DATA_DIR_ENV}={env!r}, relative to the working directory {os.getcwd()}; "
+            "give an absolute path where the working directory differs (ray job submit)")
+
+
+def _check_dir(d: Path, train_dir) -> None:
+    """Raises FileNotFoundError naming the absolute folder and where it came from when `d`
+    holds no MNIST images at all (rather than blaming one missing file)."""
+    if not d.is_dir():
+        raise FileNotFoundError(f"MNIST directory {d} does not exist ({_source(train_dir)})")
+    if _find(d, TEST_IMAGES) is None and _find(d, TRAIN_IMAGES) is None:
+        raise FileNotFoundError(f"No MNIST files ({TEST_IMAGES} or {TRAIN_IMAGES}, gzipped or "
+                                f"not) in {d} nor in {d / 'mnist'} ({_source(train_dir)})")
 
 
 def _find(d: Path, gz_name: str) -> Path | None:
@@ -278,7 +305,8 @@ def maybe_download(filename: str, work_directory, source_url: str = SOURCE_URL,
 
     A downloaded file is kept only when its MD5 sum matches `md5` (default: the known sum of
     that MNIST file). `fetch(url, dest_path)` replaces the urllib download (for tests and
-    mirrors); ``file://`` URLs work with the default.
+    mirrors); ``file://`` URLs work with the default, and so does a local folder given as a
+    plain path (relative or absolute).
 
     Raises:
         ValueError: the checksum does not match (the partial file is removed).
@@ -290,6 +318,8 @@ def maybe_download(filename: str, work_directory, source_url: str = SOURCE_URL,
         return dest
     want = md5 if md5 is not None else MD5.get(filename)
     tmp = d / (filename + ".part")
+    if "://" not in source_url:  # a local mirror folder: file URLs must be absolute
+        source_url = Path(os.path.abspath(os.path.expanduser(source_url))).as_uri() + "/"
     try:
         (fetch or _urlopen_fetch)(source_url + filename, tmp)
         if want is not None:
@@ -334,6 +364,7 @@ def read_test_split(train_dir=None, train_size: int = TEST_SPLIT_TRAIN_SIZE,
         ValueError: sizes that do not fit the 10,000 images.
     """
     d = data_dir(train_dir)
+    _check_dir(d, train_dir)
     images, labels = _load_pair(d, TEST_IMAGES, TEST_LABELS, one_hot)
     n = images.shape[0]
     if not 0 < train_size < n or not 0 <= validation_size < train_size:
@@ -374,6 +405,7 @@ def read_data_sets(train_dir=None, fake_data: bool = False, one_hot: bool = Fals
         for name in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS):
             if _find(d, name) is None:
                 maybe_download(name, d, source_url)
+    _check_dir(d, train_dir)
     if train_from_test is None and _find(d, TRAIN_IMAGES) is None \
             and _find(d, TEST_IMAGES) is not None:
         train_from_test = TEST_SPLIT_TRAIN_SIZE
