@@ -27,19 +27,21 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 
 import msgpack
 import numpy as np
 
 from .. import dtypes as _dtypes
+from ..errors import DataLossError
+from ..file_safety import check_array, stored_dtype, stored_shape
 from . import registry
 from .graph import register_builder
 
 __all__ = ["GraphDef", "NodeDef", "import_graph_def", "write_graph", "read_graph"]
 
 FORMAT_VERSION = 1
-_MAX_NDIM = 64
 
 
 class NodeDef(dict):
@@ -83,7 +85,6 @@ class GraphDef:
         try:
             obj = msgpack.unpackb(data, raw=False, strict_map_key=True)
         except (ValueError, TypeError, msgpack.UnpackException) as e:
-            from ..errors import DataLossError
             raise DataLossError(None, None, f"Cannot parse GraphDef bytes: {e}") from None
         self._load(obj)
 
@@ -102,8 +103,7 @@ class GraphDef:
         """
         try:
             obj = json.loads(text, object_hook=_from_text_hook)
-        except ValueError as e:
-            from ..errors import DataLossError
+        except (ValueError, RecursionError) as e:
             raise DataLossError(None, None, f"Cannot parse GraphDef text: {e}") from None
         gd = cls()
         gd._load(obj)
@@ -119,17 +119,25 @@ class GraphDef:
         return _dump_text(d, "") + "\n"
 
     def _load(self, obj) -> None:
-        from ..errors import DataLossError
+        """Takes the decoded map; every encoded array in an attr is checked here (dtype on
+        the allow-list, shape, byte count) so that no later step trusts a file's claims."""
         if not isinstance(obj, dict) or not isinstance(obj.get("node"), list):
             raise DataLossError(None, None, "Not a GraphDef: expected a map with a 'node' list")
         nodes = []
         for n in obj["node"]:
             if not isinstance(n, dict) or not isinstance(n.get("name"), str) \
-                    or not isinstance(n.get("op"), str):
+                    or not isinstance(n.get("op"), str) \
+                    or not isinstance(n.get("attr", {}), dict):
                 raise DataLossError(None, None, f"Not a GraphDef node: {str(n)[:200]}")
+            attr = dict(n.get("attr", {}))
+            for k, v in attr.items():
+                where = f"GraphDef node {n['name']!r} attr {k!r}"
+                try:
+                    _check_attr(v, where)
+                except RecursionError:
+                    raise DataLossError(None, None, f"{where} is nested too deeply") from None
             nodes.append(NodeDef(name=n["name"], op=n["op"], input=list(n.get("input", [])),
-                                 device=n.get("device", "") or "",
-                                 attr=dict(n.get("attr", {}))))
+                                 device=n.get("device", "") or "", attr=attr))
         self.node = nodes
         self.collections = dict(obj.get("collections") or {})
         self.versions = dict(obj.get("versions") or {"producer": FORMAT_VERSION})
@@ -189,7 +197,9 @@ def decode_attr(value, where: str = "attr"):
     """The inverse of `encode_attr`.
 
     Raises:
-        ValueError: a malformed or disallowed encoded value (the message names `where`).
+        ValueError: an unknown dtype name (the message names `where`).
+        DataLossError: an encoded array that is malformed or of a dtype actorflow does not
+            write (see `actorflow.file_safety`).
     """
     if isinstance(value, list):
         return [decode_attr(v, where) for v in value]
@@ -207,37 +217,66 @@ def decode_attr(value, where: str = "attr"):
     return {k: decode_attr(v, where) for k, v in value.items()}
 
 
-def _decode_array(enc: dict, where: str) -> np.ndarray:
-    shape = enc.get("shape")
-    if not isinstance(shape, list) or len(shape) > _MAX_NDIM or \
-            not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise ValueError(f"{where}: bad array shape {shape!r}")
-    n = int(np.prod(shape, dtype=np.int64))
+def _check_attr(value, where: str) -> None:
+    """Checks every encoded array in an encoded attr value (`_array_spec`), allocating none."""
+    if isinstance(value, list):
+        for v in value:
+            _check_attr(v, where)
+    elif isinstance(value, dict):
+        if "__ndarray__" in value:
+            _array_spec(value, where)
+        else:
+            for v in value.values():
+                _check_attr(v, where)
+
+
+def _array_spec(enc: dict, where: str) -> tuple[np.dtype | None, tuple[int, ...]]:
+    """(dtype, shape) of an encoded array, after checking it against what the encoding holds:
+    dtype None for a string array ("items"), a numeric dtype actorflow writes otherwise,
+    with exactly its values as raw "data" bytes or (the text form) a flat "value" list.
+
+    Raises:
+        DataLossError: anything else (the message names `where`).
+    """
     kind = enc["__ndarray__"]
     if kind == "object":
+        dims = stored_shape(enc.get("shape"), where)
+        n = math.prod(dims)
         items = enc.get("items")
         if not isinstance(items, list) or len(items) != n or \
                 not all(isinstance(x, (str, bytes)) for x in items):
-            raise ValueError(f"{where}: a string array needs {n} str/bytes items")
-        arr = np.empty(n, dtype=object)
-        arr[:] = items
-        arr = arr.reshape(shape)
+            raise DataLossError(None, None, f"{where}: a string array of shape {list(dims)} "
+                                f"needs {n} str/bytes items")
+        return None, dims
+    if "value" in enc:  # the text form: the values were parsed already, nothing to bound
+        dt, dims = stored_dtype(kind, where), stored_shape(enc.get("shape"), where)
+        n, values = math.prod(dims), enc["value"]
+        if not isinstance(values, list) or len(values) != n or \
+                not all(isinstance(x, (int, float)) for x in values):
+            raise DataLossError(None, None, f"{where}: an array of shape {list(dims)} needs "
+                                f"a flat list of {n} numbers")
+        return dt, dims
+    data = enc.get("data")
+    if not isinstance(data, bytes):
+        raise DataLossError(None, None, f"{where}: array data is not bytes")
+    dt, dims, n = check_array(kind, enc.get("shape"), where, available=len(data))
+    if n != len(data):
+        raise DataLossError(None, None, f"{where}: array data of {len(data)} bytes does not "
+                            f"hold shape {list(dims)} of {dt.str} ({n} bytes)")
+    return dt, dims
+
+
+def _decode_array(enc: dict, where: str) -> np.ndarray:
+    dt, dims = _array_spec(enc, where)
+    if dt is None:
+        arr = np.empty(len(enc["items"]), dtype=object)
+        arr[:] = enc["items"]
+        arr = arr.reshape(dims)
+    elif "value" in enc:  # the text form
+        arr = np.array(enc["value"], dtype=dt.newbyteorder("=")).reshape(dims)
     else:
-        try:
-            dt = np.dtype(kind)
-        except TypeError:
-            raise ValueError(f"{where}: unknown array dtype {kind!r}") from None
-        if dt.kind not in "biufc":
-            raise ValueError(f"{where}: array dtype {kind!r} is not allowed")
-        if "value" in enc:  # the text form
-            arr = np.array(enc["value"], dtype=dt.newbyteorder("=")).reshape(shape)
-        else:
-            data = enc.get("data")
-            if not isinstance(data, bytes) or len(data) != n * dt.itemsize:
-                raise ValueError(f"{where}: array data of {len(data or b'')} bytes does not "
-                                 f"hold {n} values of {dt}")
-            arr = np.frombuffer(data, dtype=dt).astype(dt.newbyteorder("="))
-            arr = arr.reshape(shape)
+        arr = np.frombuffer(enc["data"], dtype=dt).astype(dt.newbyteorder("="))
+        arr = arr.reshape(dims)
     if enc.get("scalar"):
         return arr[()]
     arr.setflags(write=False)
@@ -560,9 +599,14 @@ def read_graph(path: str) -> GraphDef:
             data = f.read()
     except FileNotFoundError:
         raise NotFoundError(None, None, f"GraphDef file not found: {path}") from None
-    if data.lstrip()[:1] == b"{":
-        return GraphDef.FromText(data.decode("utf-8"))
-    return GraphDef.FromString(data)
+    try:
+        if data.lstrip()[:1] == b"{":
+            return GraphDef.FromText(data.decode("utf-8"))
+        return GraphDef.FromString(data)
+    except UnicodeDecodeError as e:
+        raise DataLossError(None, None, f"GraphDef file {path}: not UTF-8 text: {e}") from None
+    except DataLossError as e:
+        raise DataLossError(None, None, f"GraphDef file {path}: {e.message}") from None
 
 
 register_builder("graph_def", graph_to_graph_def)  # Graph.as_graph_def

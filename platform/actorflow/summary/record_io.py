@@ -13,12 +13,14 @@ precomputed linear map "append L zero bytes" (the register update is linear over
 from __future__ import annotations
 
 import functools
+import os
 import struct
 from typing import Iterator
 
 import numpy as np
 
 from .. import errors
+from ..file_safety import check_size
 
 __all__ = ["crc32c", "masked_crc32c", "encode_record", "read_records"]
 
@@ -100,6 +102,7 @@ def read_records(path: str) -> Iterator[bytes]:
             gives the file and the offset).
     """
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         offset = 0
         while True:
             header = f.read(12)
@@ -112,6 +115,11 @@ def read_records(path: str) -> Iterator[bytes]:
             if masked_crc32c(header[:8]) != crc:
                 raise errors.DataLossError(None, None, f"corrupted record length at offset "
                                            f"{offset} of {path}")
+            # The length is only a claim (its CRC can be forged): bound it by the file's
+            # size, taken again in case a writer appended since, before reading that much.
+            if length + 4 > size - offset - 12:
+                size = os.fstat(f.fileno()).st_size
+            check_size(length + 4, size - offset - 12, f"record at offset {offset} of {path}")
             body = f.read(length + 4)
             if len(body) < length + 4:
                 raise errors.DataLossError(None, None, f"truncated record at offset {offset} "

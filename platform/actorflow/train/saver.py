@@ -11,13 +11,17 @@ A checkpoint with prefix P is two files, as TF's V2 format:
 Nothing is pickled. Each file is written to a temporary file in the same directory, flushed,
 fsynced and renamed over its final name; the index goes last, so a checkpoint whose index
 exists is complete, and any torn or corrupted byte is caught by a checksum on restore
-(`DataLossError` naming the file and the variable). The "checkpoint" state file is the same
-text TF writes (``model_checkpoint_path: "..."``) and is replaced atomically too.
+(`DataLossError` naming the file and the variable). An index is only a claim: each
+entry's dtype, shape and byte count pass `actorflow.file_safety.check_array` (dtypes
+actorflow writes, sizes within the data file on disk) before a byte is allocated. The
+"checkpoint" state file is the same text TF writes (``model_checkpoint_path: "..."``) and
+is replaced atomically too.
 """
 from __future__ import annotations
 
 import glob
 import logging
+import math
 import os
 import re
 import struct
@@ -28,6 +32,7 @@ import msgpack
 import numpy as np
 
 from .. import errors
+from ..file_safety import check_array, check_size, stored_shape
 from ..framework.graph import GraphKeys, Operation, Tensor, get_default_graph
 
 __all__ = ["Saver", "CheckpointState", "NewCheckpointReader", "CheckpointReader",
@@ -150,7 +155,9 @@ class CheckpointReader:
 
     Raises (on construction):
         NotFoundError: no checkpoint exists at the prefix.
-        DataLossError: the index is truncated or corrupted (the message names the file).
+        DataLossError: the index is truncated or corrupted, or an entry has a dtype
+            actorflow does not write or a bad shape or size (the message names the file and
+            the entry).
     """
 
     def __init__(self, prefix: str) -> None:
@@ -188,13 +195,44 @@ class CheckpointReader:
             if header.get("version") != _FORMAT_VERSION:
                 raise errors.DataLossError(None, None, f"{where} has unsupported format "
                                            f"version {header.get('version')!r}")
-            for e in header["tensors"]:
-                _ = (e["name"], e["dtype"], e["shape"], e["offset"], e["nbytes"], e["crc32"])
-            return header
+            data_file, data_size = header["data_file"], header["data_size"]
+            tensors = header["tensors"]
         except (ValueError, KeyError, TypeError, AttributeError,
                 msgpack.exceptions.ExtraData) as exc:
             raise errors.DataLossError(None, None, f"{where} has a malformed header: "
                                        f"{exc}") from None
+        # The data file must sit next to the index: a crafted name must not read elsewhere.
+        if not isinstance(data_file, str) or not data_file or data_file in (".", "..") or \
+                os.path.basename(data_file) != data_file or "\\" in data_file:
+            raise errors.DataLossError(None, None, f"{where}: bad data file name "
+                                       f"{str(data_file)[:80]!r}")
+        if type(data_size) is not int or data_size < 0:
+            raise errors.DataLossError(None, None, f"{where}: bad data file size "
+                                       f"{str(data_size)[:40]}")
+        if not isinstance(tensors, list):
+            raise errors.DataLossError(None, None, f"{where}: 'tensors' is not a list")
+        for e in tensors:
+            self._check_entry(e, data_size, where)
+        return header
+
+    @staticmethod
+    def _check_entry(e, data_size: int, where: str) -> None:
+        """Checks one index entry before anything trusts it: dtype on the allow-list, shape,
+        byte count and offset inside the data file's recorded size (DataLossError if not)."""
+        keys = ("name", "dtype", "shape", "offset", "nbytes", "crc32")
+        if not isinstance(e, dict) or any(k not in e for k in keys) or \
+                not isinstance(e["name"], str):
+            raise errors.DataLossError(None, None, f"{where}: malformed entry "
+                                       f"{str(e)[:120]}")
+        at = f"{where}, variable {e['name']!r}"
+        check_size(e["offset"], data_size, f"{at}: offset")
+        check_size(e["crc32"], 0xFFFFFFFF, f"{at}: crc32")
+        if e["dtype"] == "string":
+            stored_shape(e["shape"], at)
+            check_size(e["nbytes"], data_size - e["offset"], at)
+        else:
+            check_array(e["dtype"], e["shape"], at, nbytes=e["nbytes"],
+                        available=data_size - e["offset"])
 
     # -- TF API ------------------------------------------------------------------------
     def has_tensor(self, name: str) -> bool:
@@ -237,21 +275,38 @@ class CheckpointReader:
     def _read(self, f, e: dict) -> np.ndarray:
         name, tag, shape = e["name"], e["dtype"], tuple(e["shape"])
         where = f"variable {name!r} in checkpoint data file {self._data}"
+        # Bound by the bytes really on disk (the index's sizes are only claims) before
+        # allocating; _check_entry already put the dtype on the allow-list.
+        available = os.fstat(f.fileno()).st_size - e["offset"]
         f.seek(e["offset"])
         if tag == "string":
+            check_size(e["nbytes"], available, where)
             buf = f.read(e["nbytes"])
             self._check(buf, len(buf), e, where)
-            arr = np.empty(len(msgpack.unpackb(buf)), dtype=object)
-            arr[:] = msgpack.unpackb(buf)
-            return arr.reshape(shape)
-        arr = np.empty(shape, dtype=np.dtype(tag))
-        if arr.nbytes != e["nbytes"]:
-            raise errors.DataLossError(None, None, f"{where}: {e['nbytes']} bytes recorded "
-                                       f"for shape {list(shape)} of {tag}")
+            return self._strings(buf, shape, where)
+        dt, shape, _ = check_array(tag, shape, where, nbytes=e["nbytes"], available=available)
+        arr = np.empty(shape, dtype=dt)
         view = memoryview(arr.reshape(-1)).cast("B")
         got = f.readinto(view)
         self._check(view, got, e, where)
         return arr
+
+    @staticmethod
+    def _strings(buf: bytes, shape: tuple, where: str) -> np.ndarray:
+        """The string array of `shape` in `buf` (a msgpack list of byte strings)."""
+        try:
+            items = msgpack.unpackb(buf)
+        except (ValueError, TypeError, msgpack.UnpackException) as exc:
+            raise errors.DataLossError(None, None, f"{where}: malformed string data: "
+                                       f"{exc}") from None
+        if not isinstance(items, list) or len(items) != math.prod(shape) or \
+                not all(isinstance(x, bytes) for x in items):
+            raise errors.DataLossError(None, None, f"{where}: string data is not "
+                                       f"{math.prod(shape)} byte strings for shape "
+                                       f"{list(shape)}")
+        arr = np.empty(len(items), dtype=object)
+        arr[:] = items
+        return arr.reshape(shape)
 
     @staticmethod
     def _check(buf, got: int, e: dict, where: str) -> None:
