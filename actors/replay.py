@@ -311,15 +311,26 @@ class ReplayBuffer:
         """Restores `state_dict()` output from a buffer of the same configuration.
 
         Raises:
-            ValueError: the state comes from a buffer of another configuration.
+            ValueError: the state comes from a buffer of another configuration, or its
+                size, pointer or columns disagree with it (checked before anything changes).
         """
         if dict(state["config"]) != self._config():
             raise ValueError(f"replay state of config {dict(state['config'])} does not fit "
                              f"this buffer's {self._config()}")
-        s = int(state["size"])
+        s, ptr = int(state["size"]), int(state["ptr"])
+        if not (0 <= s <= self.capacity and 0 <= ptr < self.capacity):
+            raise ValueError(f"replay state of size {s} and pointer {ptr} does not fit "
+                             f"capacity {self.capacity}")
+        for k, col in self._data.items():  # a state read from a file: no broadcasting
+            got = state["columns"].get(k)
+            want = (s,) + col.shape[1:]
+            if not isinstance(got, np.ndarray) or got.shape != want or got.dtype != col.dtype:
+                raise ValueError(f"replay state column {k!r} is not a {col.dtype} array of "
+                                 f"shape {want}: got {getattr(got, 'dtype', type(got))} "
+                                 f"{getattr(got, 'shape', '')}")
         for k, col in self._data.items():
             col[:s] = state["columns"][k]
-        self._ptr, self._size = int(state["ptr"]), s
+        self._ptr, self._size = ptr, s
         self._max_priority = float(state["max_priority"])
         self._rng.bit_generator.state = json.loads(state["rng"])
         pending = state["pending"]

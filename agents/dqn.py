@@ -40,6 +40,7 @@ from actorflow.actors.columns import (ACTIONS, GAMMAS, INDICES, NEXT_OBS, OBS, R
                                       TERMINATEDS, WEIGHTS)
 from actorflow.actors.replay import ReplayBuffer
 from actorflow.actors.rollout import transition_fragment
+from actorflow.file_safety import load_npz
 
 from .run import Checkpoint, RunLogger, window_means
 
@@ -676,12 +677,25 @@ def _save_replay(path: str, state: Mapping[str, Any]) -> None:
 
 
 def _load_replay(path: str) -> dict[str, Any]:
-    """The state `_save_replay` wrote."""
-    with np.load(path, allow_pickle=False) as f:
-        state = json.loads(str(f["meta"]))
-        state["columns"] = {k[8:]: f[k] for k in f.files if k.startswith("columns/")}
-        pending = {k[8:]: f[k] for k in f.files if k.startswith("pending/")}
-        state["pending"] = pending if state.pop("has_pending") else None
-        if "priorities" in f.files:
-            state["priorities"] = f["priorities"]
+    """The state `_save_replay` wrote.
+
+    Raises:
+        DataLossError: `path` is not such a file: a member of a dtype, shape or size that
+            `_save_replay` does not write (checked before allocating), or a malformed "meta".
+    """
+    arrays = load_npz(path, text=("meta",))
+    meta = arrays.pop("meta", None)
+    try:
+        if meta is None or meta.dtype.kind != "U" or meta.ndim != 0:
+            raise ValueError("no JSON string under 'meta'")
+        state = json.loads(str(meta))
+        if not isinstance(state, dict) or not isinstance(state.get("has_pending"), bool):
+            raise ValueError("'meta' is not a map with a boolean 'has_pending'")
+    except ValueError as e:
+        raise tf.errors.DataLossError(None, None, f"replay file {path}: {e}") from None
+    state["columns"] = {k[8:]: v for k, v in arrays.items() if k.startswith("columns/")}
+    pending = {k[8:]: v for k, v in arrays.items() if k.startswith("pending/")}
+    state["pending"] = pending if state.pop("has_pending") else None
+    if "priorities" in arrays:
+        state["priorities"] = arrays["priorities"]
     return state
