@@ -37,6 +37,11 @@ class InvalidFeedError(errors.InvalidArgumentError, ValueError):
     """A feed of the wrong shape or dtype, or a fed key that is not in the graph."""
 
 
+class FeedOverflowError(InvalidFeedError, TypeError):
+    """A Python int fed to an integer tensor whose dtype cannot hold it (a TypeError in
+    TF 1.x, which is why this is one too)."""
+
+
 class FetchNotFoundError(errors.NotFoundError, KeyError):
     """A fetch or feed name that names nothing in the graph."""
 
@@ -390,6 +395,15 @@ def _check_feed(t: Tensor, value):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object ({value.name}). "
                             "Acceptable feed values include Python scalars, strings, lists, "
                             "numpy ndarrays.")
+        # As TF 1.x: a Python int scalar must fit the integer dtype (NumPy would wrap it,
+        # 2**40 -> 0); lists and NumPy values are converted with wrap-around, as TF does.
+        if isinstance(value, int) and not isinstance(value, bool) and np_dtype.kind in "iu":
+            info = np.iinfo(np_dtype)
+            if not info.min <= value <= info.max:
+                raise FeedOverflowError(
+                    None, t.op, f"Feed value {value} for Tensor {t.name!r} does not fit its "
+                    f"dtype {t.dtype.name} (range {info.min}..{info.max}); use a larger "
+                    "dtype such as int64")
         src = np.asarray(value)
         if src.dtype != np_dtype:
             ok = (np_dtype.kind == "f" and src.dtype.kind in "fiub") or \
