@@ -1,12 +1,16 @@
 """The `actorflow` command: train and evaluate agents.
 
     actorflow train {pg,dqn,ppo} [--env CartPole-v1] [--workers N] [--seed S] [--steps N]
-                    [--logdir D] [--resume] [--address auto]
+                    [--logdir D] [--resume | --force] [--checkpoint-every N] [--address auto]
     actorflow eval CHECKPOINT_DIR [--episodes N] [--render out.gif]
 
 `train` prints a progress line and, as its last line, one JSON object with the results;
 with --logdir it writes TensorBoard events, metrics.jsonl, summary.json, returns.png and
-checkpoints that --resume continues from. Bad input gets a one-line error and exit status 2.
+checkpoints that --resume continues from (the newest complete one). A --logdir that holds
+another run is refused unless --force (which deletes that run's files first). Bad input gets
+a one-line error and exit status 2; a run whose loss turns NaN or infinite stops with a
+one-line error and exit status 1 (the command was valid, the training failed), keeping its
+last finite checkpoint.
 Settings start from the agent config's defaults, or from its preset for the env where it has
 one (`DQNConfig.preset_for`: GridWorld runs `DQNConfig.gridworld()`); --resume keeps the
 run's saved settings.
@@ -66,7 +70,21 @@ def train(args) -> dict:
         raise UsageError(f"--workers must be >= 0, got {args.workers}")
     if args.resume and not args.logdir:
         raise UsageError("--resume needs --logdir (the run to continue)")
+    if args.resume and args.force:
+        raise UsageError("--force starts a new run; it does not combine with --resume")
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise UsageError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
+    held = None
+    if args.logdir and not args.resume:
+        from actorflow.agents.run import run_in
+        held = run_in(args.logdir)
+        if held is not None and not args.force:
+            raise UsageError(f"--logdir {args.logdir} already holds a run (agent {held}); "
+                             "add --resume to continue it or --force to replace it")
     overrides = {"workers": args.workers, "seed": args.seed}
+    if args.checkpoint_every is not None:  # DQN counts env steps, PG and PPO updates
+        overrides["checkpoint_interval"] = overrides["checkpoint_every"] = \
+            args.checkpoint_every
     if args.env:
         _check_env(args.env)
         overrides["env_id"] = args.env
@@ -87,6 +105,9 @@ def train(args) -> dict:
         config = _make_config(config_cls, values)
     except (TypeError, ValueError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
+    if held is not None:  # --force, and the settings are valid: replace the old run
+        from actorflow.agents.run import remove_run
+        remove_run(args.logdir)
     _init_ray(args.address, config.workers)
     agent = agent_cls(config)
     try:
@@ -175,6 +196,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, default=None, help="env-step budget")
     t.add_argument("--logdir", default=None, help="where metrics and checkpoints go")
     t.add_argument("--resume", action="store_true", help="continue the run in --logdir")
+    t.add_argument("--force", action="store_true",
+                   help="replace the run in --logdir (its files are deleted)")
+    t.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                   help="checkpoint interval: env steps for dqn, updates for pg and ppo "
+                   "(default: the config's)")
     t.add_argument("--address", default=None, help="Ray address (e.g. auto)")
     e = sub.add_parser("eval", help="evaluate a trained agent")
     e.add_argument("checkpoint", help="the --logdir of a training run")
@@ -185,6 +211,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from actorflow.agents.run import NonFiniteLossError
     args = parser().parse_args(argv)
     try:
         if args.command == "train":
@@ -196,6 +223,9 @@ def main(argv=None) -> int:
     except UsageError as e:
         print(f"actorflow: error: {e}", file=sys.stderr)
         return 2
+    except NonFiniteLossError as e:
+        print(f"actorflow: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

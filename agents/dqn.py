@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import glob
 import json
 import os
 import time
@@ -42,7 +41,7 @@ from actorflow.actors.replay import ReplayBuffer
 from actorflow.actors.rollout import transition_fragment
 from actorflow.file_safety import load_npz
 
-from .run import Checkpoint, RunLogger, window_means
+from .run import Checkpoint, RunLogger, check_finite, window_means
 
 __all__ = ["DQNConfig", "DQN", "LinearSchedule", "LocalRollout", "q_network", "dueling_combine",
            "td_targets"]
@@ -481,12 +480,19 @@ class DQN:
             self.episodes += len(returns)
             log.episode(returns, self.env_steps)
             solved_at = self._solved(log, len(returns))
+            diverged = False
             if self.env_steps >= cfg.learning_starts and len(self.replay) >= cfg.batch_size:
                 metrics = self._learn_round()
+                diverged = not np.isfinite(metrics["loss"])
+            # A line at least every progress_every_s too: a slow run (GridWorld's conv net)
+            # may take many minutes per log_interval.
             if self.env_steps >= next_log or self.env_steps >= cfg.total_steps \
-                    or solved_at is not None:
-                next_log += cfg.log_interval
+                    or solved_at is not None or diverged or log.due():
+                while next_log <= self.env_steps:
+                    next_log += cfg.log_interval
                 log.log(self.env_steps, {**metrics, "epsilon": self.epsilon(self.env_steps)})
+            if diverged:  # before a save can keep the weights
+                check_finite(self.env_steps, {"loss": metrics["loss"]})
             if ckpt is not None and self.env_steps >= next_ckpt:
                 next_ckpt += cfg.checkpoint_interval
                 self._save(ckpt, log)
@@ -614,45 +620,41 @@ class DQN:
 
     # ----- checkpoints ----------------------------------------------------------------------
     def _save(self, ckpt: Checkpoint, log: RunLogger) -> None:
-        """Variables through the Saver, the loop state as JSON, the replay beside them
-        (``<prefix>.replay.npz``; files of checkpoints the Saver dropped are removed)."""
+        """Variables through the Saver, the replay as a file of the same checkpoint
+        (``<prefix>.replay.npz``), then the loop state as JSON (see `Checkpoint.save`)."""
         state = {"agent": self.name, "env_steps": self.env_steps, "episodes": self.episodes,
                  "updates": self.updates, "returns": log.returns,
                  "return_steps": log.return_steps, "config": self.config.to_dict()}
         rollouts = self._rollouts()
         if isinstance(rollouts, LocalRollout):
             state["rollout_rng"] = rollouts.rng.bit_generator.state
-        prefix = ckpt.save(self.sess, self.saver, self.env_steps, state)
         replay_state = self.replay.state_dict()
         if "shards" in replay_state:  # the Ape-X replay actor: its one shard
             replay_state = replay_state["shards"][0]
-        _save_replay(prefix + ".replay.npz", replay_state)
-        for path in glob.glob(os.path.join(os.path.dirname(prefix), "*.replay.npz")):
-            if not os.path.exists(path[:-len(".replay.npz")] + ".index"):
-                os.remove(path)
+        ckpt.save(self.sess, self.saver, self.env_steps, state,
+                  files={"replay.npz": lambda path: _save_replay(path, replay_state)})
 
     def _resume(self, ckpt: Checkpoint | None, log: RunLogger) -> None:
         """Restores the latest checkpoint in the logdir (none there: starts afresh).
 
         Raises:
-            ValueError: no logdir, or the checkpoint is another agent's or lacks its replay.
+            ValueError: no logdir, or the checkpoint is another agent's.
         """
         if ckpt is None:
             raise ValueError("resume needs a logdir holding the run to continue")
-        found = ckpt.latest()
-        if found is None:
+
+        def load_replay(path: str) -> None:
+            replay_state = _load_replay(path)
+            if not isinstance(self.replay, ReplayBuffer):  # the Ape-X replay actor
+                replay_state = {**self.replay.state_dict(), "shards": [replay_state]}
+            self.replay.load_state_dict(replay_state)
+
+        # The replay is part of a checkpoint: one without it is incomplete and skipped.
+        state = ckpt.restore(self.sess, self.saver, self.name,
+                             files={"replay.npz": load_replay})
+        if state is None:
+            log.resume(0, [], [])  # starting afresh: the old run's metrics rows go
             return
-        prefix, state = found
-        if state.get("agent") != self.name:
-            raise ValueError(f"checkpoint {prefix} is of agent {state.get('agent')!r}, "
-                             f"not {self.name!r}")
-        if not os.path.exists(prefix + ".replay.npz"):
-            raise ValueError(f"checkpoint {prefix} has no replay file {prefix}.replay.npz")
-        self.saver.restore(self.sess, prefix)
-        replay_state = _load_replay(prefix + ".replay.npz")
-        if not isinstance(self.replay, ReplayBuffer):  # the Ape-X replay actor
-            replay_state = {**self.replay.state_dict(), "shards": [replay_state]}
-        self.replay.load_state_dict(replay_state)
         self.env_steps, self.episodes = int(state["env_steps"]), int(state["episodes"])
         self.updates = int(state["updates"])
         rollouts = self._rollouts()

@@ -25,7 +25,7 @@ import actorflow as tf
 
 from actorflow.actors.rollout import complete_episodes
 
-from .run import Checkpoint, RunLogger
+from .run import Checkpoint, RunLogger, check_finite
 
 __all__ = ["PGConfig", "PolicyGradient", "discounted_returns"]
 
@@ -208,6 +208,7 @@ class PolicyGradient:
                 log.episode(returns, self.env_steps)
                 loss = self.update(episodes)
                 log.log(self.env_steps, {"loss": loss, "batch_mean_return": np.mean(returns)})
+                check_finite(self.env_steps, {"loss": loss})  # before a save can keep it
                 if ckpt and self.updates % c.checkpoint_every == 0:
                     self._save(ckpt, log)
                 if c.target_return is not None and np.mean(returns) > c.target_return:
@@ -252,6 +253,7 @@ class PolicyGradient:
     def _resume(self, ckpt: Checkpoint | None, log: RunLogger) -> None:
         state = ckpt.restore(self.sess, self.saver, self.name) if ckpt else None
         if state is None:
+            log.resume(0, [], [])  # starting afresh: the old run's metrics rows go
             return
         self.env_steps, self.updates = int(state["env_steps"]), int(state["updates"])
         self.rng.bit_generator.state = state["rng"]

@@ -34,7 +34,7 @@ import numpy as np
 import actorflow as tf
 from actorflow.actors.columns import ACTIONS, OBS, REWARDS, TERMINATEDS, TRUNCATEDS
 
-from .run import Checkpoint, RunLogger
+from .run import Checkpoint, RunLogger, check_finite
 
 __all__ = ["PPOConfig", "PPO", "build_actor_critic", "ppo_loss", "gae", "RolloutSampler",
            "SpecSampler", "concat_fragments", "ACTION_LOGP", "VF_PREDS",
@@ -528,6 +528,8 @@ class PPO:
                     if c.target_return is not None and score >= c.target_return:
                         solved_at = self.env_steps
                 log.log(self.env_steps, metrics)
+                check_finite(self.env_steps, {k: metrics[k] for k in ("policy_loss",
+                                                                       "value_loss")})
                 if ckpt and self.updates % c.checkpoint_every == 0:
                     self._save(ckpt, log)
                 if solved_at is not None:
@@ -587,6 +589,7 @@ class PPO:
         RNG states. The envs restart from fresh episodes (their state is not saved)."""
         state = ckpt.restore(self.sess, self.saver, self.name) if ckpt else None
         if state is None:
+            log.resume(0, [], [])  # starting afresh: the old run's metrics rows go
             return
         self.env_steps, self.updates = int(state["env_steps"]), int(state["updates"])
         self.rng.bit_generator.state = state["rng"]

@@ -150,8 +150,9 @@ def test_learns_cartpole_well_past_random(tmp_path):
 
 
 def test_resume_continues_steps_and_returns(tmp_path):
+    # Checkpoints at updates 5, 10, 15, 20: model-640 is among the 3 kept at the end.
     config = dict(num_envs=4, rollout_steps=16, minibatch_size=32, epochs=2, seed=2,
-                  checkpoint_every=1)
+                  checkpoint_every=5)
     first = PPO(PPOConfig(total_steps=640, **config))
     r1 = first.train(logdir=str(tmp_path), progress=False)
     weights = first.get_weights()
