@@ -3,7 +3,8 @@ complete checkpoint (none may start afresh or fail), losing at most the save in 
 
 Each cycle starts `actorflow train AGENT --logdir D [--resume]` in a subprocess, waits until
 it trains (its first progress line, or its "resuming from" notice), kills it with SIGKILL at
-a random moment within --window seconds, then checks the run directory independently of the
+a random moment (half of the kills then wait until a save is under way, so they land
+between its files), then checks the run directory independently of the
 code under test: which checkpoints are complete (every file in the state file's manifest
 present with its size and CRC-32), which saves were started (any file of a step, temporary
 ones included), and the steps in metrics.jsonl. The next cycle's process must announce the
@@ -35,11 +36,11 @@ from benchmarks._timing import emit  # noqa: E402
 
 #: agent -> (extra CLI flags, seconds of the kill window). Small checkpoint intervals so that
 #: saves are frequent and kills often land inside one: PG and PPO checkpoint every 2 updates,
-#: DQN (with 2 rollout actors) every 512 env steps.
+#: DQN (with 2 rollout actors) every 256 env steps (each learner round).
 SETTINGS = {
     "pg": (["--checkpoint-every", "2"], 2.0),
     "ppo": (["--checkpoint-every", "2"], 2.0),
-    "dqn": (["--workers", "2", "--checkpoint-every", "512"], 4.0),
+    "dqn": (["--workers", "2", "--checkpoint-every", "256"], 4.0),
 }
 CHECKPOINT_EVERY = {"pg": 2, "ppo": 2}  # updates (one metrics row each)
 _RESUMED = re.compile(r"resuming from (\S+) \(env step (\d+)\)")
@@ -148,20 +149,40 @@ class _Run:
         self._reader.join(5)
 
 
+def _wait_for_a_save(ckpt_dir: str, run: _Run, timeout: float) -> None:
+    """Returns as soon as a save has written some file but not yet its state file (or after
+    `timeout`, or when the process ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and run.proc.poll() is None:
+        try:
+            names = os.listdir(ckpt_dir)
+        except FileNotFoundError:
+            names = []
+        started = {int(m.group(1)) for n in names if (m := _STEP.match(n))}
+        stated = {int(n.split("-")[1].split(".")[0]) for n in names
+                  if re.fullmatch(r"model-\d+\.state\.json", n)}
+        if started and max(started) > max(stated, default=-1):
+            return
+        time.sleep(0.0005)
+
+
 def run_cycles(agent: str, cycles: int, rng: random.Random, workdir: str,
-               startup_timeout: float = 180.0) -> dict:
-    """`cycles` kill/resume cycles of `agent` in `workdir`/`agent`; the figures as a dict."""
+               startup_timeout: float = 180.0, at_save: float = 0.5) -> dict:
+    """`cycles` kill/resume cycles of `agent` in `workdir`/`agent` (each kill followed by a
+    checked resume); the figures as a dict. A fraction `at_save` of the kills, after their
+    random delay, waits for the next save to be under way and lands inside it."""
     flags, window = SETTINGS[agent]
     logdir = os.path.join(workdir, agent)
     ckpt_dir = os.path.join(logdir, "checkpoints")
     base = ["train", agent, "--steps", "100000000", "--seed", "0", "--logdir", logdir, *flags]
     fig = {"cycles": cycles, "resumes_checked": 0, "resumed_newest_complete": 0,
            "started_afresh": 0, "failed": 0, "wrong_checkpoint": 0, "lost_more_than_one_save": 0,
-           "metrics_out_of_order": 0, "torn_metrics_rows": 0, "kills_inside_a_save": 0,
+           "metrics_out_of_order": 0, "torn_metrics_rows": 0, "kills_aimed_at_a_save": 0,
+           "kills_inside_a_save": 0,
            "skip_warnings": 0,
            "lost_steps": [], "lost_rows": [], "problems": []}
     expected = None
-    for cycle in range(cycles):
+    for cycle in range(cycles + 1):  # the last process only shows where it resumes
         run = _Run(base + (["--resume"] if cycle else []))
         if cycle:
             fig["resumes_checked"] += 1
@@ -185,6 +206,9 @@ def run_cycles(agent: str, cycles: int, rng: random.Random, workdir: str,
                 fig["wrong_checkpoint"] += 1
                 fig["problems"].append(f"cycle {cycle}: resumed model-{resumed}, the newest "
                                        f"complete is model-{expected}")
+            if cycle == cycles:
+                run.kill()
+                break
         # Mostly kills while training; one in four counts from the resume notice, so some
         # land during the restore and the start of the rollouts.
         if not (cycle and rng.random() < 0.25) and \
@@ -195,6 +219,9 @@ def run_cycles(agent: str, cycles: int, rng: random.Random, workdir: str,
             run.kill()
             continue
         time.sleep(rng.uniform(0.0, window))
+        if rng.random() < at_save:  # wait for a save to be under way, then kill inside it
+            fig["kills_aimed_at_a_save"] += 1
+            _wait_for_a_save(ckpt_dir, run, timeout=2 * window)
         run.kill()
         # What the next resume must find, judged from the files alone.
         complete, started = complete_steps(ckpt_dir), started_steps(ckpt_dir)
@@ -234,6 +261,8 @@ def main() -> None:
     ap.add_argument("--agents", nargs="+", default=["dqn", "pg", "ppo"], choices=SETTINGS)
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0, help="seeds the kill moments")
+    ap.add_argument("--at-save", type=float, default=0.5,
+                    help="fraction of kills aimed inside a save (the rest: anywhere)")
     ap.add_argument("--keep", default=None, help="run directories go here (default: a "
                     "temporary directory, deleted)")
     args = ap.parse_args()
@@ -243,9 +272,11 @@ def main() -> None:
         workdir = args.keep or tmp
         agents = {}
         for agent in args.agents:
-            agents[agent] = run_cycles(agent, args.cycles, rng, workdir)
+            agents[agent] = run_cycles(agent, args.cycles, rng, workdir,
+                                       at_save=args.at_save)
             print(agent, agents[agent], file=sys.stderr, flush=True)
     emit({"benchmark": "kill_resume", "cycles_per_agent": args.cycles, "seed": args.seed,
+          "at_save": args.at_save,
           "ok": all(a["ok"] for a in agents.values()), "agents": agents,
           "wall_s": round(time.perf_counter() - t0, 1)})
 

@@ -261,4 +261,4 @@ def test_kill_resume_cycles_of_pg(tmp_path):
     from benchmarks.kill_resume import run_cycles
     fig = run_cycles("pg", 3, random.Random(1), str(tmp_path))
     assert fig["ok"], fig
-    assert fig["resumes_checked"] == 2
+    assert fig["resumes_checked"] == 3
