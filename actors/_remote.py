@@ -24,8 +24,9 @@ from __future__ import annotations
 import pickle
 from typing import Any, Mapping
 
-__all__ = ["require_ray", "remote_class", "as_actor", "get", "pack", "unpack",
-           "ACTOR_OPTIONS", "PACK_LIMIT_BYTES"]
+__all__ = ["require_ray", "ensure_ray", "remote_class", "as_actor", "get", "get_retrying",
+           "actor_restarting", "pack", "unpack", "ACTOR_OPTIONS", "PACK_LIMIT_BYTES",
+           "WORKER_SETUP_HOOK"]
 
 PACK_LIMIT_BYTES = 100_000
 """Batches up to this size travel as one bytes object (see `pack`); Ray inlines objects
@@ -60,8 +61,34 @@ def ensure_ray(address: str | None = None):
     ray = require_ray()
     if not ray.is_initialized():
         ray.init(address=address or os.environ.get("RAY_ADDRESS") or "local",
-                 log_to_driver=False)
+                 log_to_driver=False,
+                 runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK})
     return ray
+
+
+WORKER_SETUP_HOOK = "actorflow.actors._remote.import_installed_actorflow"
+"""Run by every Ray worker of a job that `ensure_ray` starts, before its first task.
+
+Ray puts the driver's working directory first on every worker's ``sys.path`` when that
+worker runs its first task (``JobConfig.py_driver_sys_path``). Started from a folder that
+holds a clone named ``actorflow/``, workers would import that folder instead of the
+installed package. Importing this module from the hook, while ``sys.path`` is still the
+worker's own, puts the installed ``actorflow`` into ``sys.modules`` first."""
+
+
+def import_installed_actorflow() -> None:
+    """The worker setup hook (`WORKER_SETUP_HOOK`): importing this module already imported
+    the installed `actorflow`; this checks that it is the real core, not a folder of that
+    name.
+
+    Raises:
+        ImportError: `actorflow` resolved to something without the core's API.
+    """
+    import actorflow
+    if not hasattr(actorflow, "Graph"):
+        raise ImportError(f"the Ray worker imported 'actorflow' from "
+                          f"{getattr(actorflow, '__file__', None) or actorflow.__path__}, "
+                          f"which is not the installed actorflow package")
 
 
 def _ray_options(options: Mapping[str, Any]) -> dict:
@@ -100,10 +127,34 @@ def remote_class(cls: type, **options: Any):
 def as_actor(cls: type, *args: Any, options: Mapping[str, Any] | None = None, **kwargs: Any):
     """A new actor hosting ``cls(*args, **kwargs)``, created with Ray `options`.
 
-    Starts Ray if none is running (see `ensure_ray`).
+    Starts Ray if none is running (see `ensure_ray`). With ``max_restarts``, every
+    constructor argument other than a number or a string goes into the object store under a
+    reference that the returned handle holds, so it lives as long as the handle: Ray runs the
+    constructor again on a restart and reads its arguments again, but it frees the arguments
+    it stored itself (those over 100 KiB) and `ray.put` references the caller has dropped
+    once the first run is done, and the restart then dies with ReferenceCountingAssertionError
+    (ray-project/ray#53727; Ray's "constructor arguments in the object store" warning).
     """
-    ensure_ray()
-    return remote_class(cls, **dict(options or {})).remote(*args, **kwargs)
+    ray = ensure_ray()
+    opts = dict(options or {})
+    pins: list = []
+    if opts.get("max_restarts"):
+        args = tuple(_pinned(ray, a, pins) for a in args)
+        kwargs = {k: _pinned(ray, v, pins) for k, v in kwargs.items()}
+    handle = remote_class(cls, **opts).remote(*args, **kwargs)
+    if pins:
+        handle._actorflow_creation_args = pins  # the handle keeps its restart inputs alive
+    return handle
+
+
+def _pinned(ray, value: Any, pins: list):
+    """`value` as an ObjectRef appended to `pins` (numbers and strings stay inline: Ray keeps
+    small inline arguments in the actor's creation spec, which restarts reuse)."""
+    if isinstance(value, (type(None), bool, int, float, complex, str)):
+        return value
+    ref = value if isinstance(value, ray.ObjectRef) else ray.put(value)
+    pins.append(ref)
+    return ref
 
 
 def get(refs, timeout: float | None = None):
@@ -144,21 +195,53 @@ def unpack(packed):
     return pickle.loads(packed) if isinstance(packed, bytes) else packed
 
 
+def actor_restarting(error: BaseException) -> bool:
+    """Whether `error`, raised by getting an actor call, means that the actor's process died
+    and Ray is bringing it back, so that the call is worth making again.
+
+    False when the method itself raised (a ``RayTaskError``, even one that wraps another
+    actor's death: a rollout actor whose replay actor died is alive), when the constructor
+    raised (an ImportError, a bad argument: Ray does not restart such an actor, and a restart
+    would fail the same way), and when Ray reports the actor dead for good (no restarts
+    left).
+    """
+    ray = require_ray()
+    if not isinstance(error, ray.exceptions.RayActorError):
+        return False
+    if isinstance(error, ray.exceptions.RayTaskError) or error.actor_init_failed:
+        return False
+    if isinstance(error, ray.exceptions.ActorUnavailableError):
+        return True
+    return _actor_state(error.actor_id) != "DEAD"
+
+
+def _actor_state(actor_id: str | None) -> str | None:
+    """The GCS's state of an actor ("ALIVE", "RESTARTING", "DEAD", ...), None if unknown."""
+    if not actor_id:
+        return None
+    try:
+        # Ray's only way to read an actor's state without the dashboard's state API.
+        from ray._private.state import actors
+        return actors(actor_id=actor_id).get("State")
+    except Exception:  # noqa: BLE001 - a private API: unknown means "maybe restarting"
+        return None
+
+
 def get_retrying(submit, retry_s: float = 120.0):
-    """``get(submit())``, calling `submit` again while the actor is dead or restarting.
+    """``get(submit())``, calling `submit` again while the actor is restarting.
 
     `submit` makes the call (``lambda: actor.method.remote(...)``). Ray restarts an actor
     with ``max_restarts`` left; calls made meanwhile fail with RayActorError or
-    ActorUnavailableError. Retries until `retry_s` seconds have passed, then re-raises.
+    ActorUnavailableError. Retries until `retry_s` seconds have passed, then re-raises;
+    re-raises at once what `actor_restarting` says no restart will cure.
     """
     import time
     ray = require_ray()
-    dead = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
     deadline = time.monotonic() + retry_s
     while True:
         try:
             return get(submit())
-        except dead:
-            if time.monotonic() > deadline:
+        except ray.exceptions.RayActorError as e:
+            if not actor_restarting(e) or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

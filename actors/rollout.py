@@ -21,7 +21,8 @@ import numpy as np
 from .executor import GraphExecutor, graph_def_bytes
 
 __all__ = ["RolloutWorker", "EpisodeRollouts", "FragmentRollouts", "TransitionRollouts",
-           "complete_episodes", "policy_variables", "transition_fragment"]
+           "RolloutActorError", "call_all", "complete_episodes", "policy_variables",
+           "transition_fragment"]
 
 
 #: ``make_env(num_envs, seed=seed)`` -> a vector env (`actorflow.envs.make_vector`'s API).
@@ -134,21 +135,47 @@ def transition_fragment(env, obs: np.ndarray, n_steps: int, choose):
     return rows, obs, np.asarray(returns, np.float64), np.asarray(lengths, np.int64)
 
 
+class RolloutActorError(RuntimeError):
+    """A rollout actor failed in a way no restart cures: its constructor raised (e.g. it
+    could not import actorflow), or it died with no restarts left."""
+
+
 def call_all(actors, submit) -> tuple[list, int]:
     """``submit(actor)`` on every actor at once, then their results in order. An actor that
     died is asked again once Ray has restarted it (it receives its inputs anew). Returns
-    (results, restarts)."""
-    from ._remote import get, get_retrying, require_ray
+    (results, restarts).
+
+    Raises:
+        RolloutActorError: an actor's constructor failed, or it is dead for good.
+        Exception: what an actor's method raised, as it raised it (e.g. the replay actor's
+            death while the rollout actor added rows to it): a live actor is not asked again.
+    """
+    from ._remote import actor_restarting, get, get_retrying, require_ray
     ray = require_ray()
     refs = [submit(a) for a in actors]
     out, restarts = [], 0
-    for actor, ref in zip(actors, refs):
+    for i, (actor, ref) in enumerate(zip(actors, refs)):
         try:
-            out.append(get(ref))
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-            restarts += 1
-            out.append(get_retrying(lambda a=actor: submit(a)))
+            try:
+                out.append(get(ref))
+            except ray.exceptions.RayActorError as e:
+                if not actor_restarting(e):
+                    raise
+                restarts += 1
+                out.append(get_retrying(lambda a=actor: submit(a)))
+        except ray.exceptions.RayActorError as e:
+            if isinstance(e, ray.exceptions.RayTaskError):
+                raise  # the actor is alive; its method failed on something else
+            what = "could not start" if e.actor_init_failed else "died and was not restarted"
+            raise RolloutActorError(f"rollout actor {i} of {len(actors)} {what}: "
+                                    f"{_last_line(str(e))}") from e
     return out, restarts
+
+
+def _last_line(text: str) -> str:
+    """The last non-blank line of a (remote) traceback: the exception itself."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else text
 
 
 def complete_episodes(env, act, seed: int) -> list[dict]:
