@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from ._remote import as_actor, get, pack, unpack
 from .columns import (ACTIONS, ENV_IDS, GAMMAS, INDICES, NEXT_OBS, OBS, REWARDS, TERMINATEDS,
                       TRANSITION_COLUMNS, TRUNCATEDS, WEIGHTS)
 
-__all__ = ["ReplayBuffer", "ShardedReplay"]
+__all__ = ["ReplayBuffer", "ShardedReplay", "ReplayActorDiedError", "ShardRestarted"]
 
 _STORED = TRANSITION_COLUMNS + (GAMMAS,)
 
@@ -347,16 +347,78 @@ class ReplayBuffer:
                 "alpha": self.alpha, "n_step": self.n_step, "gamma": self.gamma}
 
 
+class ReplayActorDiedError(RuntimeError):
+    """A replay shard actor died and Ray did not bring it back (no restarts left, or none
+    within the wait): its rows are gone."""
+
+
+class ShardRestarted(RuntimeError):
+    """Raised by a replay shard that Ray restarted (empty) until its owner restores it:
+    `ShardedReplay` catches it, restores the shard and makes the call again."""
+
+
+def _restarted_by_ray() -> bool:
+    """Whether this process is a Ray actor that Ray restarted (False outside an actor)."""
+    try:
+        import ray
+        if not ray.is_initialized():
+            return False
+        context = ray.get_runtime_context()
+        return context.get_actor_id() is not None and bool(
+            context.was_current_actor_reconstructed)
+    except ImportError:
+        return False
+
+
 class _ReplayShard(ReplayBuffer):
     """A `ReplayBuffer` as a shard actor: the hot calls take and return packed batches
-    (``_remote.pack``)."""
+    (``_remote.pack``).
+
+    After Ray restarted it (it comes back empty) the shard raises `ShardRestarted` from the
+    calls that read it (`stats`, `sample_packed`, `update_priorities`, `state_dict`) until
+    its owner restores it (`load_state_dict`) or accepts it as it is (`mark_recovered`);
+    `add_packed` keeps working, so rollout actors never wait for the owner.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._restarted = _restarted_by_ray()
+
+    def _check_current(self) -> None:
+        if self._restarted:
+            raise ShardRestarted("this replay shard was restarted empty and is not restored")
+
+    def restarted(self) -> bool:
+        """Whether Ray restarted this shard and nobody restored it yet."""
+        return self._restarted
+
+    def mark_recovered(self) -> None:
+        """Accepts the restarted shard with the rows it has now."""
+        self._restarted = False
 
     def add_packed(self, packed) -> int:
         return self.add_batch(unpack(packed))
 
     def sample_packed(self, batch_size: int, beta: float | None = None,
                       global_min: float | None = None):
+        self._check_current()
         return pack(self.sample(batch_size, beta, global_min))
+
+    def stats(self) -> tuple[int, float, float]:
+        self._check_current()
+        return super().stats()
+
+    def update_priorities(self, indices: np.ndarray, priorities: np.ndarray) -> None:
+        self._check_current()
+        super().update_priorities(indices, priorities)
+
+    def state_dict(self) -> dict[str, Any]:
+        self._check_current()
+        return super().state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._restarted = False
 
 
 class ShardedReplay:
@@ -372,6 +434,13 @@ class ShardedReplay:
     - ``update_priorities``: routes global indices back to their shards.
 
     The handle pickles (producers in other actors may add to the same shards).
+
+    Fault tolerance: give the shards ``max_restarts`` in `options`. A call that finds its
+    shard dead waits for Ray to restart it and is made again; a restarted shard comes back
+    empty, and before the handle reads from it again it calls `restore` (if set: ``restore(
+    shard) -> state | None``, e.g. the shard's rows at the last checkpoint, loaded without
+    their pending n-step rows, whose env lanes have moved on) and counts it in `recoveries`.
+    A shard that stays dead raises `ReplayActorDiedError` naming it.
 
     Args:
         num_shards: K replay actors.
@@ -397,34 +466,96 @@ class ShardedReplay:
         self.shards = [as_actor(_ReplayShard, self.shard_capacity, obs_shape, seed=s,
                                 options=opts, **kwargs) for s in shard_seeds]
         self._next = 0
+        self.restore: Callable[[int], Mapping[str, Any] | None] | None = None
+        """``restore(shard) -> state_dict or None`` for a shard Ray restarted (None: the
+        shard goes on with the rows it has). Driver-side only: it is not pickled."""
+        self.recoveries = 0
+        """Restarted shards this handle restored or accepted."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["restore"] = None  # the owner's callback stays with the owner
+        return state
+
+    # ----- calls that ride out shard restarts ---------------------------------------------
+    def _call(self, shard: int, method: str, *args: Any):
+        return getattr(self.shards[shard], method).remote(*args)
+
+    def _results(self, calls: list[tuple], refs: list) -> list:
+        """The results of `refs`, the calls ``(shard, method, *args)`` already made."""
+        return [self._result(call, ref) for call, ref in zip(calls, refs)]
+
+    def _run(self, calls: list[tuple]) -> list:
+        """Makes the calls ``(shard, method, *args)`` at once; their results in order."""
+        return self._results(calls, [self._call(*c) for c in calls])
+
+    def _result(self, call: tuple, ref):
+        """``get(ref)``; if the shard died, once Ray restarted it the call is made again, and
+        if it was restarted empty, after `_recover`. Priorities for a restarted shard are
+        dropped: they belong to rows it lost."""
+        from ._remote import actor_restarting, get_retrying, require_ray
+        ray = require_ray()
+        shard, method, args = call[0], call[1], call[2:]
+        for _ in range(8):  # each turn is a restart or a restore; more means a crash loop
+            try:
+                return get(ref)
+            except ShardRestarted:
+                self._recover(shard)
+            except ray.exceptions.RayActorError as e:
+                if not actor_restarting(e):
+                    raise self._died(shard, e) from e
+                try:
+                    get_retrying(lambda: self.shards[shard].restarted.remote())
+                except ray.exceptions.RayActorError as e2:
+                    raise self._died(shard, e2) from e2
+            if method == "update_priorities":
+                return None
+            ref = self._call(shard, method, *args)
+        return get(ref)
+
+    def _died(self, shard: int, error: BaseException) -> ReplayActorDiedError:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        return ReplayActorDiedError(
+            f"replay actor {shard} of {self.num_shards} (ReplayBuffer shard, actor id "
+            f"{self.shards[shard]._actor_id.hex()}) died and was not restarted: {first}")
+
+    def _recover(self, shard: int) -> None:
+        """Restores a shard Ray restarted from ``restore(shard)``, or accepts it as it is."""
+        state = self.restore(shard) if self.restore is not None else None
+        if state is None:
+            get(self.shards[shard].mark_recovered.remote())
+        else:
+            get(self.shards[shard].load_state_dict.remote({**state, "pending": None}))
+        self.recoveries += 1
 
     def add_batch(self, batch: Mapping[str, np.ndarray], wait: bool = True):
         """Adds a batch (see `ReplayBuffer.add_batch`); returns the rows stored, or with
         ``wait=False`` the list of pending ObjectRefs (errors surface when they are got)."""
         k = self.num_shards
         if k == 1:
-            refs = [self.shards[0].add_packed.remote(pack(batch))]
+            calls = [(0, "add_packed", pack(batch))]
         elif ENV_IDS in batch:
             shard_of = np.asarray(batch[ENV_IDS]) % k
-            refs = []
+            calls = []
             for s in range(k):
                 mask = shard_of == s
                 if mask.any():
                     part = {key: np.asarray(v)[mask] for key, v in batch.items()}
-                    refs.append(self.shards[s].add_packed.remote(pack(part)))
+                    calls.append((s, "add_packed", pack(part)))
         elif self.n_step > 1:
             raise ValueError("ShardedReplay with n_step > 1 needs an ENV_IDS column, so that "
                              "each env lane stays on one shard")
         else:
-            refs = [self.shards[self._next].add_packed.remote(pack(batch))]
+            calls = [(self._next, "add_packed", pack(batch))]
             self._next = (self._next + 1) % k
-        return sum(get(refs)) if wait else refs
+        refs = [self._call(*c) for c in calls]
+        return sum(self._results(calls, refs)) if wait else refs
 
     def sample(self, batch_size: int, beta: float | None = None) -> dict[str, np.ndarray]:
         """A batch over all shards (see `ReplayBuffer.sample`), with global ``INDICES``."""
         if self.num_shards == 1:
-            return unpack(get(self.shards[0].sample_packed.remote(batch_size, beta)))
-        stats = get([s.stats.remote() for s in self.shards])
+            return unpack(self._run([(0, "sample_packed", batch_size, beta)])[0])
+        stats = self._run([(s, "stats") for s in range(self.num_shards)])
         mass = np.array([m for _, m, _ in stats])
         if mass.sum() <= 0:
             raise errors.FailedPreconditionError(
@@ -432,8 +563,8 @@ class ShardedReplay:
         floor = min(f for _, _, f in stats)
         counts = self._rng.multinomial(int(batch_size), mass / mass.sum())
         used = [s for s in range(self.num_shards) if counts[s] > 0]
-        refs = [self.shards[s].sample_packed.remote(int(counts[s]), beta, floor) for s in used]
-        parts = [unpack(p) for p in get(refs)]
+        parts = [unpack(p) for p in self._run(
+            [(s, "sample_packed", int(counts[s]), beta, floor) for s in used])]
         for s, part in zip(used, parts):
             part[INDICES] = part[INDICES] + s * self.shard_capacity
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
@@ -443,19 +574,19 @@ class ShardedReplay:
         idx = np.asarray(indices, np.int64)
         pri = np.asarray(priorities)
         shard_of = idx // self.shard_capacity
-        refs = []
+        calls = []
         for s in np.unique(shard_of):
             mask = shard_of == s
-            refs.append(self.shards[int(s)].update_priorities.remote(
-                idx[mask] - s * self.shard_capacity, pri[mask]))
-        get(refs)
+            calls.append((int(s), "update_priorities", idx[mask] - s * self.shard_capacity,
+                          pri[mask]))
+        self._run(calls)
 
     def __len__(self) -> int:
-        return sum(n for n, _, _ in get([s.stats.remote() for s in self.shards]))
+        return sum(n for n, _, _ in self._run([(s, "stats") for s in range(self.num_shards)]))
 
     def state_dict(self) -> dict[str, Any]:
         """The shards' states, in shard order, and the split generator's state."""
-        return {"shards": get([s.state_dict.remote() for s in self.shards]),
+        return {"shards": self._run([(s, "state_dict") for s in range(self.num_shards)]),
                 "rng": json.dumps(self._rng.bit_generator.state), "next": self._next}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -463,7 +594,7 @@ class ShardedReplay:
         if len(state["shards"]) != self.num_shards:
             raise ValueError(f"state of {len(state['shards'])} shards for "
                              f"{self.num_shards} shards")
-        get([s.load_state_dict.remote(st) for s, st in zip(self.shards, state["shards"])])
+        self._run([(s, "load_state_dict", st) for s, st in enumerate(state["shards"])])
         self._rng.bit_generator.state = json.loads(state["rng"])
         self._next = int(state["next"])
 

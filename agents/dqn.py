@@ -425,10 +425,12 @@ class DQN:
                            seed=cfg.seed)
         if cfg.workers > 0:
             # Ape-X: one replay actor that the rollout actors add to and the learner samples.
+            # Ray restarts it if it dies; `train` refills it from the last checkpoint.
             from actorflow.actors.replay import ShardedReplay
             self.replay = ShardedReplay(1, cfg.buffer_size, self.obs_shape,
                                         obs_dtype=self.obs_dtype,
-                                        options={"num_cpus": 0.5}, **replay_args)
+                                        options={"num_cpus": 0.5, "max_restarts": 3},
+                                        **replay_args)
         else:
             self.replay = ReplayBuffer(cfg.buffer_size, self.obs_shape, self.obs_dtype,
                                        **replay_args)
@@ -462,6 +464,8 @@ class DQN:
         if resume:
             self._resume(ckpt, log)
         rollouts = self._rollouts()
+        if not isinstance(self.replay, ReplayBuffer):
+            self.replay.restore = functools.partial(self._checkpointed_replay, ckpt)
         per_round = max(1, cfg.train_freq // cfg.num_envs)  # vector steps per round
         metrics: dict[str, float] = {}
         next_log = self.env_steps + cfg.log_interval
@@ -534,7 +538,16 @@ class DQN:
         # cost a round trip each); priorities then go back once, at the end of the round.
         remote = not isinstance(self.replay, ReplayBuffer)
         if remote:
-            whole = self.replay.sample(cfg.batch_size * cfg.gradient_steps, beta)
+            recoveries = self.replay.recoveries
+            try:
+                whole = self.replay.sample(cfg.batch_size * cfg.gradient_steps, beta)
+            except tf.errors.FailedPreconditionError:
+                # The replay actor died in this round and came back empty (no checkpoint to
+                # restore it from): learning resumes once the rollouts have refilled it.
+                last = getattr(self, "_last_round", None)
+                if self.replay.recoveries == recoveries or last is None:
+                    raise
+                return last
             seen_idx, seen_td = [], []
         for i in range(cfg.gradient_steps):
             if remote:
@@ -555,7 +568,9 @@ class DQN:
                 g.update_target()
         if cfg.prioritized and remote:
             self.replay.update_priorities(np.concatenate(seen_idx), np.concatenate(seen_td))
-        return {"loss": float(loss), "q_mean": float(q_mean), "updates": self.updates}
+        self._last_round = {"loss": float(loss), "q_mean": float(q_mean),
+                            "updates": self.updates}
+        return self._last_round
 
     def _rollouts(self) -> LocalRollout:
         """The loop's experience source: ``sample(num_steps, epsilon, step) -> (rows,
@@ -588,6 +603,19 @@ class DQN:
                                      seed=self.config.seed, **self.config.env_kwargs)
             self._rollout = LocalRollout(venv, self.graph.act, self.config.seed)
         return self._rollout
+
+    @staticmethod
+    def _checkpointed_replay(ckpt: Checkpoint | None, shard: int) -> dict | None:
+        """For a replay actor that Ray restarted (empty): its rows at the latest checkpoint
+        (None without one: it refills from the rollouts, and learning waits until it holds
+        a batch)."""
+        found = ckpt.latest() if ckpt is not None else None
+        path = found[0] + ".replay.npz" if found else None
+        if path is None or not os.path.exists(path):
+            return None
+        import sys
+        sys.stderr.write(f"actorflow: replay actor {shard} restarted; restoring {path}\n")
+        return _load_replay(path)
 
     # ----- evaluation -----------------------------------------------------------------------
     def evaluate(self, episodes: int = 20, greedy: bool = True) -> dict:
