@@ -43,7 +43,18 @@ class GraphOptions(_Proto):
 
 
 class ConfigProto(_Proto):
-    """Session configuration (TF 1.x `tf.ConfigProto`)."""
+    """Session configuration (TF 1.x `tf.ConfigProto`).
+
+    ``intra_op_parallelism_threads``: the threads of the BLAS library under the NumPy
+    kernels, set for this process whenever this session runs (`session/threads.py`); 0 means
+    ``OPENBLAS_NUM_THREADS``, else ``OMP_NUM_THREADS`` (Ray's CPU share in a worker), else 1
+    — one thread holds up on a busy machine, where multithreaded BLAS stalls. Never more
+    than the CPUs the process may run on.
+
+    ``inter_op_parallelism_threads`` is accepted and does not bound anything: every device
+    partition of a run has its own thread, since fewer threads than partitions could
+    deadlock on the Send/Recv edges between them.
+    """
 
     _fields = {"device_count": dict, "intra_op_parallelism_threads": 0,
                "inter_op_parallelism_threads": 0, "use_per_session_threads": False,

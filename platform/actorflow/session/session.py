@@ -29,6 +29,7 @@ from .executor import DeviceWorkers, MultiDevicePlan
 from .partition import n_transfers, partition
 from .placement import place
 from .prune import prune
+from .threads import BLAS_APPLIED, apply_blas_threads, resolve_intra_op
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
 
@@ -85,6 +86,9 @@ class Session:
         opts = self._config.graph_options.optimizer_options
         self._cse = bool(getattr(opts, "do_common_subexpression_elimination", True))
         self._default_cm = None
+        # BLAS threads for this session's runs (threads.py: 0 means the environment's count,
+        # else 1), applied before a run only when another count was applied last.
+        self._blas_threads = resolve_intra_op(self._config.intra_op_parallelism_threads)
 
     # -- properties --------------------------------------------------------------------
     @property
@@ -188,6 +192,8 @@ class Session:
         plan = self._plans.get((flat, feed_tensors)) or self._plan_for(flat, feed_tensors)
         trace = options is not None and getattr(options, "trace_level", 0) > 0
         records: list = []
+        if BLAS_APPLIED[0] != self._blas_threads:
+            apply_blas_threads(self._blas_threads)
         try:
             if trace:
                 t_start = time.time()
@@ -222,6 +228,8 @@ class Session:
                 raise TypeError(f"Expected {len(feeds)} feed values, got {len(values)}")
             converted = [_check_feed(sorted_feeds[j], values[i]) for j, i in enumerate(order)]
             plan = self._plan_for(tuple(flat), sorted_feeds)
+            if BLAS_APPLIED[0] != self._blas_threads:
+                apply_blas_threads(self._blas_threads)
             try:
                 out = plan.run(*converted)
             except Exception as e:  # noqa: BLE001
