@@ -161,6 +161,38 @@ def test_histogram_proto_matches_tfs_algorithm():
         encode.histogram_proto([1.0, np.nan])
 
 
+def test_histogram_buckets_are_exact_at_every_limit():
+    # Each limit, its two float neighbours, values of every magnitude, and the extremes land
+    # where TF's upper_bound puts them (DBL_MAX, past the last limit, in the last bucket).
+    limits = encode.default_bucket_limits()
+    with np.errstate(over="ignore"):
+        edges = np.concatenate([limits, np.nextafter(limits, np.inf),
+                                np.nextafter(limits, -np.inf)])
+    rng = np.random.default_rng(3)
+    spread = rng.standard_normal(20_000) * 10.0 ** rng.integers(-16, 24, 20_000)
+    x = np.concatenate([edges[np.isfinite(edges)], spread, [0.0, -0.0, 5e-324, -5e-324]])
+    want = np.minimum(np.searchsorted(limits, x, side="right"), limits.size - 1)
+    np.testing.assert_array_equal(encode._bucket_index(x), want)
+    with np.errstate(over="ignore"):  # their sum of squares is inf, as in TF
+        h = encode.histogram_proto([sys.float_info.max, -sys.float_info.max])
+    assert sum(h.bucket) == h.num == 2.0
+
+
+def test_histograms_bin_without_a_binary_search_per_value(monkeypatch):
+    # A binary search per value made a histogram of a 784x512 layer cost ~20 ms per run;
+    # see benchmarks/summary_histogram.py for the measured cost.
+    searchsorted = np.searchsorted
+
+    def no_per_value_search(a, v, *args, **kwargs):
+        assert np.size(v) <= 1, "histogram_proto binary-searched every value"
+        return searchsorted(a, v, *args, **kwargs)
+
+    monkeypatch.setattr(np, "searchsorted", no_per_value_search)
+    x = np.random.default_rng(4).standard_normal(10_000).astype(np.float32)
+    h = encode.histogram_proto(x)
+    assert sum(h.bucket) == 10_000.0
+
+
 def test_float_images_are_scaled_as_tf_does():
     pos = np.array([[[0.0], [0.5]], [[1.0], [2.0]]])
     neg = np.array([[[-1.0, 0.0, 0.5]], [[np.inf, 0.0, 0.0]]])

@@ -39,6 +39,51 @@ def default_bucket_limits() -> np.ndarray:
     return limits
 
 
+_ZERO = 775
+"""The index of the limit 0.0 in `default_bucket_limits` (775 negative limits precede it)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _padded_limits() -> np.ndarray:
+    """[-inf, *default_bucket_limits(), +inf]: entry i + 1 is limit i, so that the limits on
+    both sides of any bucket index 0..n can be gathered without bounds checks."""
+    padded = np.concatenate([[-np.inf], default_bucket_limits(), [np.inf]])
+    padded.setflags(write=False)
+    return padded
+
+
+def _bucket_index(x: np.ndarray) -> np.ndarray:
+    """TF's bucket of each finite float64 value: the index of the first limit greater than
+    it (``std::upper_bound``, as ``np.searchsorted(limits, x, side="right")``); DBL_MAX goes
+    into the last bucket.
+
+    A binary search per value costs ~20 ms for 400k values. The positive limits are about
+    1e-12 * 1.1**k, so a logarithm guesses each index to within one bucket (rounding in the
+    limits' repeated products and in the logarithm), and the few guesses that the guessed
+    bucket's two limits do not bracket move by one until they do.
+    """
+    limits = _padded_limits()
+    with np.errstate(divide="ignore"):  # log(0) = -inf: zeros land next to the 0.0 limit
+        y = np.log(np.abs(x))
+    y *= 1.0 / np.log(1.1)
+    y -= np.log(1.0e-12) / np.log(1.1)  # y ~ k where |x| ~ 1e-12 * 1.1**k
+    np.floor(y, out=y)
+    np.clip(y, -1.0, _ZERO - 1.0, out=y)
+    # count = y + 1 positive limits are <= |x|: x >= 0 goes to index _ZERO + 1 + count,
+    # x < 0 to _ZERO - count; both as _ZERO + 0.5 +- (count + 0.5), in 0..n.
+    y += 1.5
+    np.copysign(y, x, out=y)
+    y += _ZERO + 0.5
+    index = y.astype(np.intp)
+    wrong = np.flatnonzero((limits[index + 1] <= x) | (limits[index] > x))
+    while wrong.size:
+        i, v = index[wrong], x[wrong]
+        up, down = limits[i + 1] <= v, limits[i] > v
+        index[wrong] = i + up - down
+        wrong = wrong[up | down]
+    return np.minimum(index, default_bucket_limits().size - 1)
+
+
 def histogram_proto(values) -> HistogramProto:
     """The HistogramProto of `values` (any shape; float64 statistics).
 
@@ -49,8 +94,7 @@ def histogram_proto(values) -> HistogramProto:
     if not np.all(np.isfinite(x)):
         raise ValueError("Nan in summary histogram")
     limits = default_bucket_limits()
-    counts = np.bincount(np.searchsorted(limits, x, side="right"), minlength=limits.size)
-    counts = counts[:limits.size].astype(np.float64)
+    counts = np.bincount(_bucket_index(x), minlength=limits.size).astype(np.float64)
     # Collapse each run of empty buckets into its last bucket (TF keeps the run's end limit).
     nonzero = counts > 0
     keep = nonzero | (~nonzero & np.r_[nonzero[1:], True])
