@@ -21,12 +21,17 @@ Options (all optional, passed to ``ActorClass.options``):
 """
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
 import pickle
-from typing import Any, Mapping
+import sys
+from typing import Any, Iterator, Mapping
 
 __all__ = ["require_ray", "ensure_ray", "remote_class", "as_actor", "get", "get_retrying",
            "actor_restarting", "pack", "unpack", "ACTOR_OPTIONS", "PACK_LIMIT_BYTES",
-           "WORKER_SETUP_HOOK"]
+           "WORKER_SETUP_HOOK", "LOOPBACK_ENV", "is_loopback_address", "loopback_node",
+           "inspect_hint"]
 
 PACK_LIMIT_BYTES = 100_000
 """Batches up to this size travel as one bytes object (see `pack`); Ray inlines objects
@@ -53,17 +58,81 @@ def require_ray():
     return ray
 
 
-def ensure_ray(address: str | None = None):
+def ensure_ray(address: str | None = None, *, log_to_driver: bool = False):
     """`ray`, initialised: the running instance, else `address`, else $RAY_ADDRESS (set by
     `ray job submit`), else a new private local Ray — never a cluster that merely runs on
-    this machine."""
-    import os
+    this machine.
+
+    A private Ray listens on 127.0.0.1 only (every port of every process it starts, see
+    `loopback_node`), with Ray's token authentication unless $RAY_AUTH_MODE says
+    ``disabled``; starting one prints to stderr how to inspect it with Ray's CLI
+    (`inspect_hint`). A loopback `address` (``127.0.0.1:P``, as clusters/local_cluster.sh
+    prints) is connected to on loopback too. `log_to_driver`: print the workers' output here.
+    """
     ray = require_ray()
     if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS") or "local",
-                 log_to_driver=False,
-                 runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK})
+        address = address or os.environ.get("RAY_ADDRESS") or "local"
+        private = address == "local"
+        with loopback_node(private or is_loopback_address(address)):
+            context = ray.init(address=address, log_to_driver=log_to_driver,
+                               runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK})
+        if private:
+            print(f"actorflow: {inspect_hint(context.address_info['gcs_address'])}",
+                  file=sys.stderr)
     return ray
+
+
+LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""``0`` in the environment before Ray is imported: Ray takes this machine's address to be
+127.0.0.1 (its meaning on Linux; the name is Ray's). Ray's CLI needs it to reach a Ray that
+listens on loopback only."""
+
+
+def is_loopback_address(address: str) -> bool:
+    """Whether a Ray address (``host:port``, ``[v6]:port``) names a loopback host."""
+    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name, "auto", "ray://..."
+        return False
+
+
+@contextlib.contextmanager
+def loopback_node(active: bool = True) -> Iterator[None]:
+    """While `active`, Ray takes this machine's address to be 127.0.0.1: wrap `ray.init`.
+
+    Ray 2.60 binds every server of a node (GCS, raylet, object manager, core workers,
+    dashboard agent, runtime-env agent, metrics exporters) to loopback when the node's
+    address is a loopback one, and to all interfaces otherwise. `ray.init` takes the
+    machine's external address as the node's, and turns a 127.0.0.1 cluster address into it
+    too (``ray._private.services.resolve_ip_for_localhost``), except where
+    ``ray_constants.ENABLE_RAY_CLUSTER`` is off. `LOOPBACK_ENV` turns it off only when set
+    before Ray is imported, so this flips the constant itself, and back afterwards so that a
+    later `ray.init` of a real cluster sees the external address. On a Ray without that
+    constant nothing changes, and a private Ray is then guarded by token auth alone.
+    """
+    from ray._private import ray_constants
+    if not active or not hasattr(ray_constants, "ENABLE_RAY_CLUSTER"):
+        yield
+        return
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+
+
+def inspect_hint(gcs_address: str) -> str:
+    """One line saying how to run ``ray list actors`` / ``ray status`` against the Ray at
+    `gcs_address` from a shell: the environment Ray's CLI needs for a loopback Ray with this
+    process's authentication mode (Ray sets $RAY_AUTH_MODE=token when it turns auth on)."""
+    mode = os.environ.get("RAY_AUTH_MODE", "disabled").lower()
+    return (f"started a private Ray, listening on 127.0.0.1 only ({mode} auth); "
+            f"inspect it while this runs with: RAY_AUTH_MODE={mode} {LOOPBACK_ENV}=0 "
+            f"RAY_ADDRESS={gcs_address} ray list actors   (or: ray status)")
 
 
 WORKER_SETUP_HOOK = "actorflow.actors._remote.import_installed_actorflow"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import tempfile
 import time
@@ -101,10 +100,11 @@ def main(argv=None) -> dict:
         sys.exit(f"mnist_distributed: {e}")
     graph, train_step, accuracy = build_graph(args)
 
-    import ray
+    from actorflow.actors._remote import ensure_ray
     # --address, else $RAY_ADDRESS (set by `ray job submit`), else a new local Ray: never a
-    # cluster that merely happens to run on this machine.
-    ray.init(address=args.address or os.environ.get("RAY_ADDRESS") or "local")
+    # cluster that merely happens to run on this machine. ensure_ray also reaches a cluster
+    # that listens on 127.0.0.1 only (clusters/local_cluster.sh), which plain ray.init cannot.
+    ensure_ray(args.address, log_to_driver=True)
     t0 = time.perf_counter()
     data = ShardedBatches({"x:0": mnist.train.images, "y_:0": mnist.train.labels},
                           batch_size=args.batch_size, seed=args.seed)
