@@ -12,6 +12,8 @@ Usage: clusters/local_cluster.sh start|stop|status [options]
   start   start a head node and NODES-1 more nodes on this machine, all from this repo's
           Python environment (nothing is installed); print the cluster address and the
           dashboard URL. Node i gets the custom resource {"node_i": 1} (head: node_0).
+          Every port of every node listens on 127.0.0.1 only: the cluster is reachable
+          from this machine alone ('start' checks it, and fails if a port is exposed).
   stop    stop exactly the processes 'start' started (their pids are in the state file):
           SIGTERM, then SIGKILL after --stop-timeout seconds. Never touches other Ray
           instances on the machine (unlike 'ray stop').
@@ -29,9 +31,16 @@ Options:
   --auth MODE          Ray token authentication, token or disabled (default: \$RAY_AUTH_MODE,
                        else disabled). Every node gets the same mode: Ray 2.60 would turn it on
                        for the head alone when ~/.ray/auth_token exists, and nodes could not
-                       join. With token, drivers need RAY_AUTH_MODE=token and the token too;
-                       with disabled, anyone who can reach the ports can run code: use it only
-                       on a machine you trust.
+                       join. With token, drivers need RAY_AUTH_MODE=token and the token
+                       (~/.ray/auth_token, created by 'start' when missing); with disabled,
+                       every user of this machine can run code as you on the cluster: use
+                       it only on a machine you do not share.
+
+Drivers: the nodes listen on loopback, but Ray rewrites a driver's 127.0.0.1 address to this
+machine's external one unless RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 is in its environment (jobs
+submitted to the cluster get it from the nodes; actorflow's ensure_ray, which the experiments
+use, sets it itself for loopback addresses). 'start' prints the variables drivers need:
+  env RAY_AUTH_MODE=disabled RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 ray status --address <address>
 
 Python: \$ACTORFLOW_PYTHON, else the active virtualenv, else $REPO/.venv/bin/python.
 Its bin folder goes first on the nodes' PATH, so 'python' in a submitted job is that Python.
@@ -41,6 +50,8 @@ mnist/) before 'start' so that actors and jobs find the data.
 State file (shell syntax): ADDRESS=host:port, DASHBOARD_URL=http://host:port, NODES=N,
 TEMP_DIR=D, AUTH_MODE=token|disabled, PIDS="pid_0 pid_1 ..." (one 'ray start --block' per
 node, each in its own session; 'stop' signals each pid and every process left in its session).
+Each node runs 'ray start' through clusters/ray_loopback.py, which keeps its address on
+127.0.0.1 (plain 'ray start' would turn --node-ip-address 127.0.0.1 into the external one).
 Node logs: D/node_i.log ('ray start' output) and D/node_i/session_latest/logs/.
 
 Several nodes on one machine: every node needs its own --temp-dir, and every port Ray
@@ -52,12 +63,19 @@ This script draws free ones (clusters/free_ports.py) and also fixes --node-manag
 instance: the address file is written under D, not /tmp/ray, and RAY_ADDRESS is not exported
 (ray.init(address="auto") would find this cluster; address="local" never does).
 
-A real multi-machine cluster instead (same Python version and Ray version everywhere):
+A real multi-machine cluster instead (same Python version and Ray version everywhere). Its
+ports listen on the network, so token authentication stays on: every node and every driver
+needs RAY_AUTH_MODE=token and the same token. Opt out only by name, RAY_AUTH_MODE=disabled,
+on a private network you trust (anyone who reaches a port can then run code on every node).
   on every machine:  git clone <repo> actorflow && cd actorflow
                      python3.11 -m venv .venv && . .venv/bin/activate
                      pip install -e ".[ray]"
                      export ACTORFLOW_DATA_DIR=/path/to/datasets
-  on the head:       ray start --head --port 6379 --dashboard-host 0.0.0.0 \\
+                     export RAY_AUTH_MODE=token
+  on the head:       ray get-auth-token --generate     # writes ~/.ray/auth_token
+                     then copy ~/.ray/auth_token to every other machine and driver
+                     (same path, mode 600), or export RAY_AUTH_TOKEN=<token> there
+                     ray start --head --port 6379 --dashboard-host 0.0.0.0 \\
                          --resources '{"node_0": 1}'
   on machine i >= 1: ray start --address <head-ip>:6379 --resources '{"node_i": 1}'
   drivers:           python experiments/mnist_distributed.py --address <head-ip>:6379
@@ -229,8 +247,10 @@ cmd_status() {
         i=$((i + 1))
     done
     if ((up > 0)); then
-        RAY_AUTH_MODE=$AUTH_MODE timeout 60 "$(pick_python)" -m ray.scripts.scripts status \
-            --address "$ADDRESS" || true
+        # RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0: else Ray resolves 127.0.0.1 to this machine's
+        # external address, where nothing of the cluster listens (clusters/ray_loopback.py).
+        RAY_AUTH_MODE=$AUTH_MODE RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 timeout 60 "$(pick_python)" \
+            -m ray.scripts.scripts status --address "$ADDRESS" || true
     fi
     ((up == ${#STATE_NODES[@]})) && return 0
     ((up == 0)) && return 3
@@ -271,6 +291,21 @@ while True:
 PY
 }
 
+check_loopback() {  # $1 python: fail when a process of the nodes listens beyond loopback
+    local exposed
+    exposed=$("$1" "$HERE/listening.py" --exposed "${NODES_STARTED[@]%%:*}") && return 0
+    echo "local_cluster: listening beyond loopback (address port pid command):" >&2
+    echo "$exposed" >&2
+    return 1
+}
+
+ensure_token() {  # $1 python: ~/.ray/auth_token, unless the token comes from the environment
+    [[ -n ${RAY_AUTH_TOKEN:-} || -n ${RAY_AUTH_TOKEN_PATH:-} || -s $HOME/.ray/auth_token ]] &&
+        return 0
+    "$1" -m ray.scripts.scripts get-auth-token --generate >/dev/null ||
+        die "could not create a token: ray get-auth-token --generate failed"
+}
+
 abort_start() {  # stop the nodes started so far, then fail with message $1
     stop_nodes "${NODES_STARTED[@]}" || true
     rm -f "$STATE"
@@ -300,8 +335,12 @@ cmd_start() {
     ADDRESS=$ip:${ports[0]}
     DASHBOARD_URL=http://$ip:${ports[1]}
 
+    if [[ $AUTH == token ]]; then
+        ensure_token "$py"
+    fi
     export PATH="$pybin:$PATH" RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=$AUTH
-    unset RAY_ADDRESS
+    # ray_loopback.py sets RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 itself, after importing ray.
+    unset RAY_ADDRESS RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER
     NODES_STARTED=()
     local i log pid
     local -a args
@@ -323,7 +362,7 @@ cmd_start() {
         log=$TEMP_DIR/node_$i.log
         # setsid: each node in its own session, out of reach of the caller's terminal
         # signals, and found by session id on stop.
-        setsid "$py" -m ray.scripts.scripts start "${args[@]}" </dev/null >"$log" 2>&1 &
+        setsid "$py" "$HERE/ray_loopback.py" start "${args[@]}" </dev/null >"$log" 2>&1 &
         pid=$!
         NODES_STARTED+=("$pid:$(start_time "$pid")")
         write_state "${NODES_STARTED[@]}"
@@ -337,10 +376,12 @@ cmd_start() {
     done
     wait_dashboard "$py" ||
         abort_start "the dashboard at $DASHBOARD_URL did not list $NODES alive nodes"
+    check_loopback "$py" || abort_start "a port of the cluster is reachable from other machines"
     echo "address=$ADDRESS"
     echo "dashboard=$DASHBOARD_URL"
     echo "pids=${NODES_STARTED[*]%%:*}"
     echo "state=$STATE"
+    echo "driver_env=RAY_AUTH_MODE=$AUTH RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0"
 }
 
 case $CMD in

@@ -52,7 +52,8 @@ def nodes(cluster):
     """This process connected to the cluster as a driver: {node id: its node_i resource}."""
     if ray.is_initialized():  # a connection left over by another module
         ray.shutdown()
-    ray.init(address=cluster.address, log_to_driver=False)
+    from actorflow.actors._remote import ensure_ray
+    ensure_ray(cluster.address)  # the cluster listens on 127.0.0.1 only: see ensure_ray
     try:
         yield {n["NodeID"]: next(k for k in n["Resources"] if k.startswith("node_"))
                for n in ray.nodes() if n["Alive"]}
