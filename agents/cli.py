@@ -24,6 +24,8 @@ import json
 import os
 import sys
 
+from actorflow import errors
+
 __all__ = ["main", "AGENTS", "experiment_parser", "parse_experiment_args"]
 
 #: agent name -> (module, config class, agent class)
@@ -47,12 +49,38 @@ def _agent(name: str):
     return getattr(mod, config_cls), getattr(mod, agent_cls)
 
 
-def _check_env(env_id: str) -> None:
+def _check_env(env_id: str, agent: str) -> None:
+    """Refuses, before anything is built, an unknown env or one without discrete actions
+    (every agent of `AGENTS` picks one of `num_actions` actions)."""
     from actorflow.envs import make_vector
     try:
-        make_vector(env_id, 1, seed=0)
+        venv = make_vector(env_id, 1, seed=0)
     except ValueError as e:
         raise UsageError(str(e).splitlines()[0]) from None
+    try:
+        if getattr(venv, "num_actions", None) is None:
+            space = getattr(venv, "action_space", None) or "continuous actions"
+            raise UsageError(f"--env {env_id}: {agent} needs a discrete action space, and "
+                             f"{env_id} has {space}")
+    finally:
+        venv.close()
+
+
+def _check_logdir(path: str) -> None:
+    """Refuses, before anything is built, a --logdir that cannot be written: a file, a
+    folder without write permission, or a new folder whose nearest existing parent is not
+    a writable folder."""
+    target = os.path.abspath(path)
+    probe = target
+    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        where = "is a file" if probe == target else f"cannot be created: {probe} is a file"
+        raise UsageError(f"--logdir {path} {where}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        where = "is not writable" if probe == target else \
+            f"cannot be created: {probe} is not writable"
+        raise UsageError(f"--logdir {path} {where}")
 
 
 def _init_ray(address: str | None, workers: int) -> None:
@@ -74,6 +102,10 @@ def train(args) -> dict:
         raise UsageError("--force starts a new run; it does not combine with --resume")
     if args.checkpoint_every is not None and args.checkpoint_every < 1:
         raise UsageError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
+    if args.seed < 0:  # NumPy's generators take no negative seed
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    if args.logdir:
+        _check_logdir(args.logdir)
     held = None
     if args.logdir and not args.resume:
         from actorflow.agents.run import run_in
@@ -86,7 +118,7 @@ def train(args) -> dict:
         overrides["checkpoint_interval"] = overrides["checkpoint_every"] = \
             args.checkpoint_every
     if args.env:
-        _check_env(args.env)
+        _check_env(args.env, args.agent)
         overrides["env_id"] = args.env
     if args.steps is not None:
         overrides["total_steps"] = args.steps
@@ -109,11 +141,20 @@ def train(args) -> dict:
         from actorflow.agents.run import remove_run
         remove_run(args.logdir)
     _init_ray(args.address, config.workers)
-    agent = agent_cls(config)
+    try:
+        agent = agent_cls(config)
+    except ValueError as e:  # the env does not suit the agent (e.g. PG's 2 actions)
+        raise UsageError(str(e).splitlines()[0]) from None
     try:
         return agent.train(logdir=args.logdir, resume=args.resume)
     except ValueError as e:  # e.g. a checkpoint of another agent
         raise UsageError(str(e).splitlines()[0]) from None
+    except errors.DataLossError as e:  # no undamaged checkpoint to resume from
+        raise UsageError(f"cannot resume {args.logdir}: {_first_line(e)}") from None
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0]
 
 
 def _make_config(config_cls, values: dict):
@@ -138,6 +179,12 @@ def evaluate(args) -> dict:
     from actorflow.agents.run import Checkpoint
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.render:  # before the minutes of evaluating and rendering, not after
+        from actorflow.agents.render import check_gif_path
+        try:
+            check_gif_path(args.render)
+        except (ValueError, OSError) as e:
+            raise UsageError(f"--render {args.render}: {e}") from None
     found = Checkpoint(args.checkpoint).latest()
     if found is None:
         raise UsageError(f"no checkpoint in {args.checkpoint!r} (give a --logdir of "
@@ -147,7 +194,10 @@ def evaluate(args) -> dict:
     fields = {f.name for f in dataclasses.fields(config_cls)}
     config = _make_config(config_cls, {k: v for k, v in state["config"].items() if k in fields})
     agent = agent_cls(dataclasses.replace(config, workers=0))
-    agent.saver.restore(agent.sess, prefix)
+    try:
+        agent.saver.restore(agent.sess, prefix)
+    except errors.DataLossError as e:  # damage its manifest does not cover
+        raise UsageError(f"checkpoint {prefix} is damaged: {_first_line(e)}") from None
     result = {"agent": state["agent"], "env": config.env_id, "checkpoint": prefix,
               "env_steps": state.get("env_steps"), **{
                   f"eval_{k}": v for k, v in agent.evaluate(args.episodes).items()}}
@@ -177,10 +227,18 @@ def experiment_parser(doc: str, *, workers: int, steps: int) -> argparse.Argumen
 
 
 def parse_experiment_args(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
-    """Parses and checks the shared flags, and starts Ray when there are workers."""
+    """Parses and checks the shared flags, and starts Ray when there are workers. A bad
+    value exits with status 2 and a one-line error naming it."""
     args = p.parse_args(argv)
-    if args.workers < 0 or args.steps < 1:
-        p.error("--workers must be >= 0 and --steps >= 1")
+    try:
+        for flag, value, least in (("--workers", args.workers, 0), ("--steps", args.steps, 1),
+                                   ("--seed", args.seed, 0)):
+            if value < least:
+                raise UsageError(f"{flag} must be >= {least}, got {value}")
+        if args.logdir:
+            _check_logdir(args.logdir)
+    except UsageError as e:
+        p.exit(2, f"{p.prog}: error: {e}\n")
     _init_ray(args.address, args.workers)
     return args
 

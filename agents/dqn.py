@@ -417,6 +417,9 @@ class DQN:
         self._make_vector = make_vector
         probe = make_vector(cfg.env_id, 1, seed=cfg.seed, **cfg.env_kwargs)
         self.obs_shape, self.obs_dtype = tuple(probe.obs_shape), np.dtype(probe.obs_dtype)
+        if probe.num_actions is None:
+            raise ValueError(f"DQN needs discrete actions; {cfg.env_id} has "
+                             f"{getattr(probe, 'action_space', 'continuous ones')}")
         self.num_actions = int(probe.num_actions)
         self.graph = _Graph(cfg, self.obs_shape, self.obs_dtype, self.num_actions)
         self.sess, self.saver = self.graph.session, self.graph.saver

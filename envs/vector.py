@@ -73,6 +73,7 @@ class GymVectorEnv:
         action_space = self._env.single_action_space
         self.num_actions = (int(action_space.n)
                             if isinstance(action_space, gymnasium.spaces.Discrete) else None)
+        self.action_space = action_space  # Gymnasium's, for messages naming a space
         spec = gymnasium.spec(env_id)
         self.max_episode_steps = spec.max_episode_steps
         self._seed = seed

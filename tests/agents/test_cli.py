@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,16 @@ def _cli(*args: str, timeout: int = 300, cwd=ROOT) -> subprocess.CompletedProces
     (["train", "sarsa"], "unknown agent 'sarsa'"),
     (["train", "pg", "--resume"], "--resume needs --logdir"),
     (["eval", "/nonexistent/run"], "no checkpoint in '/nonexistent/run'"),
+    (["train", "dqn", "--env", "Pendulum-v1"],
+     "--env Pendulum-v1: dqn needs a discrete action space, and Pendulum-v1 has Box("),
+    (["train", "ppo", "--env", "Pendulum-v1"], "ppo needs a discrete action space"),
+    (["train", "pg", "--env", "Acrobot-v1"], "PolicyGradient needs 2 discrete actions"),
+    (["train", "pg", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    # The output path is checked before the checkpoint is even looked for.
+    (["eval", "/nonexistent/run", "--render", "out.png"],
+     "--render out.png: the output must be a .gif file"),
+    (["eval", "/nonexistent/run", "--render", "/nonexistent/dir/x.gif"],
+     "--render /nonexistent/dir/x.gif: folder /nonexistent/dir does not exist"),
 ])
 def test_bad_input_gets_a_one_line_error(args, message):
     out = _cli(*args, timeout=120)
@@ -86,3 +97,72 @@ def test_dqn_on_gridworld_starts_from_the_gridworld_preset(tmp_path):
     assert {k: saved[k] for k in ("network", "train_freq", "learning_rate", "n_step")} == {
         "network": "conv", "train_freq": preset.train_freq,
         "learning_rate": preset.learning_rate, "n_step": preset.n_step}
+
+
+def test_an_unwritable_logdir_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = _cli("train", "pg", "--logdir", str(blocker / "run"), timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"actorflow: error: --logdir {blocker / 'run'} cannot be created: {blocker} is a file"]
+    out = _cli("train", "pg", "--logdir", str(blocker), timeout=120)
+    assert out.stderr.strip().splitlines() == [
+        f"actorflow: error: --logdir {blocker} is a file"]
+    assert out.returncode == 2
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root writes into read-only folders")
+def test_a_read_only_logdir_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        out = _cli("train", "pg", "--logdir", str(locked / "run"), timeout=120)
+    finally:
+        locked.chmod(0o755)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"actorflow: error: --logdir {locked / 'run'} cannot be created: {locked} is not "
+        "writable"]
+
+
+def test_experiment_scripts_refuse_a_negative_seed(capsys):
+    from actorflow.agents.cli import experiment_parser, parse_experiment_args
+    p = experiment_parser("An experiment.", workers=0, steps=10)
+    with pytest.raises(SystemExit) as exit_:
+        parse_experiment_args(p, ["--seed", "-1"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"{p.prog}: error: --seed must be >= 0, got -1"]
+
+
+def _damage_index_behind_the_manifest(run: Path) -> Path:
+    """Truncates the newest checkpoint's .index and records the damage in its manifest, as
+    damage the manifest cannot see (a file written wrong in the first place) would be."""
+    state_path = max((run / "checkpoints").glob("*.state.json"))
+    index = Path(str(state_path).replace(".state.json", ".index"))
+    index.write_bytes(index.read_bytes()[:40])
+    state = json.loads(state_path.read_text())
+    state["checkpoint_files"][index.name] = {"size": 40, "crc32": zlib.crc32(
+        index.read_bytes())}
+    state_path.write_text(json.dumps(state))
+    return index
+
+
+def test_a_damaged_checkpoint_is_a_one_line_error(tmp_path):
+    run = tmp_path / "run"
+    assert _cli("train", "pg", "--steps", "500", "--logdir", str(run)).returncode == 0
+    index = _damage_index_behind_the_manifest(run)
+    out = _cli("eval", str(run), "--episodes", "1", timeout=120)
+    assert out.returncode == 2, out.stderr
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith("actorflow: error: checkpoint ") and "is damaged" in line
+    assert str(index) in line and "Traceback" not in out.stderr
+    out = _cli("train", "pg", "--steps", "1000", "--logdir", str(run), "--resume",
+               timeout=120)
+    assert out.returncode == 2, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"actorflow: error: cannot resume {run}: ") and str(index) in last
+    assert "Traceback" not in out.stderr
