@@ -22,7 +22,6 @@ import math
 import os
 import re
 import shutil
-import struct
 import sys
 import time
 import zlib
@@ -30,6 +29,8 @@ from collections import deque
 from typing import Callable, Mapping
 
 import numpy as np
+
+from actorflow.agents.plot import write_curve_png  # the reward curve, returns.png
 
 __all__ = ["RunLogger", "Checkpoint", "NonFiniteLossError", "check_finite", "run_in",
            "remove_run", "write_curve_png", "window_means"]
@@ -478,63 +479,3 @@ def remove_run(logdir: str) -> None:
             _remove(path)
     for path in glob.glob(os.path.join(glob.escape(logdir), "events.out.tfevents.*")):
         _remove(path)
-
-
-# -- a dependency-free PNG line plot ---------------------------------------------------------
-def write_curve_png(path: str, steps: np.ndarray, returns: np.ndarray, width: int = 640,
-                    height: int = 360, window: int = 20) -> None:
-    """Writes a reward curve: each episode's return (grey) and its running mean (blue)
-    against env steps, on white with axes, as an RGB PNG."""
-    img = np.full((height, width, 3), 255, np.uint8)
-    left, right, top, bottom = 40, width - 10, 10, height - 30
-    img[top:bottom + 1, left] = 0
-    img[bottom, left:right + 1] = 0
-    if len(returns) == 0:
-        _save_png(path, img)
-        return
-    x = steps.astype(np.float64)
-    lo, hi = float(min(0.0, returns.min())), float(max(returns.max(), 1e-9))
-    xmax = max(float(x.max()), 1.0)
-
-    def to_px(xs, ys):
-        px = left + (xs / xmax) * (right - left)
-        py = bottom - (ys - lo) / max(hi - lo, 1e-9) * (bottom - top)
-        return px, py
-
-    k = max(1, min(window, len(returns)))
-    mean = np.convolve(returns, np.ones(k) / k, mode="full")[:len(returns)]
-    mean[:k] = np.cumsum(returns[:k]) / np.arange(1, k + 1)
-    for ys, color in ((returns, (190, 190, 190)), (mean, (31, 119, 180))):
-        px, py = to_px(x, ys.astype(np.float64))
-        _polyline(img, px, py, color)
-    for i in range(5):  # tick marks on the y axis
-        y = int(round(bottom - i * (bottom - top) / 4))
-        img[y, left - 4:left] = 0
-    _save_png(path, img)
-
-
-def _polyline(img, px, py, color) -> None:
-    h, w, _ = img.shape
-    if len(px) == 1:
-        px, py = np.repeat(px, 2), np.repeat(py, 2)
-    for x0, y0, x1, y1 in zip(px[:-1], py[:-1], px[1:], py[1:]):
-        n = int(max(abs(x1 - x0), abs(y1 - y0), 1)) + 1
-        xs = np.clip(np.rint(np.linspace(x0, x1, n)).astype(int), 0, w - 1)
-        ys = np.clip(np.rint(np.linspace(y0, y1, n)).astype(int), 0, h - 1)
-        img[ys, xs] = color
-
-
-def _save_png(path: str, img: np.ndarray) -> None:
-    h, w, _ = img.shape
-    raw = b"".join(b"\x00" + img[row].tobytes() for row in range(h))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        body = tag + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(png)
-    os.replace(tmp, path)
