@@ -94,8 +94,10 @@ def train(args) -> dict:
     config_cls, agent_cls = _agent(args.agent)
     if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
-    if args.workers < 0:
-        raise UsageError(f"--workers must be >= 0, got {args.workers}")
+    workers_given = args.workers is not None
+    workers = args.workers if workers_given else 0
+    if workers < 0:
+        raise UsageError(f"--workers must be >= 0, got {workers}")
     if args.resume and not args.logdir:
         raise UsageError("--resume needs --logdir (the run to continue)")
     if args.resume and args.force:
@@ -113,7 +115,7 @@ def train(args) -> dict:
         if held is not None and not args.force:
             raise UsageError(f"--logdir {args.logdir} already holds a run (agent {held}); "
                              "add --resume to continue it or --force to replace it")
-    overrides = {"workers": args.workers, "seed": args.seed}
+    overrides = {"workers": workers, "seed": args.seed}
     if args.checkpoint_every is not None:  # DQN counts env steps, PG and PPO updates
         overrides["checkpoint_interval"] = overrides["checkpoint_every"] = \
             args.checkpoint_every
@@ -125,9 +127,10 @@ def train(args) -> dict:
     saved = None
     if args.resume:
         saved = _saved_config(args.logdir, args.agent)
-        if saved is not None:
+        if saved is not None:  # the saved settings, except those given on this command line
+            given = {"seed": args.seed_given, "workers": workers_given}
             overrides = {**saved, **{k: v for k, v in overrides.items()
-                                     if k != "seed" or args.seed_given}}
+                                     if given.get(k, True)}}
     fields = {f.name for f in dataclasses.fields(config_cls)}
     values = {k: v for k, v in overrides.items() if k in fields}
     preset_for = getattr(config_cls, "preset_for", None)
@@ -249,7 +252,8 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train an agent")
     t.add_argument("agent", help=f"one of {', '.join(AGENTS)}")
     t.add_argument("--env", default=None, help="environment id (default: the agent's)")
-    t.add_argument("--workers", type=int, default=0, help="Ray rollout actors (0: none)")
+    t.add_argument("--workers", type=int, default=None,
+                   help="Ray rollout actors (default 0: none; --resume keeps the run's)")
     t.add_argument("--seed", type=int, default=None, help="seed (default 0)")
     t.add_argument("--steps", type=int, default=None, help="env-step budget")
     t.add_argument("--logdir", default=None, help="where metrics and checkpoints go")

@@ -377,11 +377,19 @@ class Checkpoint:
 
         Raises:
             ValueError: the checkpoint belongs to another agent (one line, naming both).
+            DataLossError: checkpoints were saved but none of them verifies.
         """
         found = self.latest(require=tuple(files or ()))
         if found is None:
+            damaged = [os.path.basename(p) for _, p in self._checkpoints()
+                       if os.path.exists(p + _STATE)]
+            if damaged:  # finished saves that no longer verify: never start afresh on them
+                from actorflow import errors
+                raise errors.DataLossError(
+                    None, None, f"no usable checkpoint in {self.dir}: "
+                    f"{', '.join(damaged)} damaged (use --force to start afresh)")
             if os.path.isdir(self.dir):
-                self._clean()
+                self._clean()  # only interrupted saves: nothing was ever complete
             self._say(f"no complete checkpoint in {self.dir}: starting from step 0")
             return None
         prefix, state = found

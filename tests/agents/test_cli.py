@@ -166,3 +166,26 @@ def test_a_damaged_checkpoint_is_a_one_line_error(tmp_path):
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith(f"actorflow: error: cannot resume {run}: ") and str(index) in last
     assert "Traceback" not in out.stderr
+
+
+def test_resume_keeps_the_runs_workers_unless_given(tmp_path, monkeypatch):
+    """`--resume` without `--workers` continues with the saved worker count (the flag's
+    default of 0 used to turn a run with rollout actors into an in-process one)."""
+    from actorflow.agents import cli
+    from actorflow.agents.pg import PGConfig
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(PGConfig(workers=2).__dict__))
+    seen = []
+
+    class Recorder:
+        def __init__(self, config):
+            seen.append(config)
+
+        def train(self, logdir, resume):
+            return {}
+    monkeypatch.setattr(cli, "_agent", lambda name: (PGConfig, Recorder))
+    monkeypatch.setattr(cli, "_init_ray", lambda address, workers: None)
+    assert cli.main(["train", "pg", "--logdir", str(run), "--resume"]) == 0
+    assert cli.main(["train", "pg", "--logdir", str(run), "--resume", "--workers", "1"]) == 0
+    assert [c.workers for c in seen] == [2, 1]

@@ -262,3 +262,17 @@ def test_kill_resume_cycles_of_pg(tmp_path):
     fig = run_cycles("pg", 3, random.Random(1), str(tmp_path))
     assert fig["ok"], fig
     assert fig["resumes_checked"] == 3
+
+
+def test_resume_refuses_to_start_afresh_when_every_saved_checkpoint_is_damaged(tmp_path):
+    tiny, out = _Tiny(), io.StringIO()
+    ckpt = Checkpoint(str(tmp_path), stream=out)
+    tiny.save(ckpt, 10)
+    data = glob.glob(os.path.join(ckpt.dir, "model-10.data-*"))[0]
+    raw = bytearray(Path(data).read_bytes())
+    raw[0] ^= 0xFF
+    Path(data).write_bytes(bytes(raw))
+    fresh = _Tiny(value=0.0)
+    with pytest.raises(tf.errors.DataLossError, match="no usable checkpoint.*model-10"):
+        Checkpoint(str(tmp_path), stream=out).restore(fresh.sess, fresh.saver, "tiny")
+    assert os.path.exists(data)  # the damaged checkpoint is left for the user to inspect
