@@ -475,38 +475,40 @@ class DQN:
         next_ckpt = self.env_steps + cfg.checkpoint_interval
         t0, steps0 = time.perf_counter(), self.env_steps
         solved_at = None
-        while self.env_steps < cfg.total_steps and solved_at is None:
-            left = -(-(cfg.total_steps - self.env_steps) // cfg.num_envs)
-            rows, returns, _ = rollouts.sample(min(per_round, left), self.epsilon,
-                                               self.env_steps)
-            if rows is None:  # the rollout actors added their rows to the replay actor
-                self.env_steps += rollouts.rows_added
-            else:
-                self.replay.add_batch(rows)
-                self.env_steps += len(rows[REWARDS])
-            self.episodes += len(returns)
-            log.episode(returns, self.env_steps)
-            solved_at = self._solved(log, len(returns))
-            diverged = False
-            if self.env_steps >= cfg.learning_starts and len(self.replay) >= cfg.batch_size:
-                metrics = self._learn_round()
-                diverged = not np.isfinite(metrics["loss"])
-            # A line at least every progress_every_s too: a slow run (GridWorld's conv net)
-            # may take many minutes per log_interval.
-            if self.env_steps >= next_log or self.env_steps >= cfg.total_steps \
-                    or solved_at is not None or diverged or log.due():
-                while next_log <= self.env_steps:
-                    next_log += cfg.log_interval
-                log.log(self.env_steps, {**metrics, "epsilon": self.epsilon(self.env_steps)})
-            if diverged:  # before a save can keep the weights
-                check_finite(self.env_steps, {"loss": metrics["loss"]})
-            if ckpt is not None and self.env_steps >= next_ckpt:
-                next_ckpt += cfg.checkpoint_interval
-                self._save(ckpt, log)
+        try:
+            while self.env_steps < cfg.total_steps and solved_at is None:
+                left = -(-(cfg.total_steps - self.env_steps) // cfg.num_envs)
+                rows, returns, _ = rollouts.sample(min(per_round, left), self.epsilon,
+                                                   self.env_steps)
+                if rows is None:  # the rollout actors added their rows to the replay actor
+                    self.env_steps += rollouts.rows_added
+                else:
+                    self.replay.add_batch(rows)
+                    self.env_steps += len(rows[REWARDS])
+                self.episodes += len(returns)
+                log.episode(returns, self.env_steps)
+                solved_at = self._solved(log, len(returns))
+                diverged = False
+                if self.env_steps >= cfg.learning_starts and len(self.replay) >= cfg.batch_size:
+                    metrics = self._learn_round()
+                    diverged = not np.isfinite(metrics["loss"])
+                # A line at least every progress_every_s too: a slow run (GridWorld's conv net)
+                # may take many minutes per log_interval.
+                if self.env_steps >= next_log or self.env_steps >= cfg.total_steps \
+                        or solved_at is not None or diverged or log.due():
+                    while next_log <= self.env_steps:
+                        next_log += cfg.log_interval
+                    log.log(self.env_steps, {**metrics, "epsilon": self.epsilon(self.env_steps)})
+                if diverged:  # before a save can keep the weights
+                    check_finite(self.env_steps, {"loss": metrics["loss"]})
+                if ckpt is not None and self.env_steps >= next_ckpt:
+                    next_ckpt += cfg.checkpoint_interval
+                    self._save(ckpt, log)
+        finally:  # rollout actors end with the run, also when it raises
+            if cfg.workers > 0:
+                rollouts.close()
+                self._rollout = None
         wall = time.perf_counter() - t0
-        if cfg.workers > 0:
-            rollouts.close()
-            self._rollout = None
         if ckpt is not None:
             self._save(ckpt, log)
         ev = self.evaluate(cfg.eval_episodes)

@@ -87,3 +87,17 @@ def test_workers_import_the_installed_actorflow_wherever_the_driver_stands(tmp_p
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["env_steps"] == 512 and result["workers"] == 2
+
+
+def test_a_dqn_run_that_raises_stops_its_rollout_actors(ray_local):
+    """A run that ends with an error (here a diverged loss) does not leave its rollout
+    actors running."""
+    from actorflow.agents.dqn import DQN, DQNConfig
+    from actorflow.agents.run import NonFiniteLossError
+
+    agent = DQN(DQNConfig(workers=1, seed=2, total_steps=4000, learning_starts=300,
+                          train_freq=64, gradient_steps=2, learning_rate=1e30,
+                          max_grad_norm=None))
+    with pytest.raises(NonFiniteLossError):
+        agent.train(progress=False)
+    assert agent._rollout is None
