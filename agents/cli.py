@@ -83,6 +83,17 @@ def _check_logdir(path: str) -> None:
         raise UsageError(f"--logdir {path} {where}")
 
 
+def _held_run(logdir: str, force: bool) -> str | None:
+    """The agent of the run already in `logdir` (None: it holds none); a run is refused
+    unless `force`, so that a new run never mixes into or overwrites another's files."""
+    from actorflow.agents.run import run_in
+    held = run_in(logdir)
+    if held is not None and not force:
+        raise UsageError(f"--logdir {logdir} already holds a run (agent {held}); "
+                         "add --resume to continue it or --force to replace it")
+    return held
+
+
 def _init_ray(address: str | None, workers: int) -> None:
     if workers == 0 and address is None:
         return
@@ -108,13 +119,7 @@ def train(args) -> dict:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
     if args.logdir:
         _check_logdir(args.logdir)
-    held = None
-    if args.logdir and not args.resume:
-        from actorflow.agents.run import run_in
-        held = run_in(args.logdir)
-        if held is not None and not args.force:
-            raise UsageError(f"--logdir {args.logdir} already holds a run (agent {held}); "
-                             "add --resume to continue it or --force to replace it")
+    held = _held_run(args.logdir, args.force) if args.logdir and not args.resume else None
     overrides = {"workers": workers, "seed": args.seed}
     if args.checkpoint_every is not None:  # DQN counts env steps, PG and PPO updates
         overrides["checkpoint_interval"] = overrides["checkpoint_every"] = \
@@ -218,12 +223,14 @@ def evaluate(args) -> dict:
 
 def experiment_parser(doc: str, *, workers: int, steps: int) -> argparse.ArgumentParser:
     """The flags every RL experiment script shares: --workers, --steps, --seed, --logdir,
-    --address (the script adds its own, then calls `parse_experiment_args`)."""
+    --force, --address (the script adds its own, then calls `parse_experiment_args`)."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--workers", type=int, default=workers, help="Ray rollout actors (0: none)")
     p.add_argument("--steps", type=int, default=steps, help="env-step budget")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logdir", default=None, help="metrics, TensorBoard events, checkpoints")
+    p.add_argument("--force", action="store_true",
+                   help="replace the run already in --logdir (its files are deleted)")
     p.add_argument("--address", default=None, help="Ray address (default: $RAY_ADDRESS or "
                    "a new local Ray)")
     return p
@@ -240,6 +247,9 @@ def parse_experiment_args(p: argparse.ArgumentParser, argv=None) -> argparse.Nam
                 raise UsageError(f"{flag} must be >= {least}, got {value}")
         if args.logdir:
             _check_logdir(args.logdir)
+            if _held_run(args.logdir, args.force) is not None:
+                from actorflow.agents.run import remove_run
+                remove_run(args.logdir)
     except UsageError as e:
         p.exit(2, f"{p.prog}: error: {e}\n")
     _init_ray(args.address, args.workers)

@@ -138,6 +138,22 @@ def test_experiment_scripts_refuse_a_negative_seed(capsys):
         f"{p.prog}: error: --seed must be >= 0, got -1"]
 
 
+def test_experiment_scripts_refuse_another_runs_logdir_unless_force(tmp_path, capsys):
+    from actorflow.agents.cli import experiment_parser, parse_experiment_args
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('{"step": 1}\n')
+    (run / "notes.txt").write_text("mine")
+    p = experiment_parser("An experiment.", workers=0, steps=10)
+    with pytest.raises(SystemExit) as exit_:
+        parse_experiment_args(p, ["--logdir", str(run)])
+    assert exit_.value.code == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (run / "metrics.jsonl").exists()
+    parse_experiment_args(p, ["--logdir", str(run), "--force"])
+    assert not (run / "metrics.jsonl").exists() and (run / "notes.txt").exists()
+
+
 def _damage_index_behind_the_manifest(run: Path) -> Path:
     """Truncates the newest checkpoint's .index and records the damage in its manifest, as
     damage the manifest cannot see (a file written wrong in the first place) would be."""
