@@ -58,7 +58,7 @@ def require_ray():
     return ray
 
 
-def ensure_ray(address: str | None = None, *, log_to_driver: bool = False):
+def ensure_ray(address: str | None = None, *, log_to_driver: bool = False, **init_options):
     """`ray`, initialised: the running instance, else `address`, else $RAY_ADDRESS (set by
     `ray job submit`), else a new private local Ray — never a cluster that merely runs on
     this machine.
@@ -68,6 +68,8 @@ def ensure_ray(address: str | None = None, *, log_to_driver: bool = False):
     ``disabled``; starting one prints to stderr how to inspect it with Ray's CLI
     (`inspect_hint`). A loopback `address` (``127.0.0.1:P``, as clusters/local_cluster.sh
     prints) is connected to on loopback too. `log_to_driver`: print the workers' output here.
+    `init_options` (``num_cpus``, ``include_dashboard``, ...) go to ``ray.init`` when it
+    starts or joins a Ray here.
     """
     ray = require_ray()
     if not ray.is_initialized():
@@ -75,7 +77,8 @@ def ensure_ray(address: str | None = None, *, log_to_driver: bool = False):
         private = address == "local"
         with loopback_node(private or is_loopback_address(address)):
             context = ray.init(address=address, log_to_driver=log_to_driver,
-                               runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK})
+                               runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK},
+                               **init_options)
         if private:
             print(f"actorflow: {inspect_hint(context.address_info['gcs_address'])}",
                   file=sys.stderr)

@@ -26,8 +26,8 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=500_000)
     args = ap.parse_args()
     if args.workers:
-        import ray
-        ray.init(address="local", include_dashboard=False, log_to_driver=False)
+        from actorflow.actors._remote import ensure_ray
+        ensure_ray("local", include_dashboard=False)
     runs = []
     for seed in args.seeds:
         agent = PolicyGradient(PGConfig(total_steps=args.max_steps, target_return=200.0,

@@ -61,8 +61,8 @@ def main() -> None:
     if args.full:
         args.eval_every, args.target = 0, None
     if args.workers:
-        import ray
-        ray.init(log_to_driver=False)
+        from actorflow.actors._remote import ensure_ray
+        ensure_ray("local")
     runs = [run_seed(s, args.steps, args.eval_every, args.target, args.workers)
             for s in args.seeds]
     median = lambda key: statistics.median(r[key] for r in runs)

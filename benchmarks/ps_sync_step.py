@@ -88,8 +88,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--steps", type=int, default=10)
     args = ap.parse_args()
-    import ray
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    from actorflow.actors._remote import ensure_ray
+    ray = ensure_ray("local", include_dashboard=False)
     echo = ray.remote(Echo).options(num_cpus=0).remote()
     rows = []
     for params in args.params:

@@ -30,7 +30,7 @@ from benchmarks._timing import emit, interleaved  # noqa: E402
 
 from actorflow.actors.columns import (ACTIONS, NEXT_OBS, OBS, REWARDS,  # noqa: E402
                                       TERMINATEDS, TRUNCATEDS)
-from actorflow.actors._remote import get, remote_class  # noqa: E402
+from actorflow.actors._remote import ensure_ray, get, remote_class  # noqa: E402
 from actorflow.actors.replay import ReplayBuffer, ShardedReplay  # noqa: E402
 
 SHAPES = {"cartpole": ((4,), np.float32, 100_000), "atari": ((84, 84, 3), np.uint8, 5_000)}
@@ -108,7 +108,7 @@ def parse_and_start_ray(p: argparse.ArgumentParser) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--num-cpus", type=int, default=2, help="CPUs of the local Ray")
     args = p.parse_args()
-    ray.init(address="local", num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+    ensure_ray("local", num_cpus=args.num_cpus, include_dashboard=False)
     return args
 
 

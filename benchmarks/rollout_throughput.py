@@ -66,8 +66,8 @@ def main() -> None:
 
     import ray
 
-    from actorflow.actors._remote import as_actor
-    ray.init(address="local", include_dashboard=False, log_to_driver=False)
+    from actorflow.actors._remote import as_actor, ensure_ray
+    ensure_ray("local", include_dashboard=False)
     rows = {}
     for n in (1, 2):
         actors = [as_actor(RolloutWorker, g, *spec, seed=i, options={"num_cpus": 1})

@@ -10,9 +10,9 @@ def ray_local():
     Ray is already running)."""
     ray = pytest.importorskip("ray")
     started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=2, include_dashboard=False,
-                 log_to_driver=False)
+    if started:  # as the CLI starts it: on loopback only, workers import the installed package
+        from actorflow.actors._remote import ensure_ray
+        ensure_ray("local", num_cpus=2, include_dashboard=False)
     yield ray
     if started:
         ray.shutdown()
