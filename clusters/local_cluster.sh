@@ -339,6 +339,8 @@ cmd_start() {
         ensure_token "$py"
     fi
     export PATH="$pybin:$PATH" RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=$AUTH
+    # Workers at nice 0, not Ray's 15: else a busy machine starves the actors (as ensure_ray).
+    export RAY_worker_niceness=${RAY_worker_niceness:-0}
     # ray_loopback.py sets RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 itself, after importing ray.
     unset RAY_ADDRESS RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER
     NODES_STARTED=()
