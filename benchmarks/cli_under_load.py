@@ -12,7 +12,8 @@ line: per agent the steps/s of every run, the medians and the slowdown (quiet me
 loaded median; target: at most 2.5).
 
     python benchmarks/cli_under_load.py [--dqn-steps 10000] [--ppo-steps 50000]
-                                        [--rounds 2] [--busy 2] [--blas-env N]
+                                        [--rounds 2] [--busy 2] [--workers 0]
+                                        [--blas-env N]
 """
 from __future__ import annotations
 
@@ -32,21 +33,23 @@ TARGET_SLOWDOWN = 2.5
 RUN_TIMEOUT_S = 1200
 
 
-def cli_command(agent: str, steps: int) -> list[str]:
-    """``actorflow train <agent> --env CartPole-v1 --steps <steps>`` with this Python."""
+def cli_command(agent: str, steps: int, workers: int = 0) -> list[str]:
+    """``actorflow train <agent> --env CartPole-v1 --steps <steps> --workers <workers>`` with
+    this Python."""
     return [sys.executable, "-c", "import sys; from actorflow.agents.cli import main; "
-            "sys.exit(main())", "train", agent, "--env", "CartPole-v1", "--steps", str(steps)]
+            "sys.exit(main())", "train", agent, "--env", "CartPole-v1", "--steps", str(steps),
+            "--workers", str(workers)]
 
 
-def run_cli(agent: str, steps: int, env: dict[str, str]) -> dict:
+def run_cli(agent: str, steps: int, env: dict[str, str], workers: int = 0) -> dict:
     """One CLI run: its JSON result plus the process's wall time.
 
     Raises:
         RuntimeError: the run failed (the message holds the end of its output).
     """
     t0 = time.perf_counter()
-    proc = subprocess.run(cli_command(agent, steps), env=env, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT_S)
+    proc = subprocess.run(cli_command(agent, steps, workers), env=env, capture_output=True,
+                          text=True, timeout=RUN_TIMEOUT_S)
     wall = time.perf_counter() - t0
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -82,6 +85,8 @@ def main(argv=None) -> dict:
     p.add_argument("--ppo-steps", type=int, default=50000)
     p.add_argument("--rounds", type=int, default=2, help="quiet + loaded pairs per agent")
     p.add_argument("--busy", type=int, default=2, help="busy-looping background processes")
+    p.add_argument("--workers", type=int, default=0,
+                   help="Ray rollout actors of each run (0: in-process, the CLI's default)")
     p.add_argument("--blas-env", type=int, default=None,
                    help="set OPENBLAS_NUM_THREADS for the runs (default: no thread variables)")
     args = p.parse_args(argv)
@@ -96,12 +101,13 @@ def main(argv=None) -> dict:
             for cond in order:
                 if cond == "loaded":
                     with Busy(args.busy):
-                        runs[agent][cond].append(run_cli(agent, steps, env))
+                        runs[agent][cond].append(run_cli(agent, steps, env, args.workers))
                 else:
-                    runs[agent][cond].append(run_cli(agent, steps, env))
+                    runs[agent][cond].append(run_cli(agent, steps, env, args.workers))
                 print(f"round {r} {agent} {cond}: {runs[agent][cond][-1]}", file=sys.stderr,
                       flush=True)
     out: dict = {"benchmark": "cli_under_load", "busy_processes": args.busy,
+                 "workers": args.workers,
                  "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                  else os.cpu_count(),
                  "openblas_num_threads_env": env.get("OPENBLAS_NUM_THREADS"),
