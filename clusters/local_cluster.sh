@@ -368,13 +368,13 @@ cmd_start() {
         pid=$!
         NODES_STARTED+=("$pid:$(start_time "$pid")")
         write_state "${NODES_STARTED[@]}"
+        # One node at a time: nodes starting together on a busy machine overloaded the GCS
+        # (a node gives up when it is not registered within Ray's 30 s).
         if ((i == 0)); then
             wait_started "$pid" "$log" || abort_start "the head node failed to start"
+        else
+            wait_started "$pid" "$log" || abort_start "node_$i failed to start"
         fi
-    done
-    for ((i = 1; i < NODES; i++)); do
-        wait_started "${NODES_STARTED[i]%%:*}" "$TEMP_DIR/node_$i.log" ||
-            abort_start "node_$i failed to start"
     done
     wait_dashboard "$py" ||
         abort_start "the dashboard at $DASHBOARD_URL did not list $NODES alive nodes"
