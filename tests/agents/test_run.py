@@ -56,6 +56,15 @@ class _Tiny:
         return ckpt.save(self.sess, self.saver, step, {"agent": "tiny", "env_steps": step}, **kw)
 
 
+def _flip_first_data_byte(ckpt: Checkpoint, step: int) -> str:
+    """Damages checkpoint `step`'s data file behind its manifest's back; returns its path."""
+    data = glob.glob(os.path.join(ckpt.dir, f"model-{step}.data-*"))[0]
+    raw = bytearray(Path(data).read_bytes())
+    raw[0] ^= 0xFF
+    Path(data).write_bytes(bytes(raw))
+    return data
+
+
 # -- 3: a checkpoint is complete only when all its files are written -----------------------
 def test_an_interrupted_save_leaves_the_pointer_and_latest_on_the_previous_checkpoint(tmp_path):
     tiny, ckpt = _Tiny(), Checkpoint(str(tmp_path), stream=io.StringIO())
@@ -80,10 +89,7 @@ def test_a_damaged_newest_checkpoint_falls_back_with_a_warning_naming_it(tmp_pat
     with tiny.graph.as_default():
         tiny.sess.run(tiny.w.assign([5.0, 6.0]))
     tiny.save(ckpt, 20)
-    data = glob.glob(os.path.join(ckpt.dir, "model-20.data-*"))[0]
-    raw = bytearray(Path(data).read_bytes())
-    raw[0] ^= 0xFF
-    Path(data).write_bytes(bytes(raw))
+    _flip_first_data_byte(ckpt, 20)
     fresh = _Tiny(value=0.0)
     state = Checkpoint(str(tmp_path), stream=out).restore(fresh.sess, fresh.saver, "tiny")
     assert state["env_steps"] == 10
@@ -268,10 +274,7 @@ def test_resume_refuses_to_start_afresh_when_every_saved_checkpoint_is_damaged(t
     tiny, out = _Tiny(), io.StringIO()
     ckpt = Checkpoint(str(tmp_path), stream=out)
     tiny.save(ckpt, 10)
-    data = glob.glob(os.path.join(ckpt.dir, "model-10.data-*"))[0]
-    raw = bytearray(Path(data).read_bytes())
-    raw[0] ^= 0xFF
-    Path(data).write_bytes(bytes(raw))
+    data = _flip_first_data_byte(ckpt, 10)
     fresh = _Tiny(value=0.0)
     with pytest.raises(tf.errors.DataLossError, match="no usable checkpoint.*model-10"):
         Checkpoint(str(tmp_path), stream=out).restore(fresh.sess, fresh.saver, "tiny")
