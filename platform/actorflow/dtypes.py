@@ -81,9 +81,11 @@ class DType:
         if other is None:
             return False
         try:
-            return self._np == as_dtype(other)._np
+            o = as_dtype(other)
         except TypeError:
             return False
+        # string, resource and variant share NumPy's object dtype but are different types.
+        return self._np == o._np and (self._np != np.object_ or self.name == o.name)
 
     def __ne__(self, other) -> bool:
         return not self.__eq__(other)
@@ -111,10 +113,14 @@ bool = DType("bool", np.bool_)  # noqa: A001 - TF 1.x spells it tf.bool
 string = DType("string", np.object_)
 complex64 = DType("complex64", np.complex64)
 complex128 = DType("complex128", np.complex128)
+#: A handle to per-session state (a queue, a reader, an iterator): a Python object on the host.
+resource = DType("resource", np.object_)
+#: An opaque host value (a TensorArray's list of arrays, a dataset element structure).
+variant = DType("variant", np.object_)
 
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool,
         string, complex64, complex128]
-_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL + [resource, variant]}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "int": int32})
 _BY_NP = {d.np: d for d in _ALL}
 
