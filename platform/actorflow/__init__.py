@@ -56,6 +56,7 @@ from . import tf_logging as logging
 from . import app, gfile
 from .app import flags
 from . import summary, metrics
+from . import io, python_io
 from .summary.protos import Event, HistogramProto, SessionLog, Summary, SummaryMetadata
 from .ops import training as _training_ops
 from .train.clip_ops import clip_by_global_norm, clip_by_norm, global_norm, clip_by_average_norm
