@@ -20,7 +20,9 @@ from ...variable_scope import get_variable, variable_scope
 from ...layers.core import Dense, Dropout, flatten_tensor
 from ...layers.normalization import BatchNormalization
 from ...layers.pooling import AveragePooling2D, MaxPooling2D
+from ..framework.arg_scope import add_arg_scope
 from .initializers import xavier_initializer
+from .utils import collect_named_outputs
 
 __all__ = ["convolution2d", "conv2d", "convolution", "fully_connected", "flatten",
            "batch_norm", "max_pool2d", "avg_pool2d", "dropout", "repeat", "stack"]
@@ -42,10 +44,10 @@ def _model_variable_getter(variables_collections):
     return getter
 
 
-def _collect(outputs_collections, outputs: Tensor) -> Tensor:
-    if outputs_collections:
-        add_to_collections(outputs_collections, outputs)
-    return outputs
+def _collect(outputs_collections, alias: str, outputs: Tensor) -> Tensor:
+    """Adds `outputs` to `outputs_collections` under `alias`, the layer's scope name (its
+    key in `slim.utils.convert_collection_to_dict`'s end points)."""
+    return collect_named_outputs(outputs_collections, alias, outputs)
 
 
 def _channels(data_format: str | None) -> str:
@@ -57,15 +59,17 @@ def _channels(data_format: str | None) -> str:
     raise ValueError(f"data_format has to be either NCHW or NHWC, got {data_format!r}")
 
 
-def _finish(outputs, normalizer_fn, normalizer_params, activation_fn, outputs_collections):
+def _finish(outputs, normalizer_fn, normalizer_params, activation_fn, outputs_collections,
+            alias: str):
     """normalizer, then activation, then the outputs collections (the slim layer tail)."""
     if normalizer_fn is not None:
         outputs = normalizer_fn(outputs, **(normalizer_params or {}))
     if activation_fn is not None:
         outputs = activation_fn(outputs)
-    return _collect(outputs_collections, outputs)
+    return _collect(outputs_collections, alias, outputs)
 
 
+@add_arg_scope
 def convolution2d(inputs, num_outputs: int, kernel_size, stride=1, padding: str = "SAME",
                   data_format: str | None = None, rate=1, activation_fn=nn_ops.relu,
                   normalizer_fn=None, normalizer_params=None,
@@ -89,7 +93,7 @@ def convolution2d(inputs, num_outputs: int, kernel_size, stride=1, padding: str 
                                              variables_collections))
         outputs = layer.call_in_current_scope(inputs)
         return _finish(outputs, normalizer_fn, normalizer_params, activation_fn,
-                       outputs_collections)
+                       outputs_collections, sc.name)
 
 
 def _weights_and_biases(sc, normalizer_fn, weights_initializer, biases_initializer,
@@ -108,6 +112,7 @@ conv2d = convolution2d
 convolution = convolution2d
 
 
+@add_arg_scope
 def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=xavier_initializer(),
                     weights_regularizer=None, biases_initializer="zeros",
@@ -131,7 +136,7 @@ def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normali
                                             variables_collections))
         outputs = layer.call_in_current_scope(inputs)
         return _finish(outputs, normalizer_fn, normalizer_params, activation_fn,
-                       outputs_collections)
+                       outputs_collections, sc.original_name_scope)
 
 
 class _SlimBatchNorm(BatchNormalization):
@@ -142,6 +147,7 @@ class _SlimBatchNorm(BatchNormalization):
         return (ndims == 2 and axes == [1]) or BatchNormalization._fusable(ndims, axes)
 
 
+@add_arg_scope
 def batch_norm(inputs, decay: float = 0.999, center: bool = True, scale: bool = False,
                epsilon: float = 0.001, activation_fn=None, param_initializers=None,
                param_regularizers=None, updates_collections=GraphKeys.UPDATE_OPS,
@@ -190,17 +196,18 @@ def batch_norm(inputs, decay: float = 0.999, center: bool = True, scale: bool = 
                     add_to_collections(updates_collections, update)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        return _collect(outputs_collections, outputs)
+        return _collect(outputs_collections, sc.name, outputs)
 
 
 def _pool(layer_cls, default_name, inputs, kernel_size, stride, padding, data_format,
           outputs_collections, scope):
-    with name_scope(scope, default_name, [inputs]):
+    with name_scope(scope, default_name, [inputs]) as sc:
         layer = layer_cls(kernel_size, stride, padding=padding,
                           data_format=_channels(data_format))
-        return _collect(outputs_collections, layer.call_in_current_scope(inputs))
+        return _collect(outputs_collections, sc, layer.call_in_current_scope(inputs))
 
 
+@add_arg_scope
 def max_pool2d(inputs, kernel_size, stride=2, padding: str = "VALID",
                data_format: str = "NHWC", outputs_collections=None,
                scope: str | None = None) -> Tensor:
@@ -209,6 +216,7 @@ def max_pool2d(inputs, kernel_size, stride=2, padding: str = "VALID",
                  outputs_collections, scope)
 
 
+@add_arg_scope
 def avg_pool2d(inputs, kernel_size, stride=2, padding: str = "VALID",
                data_format: str = "NHWC", outputs_collections=None,
                scope: str | None = None) -> Tensor:
@@ -217,28 +225,30 @@ def avg_pool2d(inputs, kernel_size, stride=2, padding: str = "VALID",
                  data_format, outputs_collections, scope)
 
 
+@add_arg_scope
 def dropout(inputs, keep_prob: float = 0.5, noise_shape=None, is_training=True,
             outputs_collections=None, scope: str | None = None, seed=None) -> Tensor:
     """Keeps each element with probability `keep_prob` (scaled by 1/keep_prob) while
     `is_training` (a bool or a bool tensor); the identity otherwise."""
-    with name_scope(scope, "Dropout", [inputs]):
+    with name_scope(scope, "Dropout", [inputs]) as sc:
         layer = Dropout(rate=1 - keep_prob, noise_shape=noise_shape, seed=seed)
         outputs = layer.call_in_current_scope(inputs, training=is_training)
-        return _collect(outputs_collections, outputs)
+        return _collect(outputs_collections, sc, outputs)
 
 
+@add_arg_scope
 def flatten(inputs, outputs_collections=None, scope: str | None = None) -> Tensor:
     """[batch, d1, ...] → [batch, d1 * ...] (name scope ``Flatten``).
 
     Raises:
         ValueError: inputs of unknown rank or rank below 2.
     """
-    with name_scope(scope, "Flatten", [inputs]):
+    with name_scope(scope, "Flatten", [inputs]) as sc:
         inputs = convert_to_tensor(inputs)
         if inputs._shape is None or len(inputs._shape) < 2:
             raise ValueError(f"Inputs must have a least 2 dimensions, got {inputs.name} of "
                              f"shape {inputs.get_shape()}.")
-        return _collect(outputs_collections, flatten_tensor(inputs))
+        return _collect(outputs_collections, sc, flatten_tensor(inputs))
 
 
 def _layer_name(layer, fallback: str) -> str:

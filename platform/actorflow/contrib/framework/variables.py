@@ -1,0 +1,60 @@
+"""`tf.contrib.framework` variable helpers: model variables and variables by scope or name."""
+from __future__ import annotations
+
+from ...framework.graph import GraphKeys, add_to_collection, get_collection
+
+__all__ = ["add_model_variable", "get_model_variables", "get_trainable_variables",
+           "get_variables", "get_variables_by_name", "get_variables_by_suffix",
+           "get_variables_to_restore"]
+
+
+def get_variables(scope=None, suffix: str | None = None,
+                  collection: str = GraphKeys.GLOBAL_VARIABLES) -> list:
+    """The variables of `collection` whose names start with `scope` (a name, a regex or a
+    VariableScope) and, given `suffix`, end with it."""
+    if scope is not None and not isinstance(scope, str):
+        scope = scope.name  # a VariableScope
+    if suffix is not None:
+        if ":" not in suffix:
+            suffix += ":"
+        scope = (scope or "") + ".*" + suffix
+    return get_collection(collection, scope)
+
+
+def get_model_variables(scope=None, suffix: str | None = None) -> list:
+    """The model variables (``MODEL_VARIABLES``), filtered by scope and suffix."""
+    return get_variables(scope, suffix, GraphKeys.MODEL_VARIABLES)
+
+
+def get_trainable_variables(scope=None, suffix: str | None = None) -> list:
+    """The trainable variables, filtered by scope and suffix."""
+    return get_variables(scope, suffix, GraphKeys.TRAINABLE_VARIABLES)
+
+
+def get_variables_by_suffix(suffix: str, scope=None) -> list:
+    """The global variables whose names end with `suffix`."""
+    return get_variables(scope=scope, suffix=suffix)
+
+
+def get_variables_by_name(given_name: str, scope=None) -> list:
+    """The global variables whose last name component is `given_name`."""
+    return get_variables(scope=scope, suffix="/" + given_name)
+
+
+def get_variables_to_restore(include=None, exclude=None) -> list:
+    """The global variables under the scopes in `include` (all when None), minus those under
+    the scopes in `exclude`, in collection order."""
+    if include is None:
+        candidates = get_variables()
+    else:
+        candidates = []
+        for scope in include:
+            candidates += [v for v in get_variables(scope) if v not in candidates]
+    excluded = [v for scope in (exclude or ()) for v in get_variables(scope)]
+    return [v for v in candidates if v not in excluded]
+
+
+def add_model_variable(var) -> None:
+    """Adds `var` to ``MODEL_VARIABLES`` unless it is there already."""
+    if var not in get_collection(GraphKeys.MODEL_VARIABLES):
+        add_to_collection(GraphKeys.MODEL_VARIABLES, var)
