@@ -8,11 +8,13 @@ from .cluster import Cluster
 from .data import ShardedBatches
 from .executor import GraphExecutor
 from .parameter_server import ParameterServer
-from .queue import FIFOQueue, QueueActor, QueueClosed, QueueEmpty, QueueFull, RandomShuffleQueue
+from .queue import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueActor, QueueCancelled,
+                    QueueClosed, QueueEmpty, QueueFull, RandomShuffleQueue)
 from .replay import ReplayBuffer, ShardedReplay
 from .replica_worker import ReplicaWorker
 from .trainer import ReplicatedTrainer
 
 __all__ = ["Cluster", "ShardedBatches", "GraphExecutor", "ParameterServer", "FIFOQueue",
-           "RandomShuffleQueue", "QueueActor", "QueueEmpty", "QueueFull", "QueueClosed",
+           "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueActor",
+           "QueueEmpty", "QueueFull", "QueueClosed", "QueueCancelled",
            "ReplayBuffer", "ShardedReplay", "ReplicaWorker", "ReplicatedTrainer"]

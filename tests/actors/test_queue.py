@@ -9,8 +9,8 @@ import pytest
 
 from actorflow import errors
 from actorflow.actors._remote import _ray_options
-from actorflow.actors.queue import (FIFOQueue, QueueActor, QueueClosed, QueueEmpty,
-                                    QueueFull, RandomShuffleQueue)
+from actorflow.actors.queue import (FIFOQueue, QueueActor, QueueCancelled, QueueClosed,
+                                    QueueEmpty, QueueFull, RandomShuffleQueue)
 
 JOIN_S = 10.0  # generous bound on a thread that must finish; never a speed check
 
@@ -136,8 +136,8 @@ def test_close_lets_pending_enqueues_finish_or_cancels_them():
     t, out = in_thread(q.enqueue, 2.0)
     wait_blocked(t)
     q.close()
-    with pytest.raises(QueueClosed):
-        q.enqueue(3.0)  # new enqueues are refused at once
+    with pytest.raises(QueueCancelled):
+        q.enqueue(3.0)  # new enqueues are refused at once (TF: CancelledError)
     assert float(q.dequeue()) == 1.0
     t.join(JOIN_S)
     assert "error" not in out
@@ -149,7 +149,8 @@ def test_close_lets_pending_enqueues_finish_or_cancels_them():
     wait_blocked(t)
     c.close(cancel_pending_enqueues=True)
     t.join(JOIN_S)
-    assert isinstance(out["error"], QueueClosed)
+    assert isinstance(out["error"], QueueCancelled)
+    assert isinstance(out["error"], errors.CancelledError)
     assert c.size() == 1
 
 
@@ -212,6 +213,14 @@ def test_shuffle_batch_dequeue_waits_for_min_after_dequeue():
     assert q.size() == 4
 
 
+def test_the_actor_module_reexports_the_core_queue_classes():
+    import actorflow.queues as core
+    from actorflow.actors import queue as remote
+    for name in ("FIFOQueue", "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue",
+                 "QueueEmpty", "QueueFull", "QueueClosed", "QueueCancelled"):
+        assert getattr(remote, name) is getattr(core, name), name
+
+
 def test_actor_options_are_checked():
     with pytest.raises(TypeError, match="unknown actor option"):
         _ray_options({"num_cpu": 1})
@@ -239,7 +248,7 @@ def test_queue_actor_round_trip_and_error_types(ray_local):
     q.close()
     t.join(JOIN_S)
     assert type(out["error"]) is QueueClosed
-    with pytest.raises(QueueClosed):
+    with pytest.raises(QueueCancelled):
         q.enqueue((np.ones(4), 1))
     assert q.is_closed()
     q.shutdown()
