@@ -36,7 +36,11 @@ class Variable:
             return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
+        # Inside a function graph (a cond branch, a loop body) the variable still lives in
+        # the outermost graph, as in TF: its value is session state every graph reads.
         graph = get_default_graph()
+        while getattr(graph, "outer_graph", None) is not None:
+            graph = graph.outer_graph
         if collections is None:
             collections = [GraphKeys.GLOBAL_VARIABLES]
         collections = list(collections)
@@ -44,7 +48,8 @@ class Variable:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         # As TF 1.x's init_scope: a variable's ops never inherit the control dependencies
         # in force where it is created (its initializer must not run someone's update).
-        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+        with graph.as_default(), graph.control_dependencies(None), \
+                graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 with graph.name_scope("Initializer"):
                     self._initial_value = convert_to_tensor(initial_value(), dtype=dtype)

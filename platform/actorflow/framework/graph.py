@@ -326,7 +326,7 @@ class Graph:
         for t in inputs:
             if not isinstance(t, Tensor):
                 raise TypeError(f"Input to op {op_type} must be a Tensor, got {t!r}")
-            if t.graph is not self:
+            if t.graph is not self and not self._uses_foreign(t):
                 here = next((u.name for u in inputs if u.graph is self), None)
                 peer = f"Tensor {here} and " if here else ""
                 raise ValueError(f"Tensor {t.name} must be from the same graph as "
@@ -359,6 +359,11 @@ class Graph:
                           for i, (dt, sh) in enumerate(outs)]
             self._add_op(op)
         return op
+
+    def _uses_foreign(self, t: Tensor) -> bool:
+        """Whether an op of this graph may take `t` of another graph as it is (a function
+        graph reads an enclosing graph's variables in place; see framework/function.py)."""
+        return False
 
     def _add_op(self, op: Operation) -> None:
         op._id = len(self._ops)
@@ -574,7 +579,7 @@ def _graph_of(values) -> Graph:
             except Exception:  # noqa: BLE001 - fall back to the default graph
                 continue
         if isinstance(el, (Tensor, Operation)):
-            return el.graph
+            return _innermost(el.graph)
     return get_default_graph()
 
 
@@ -608,8 +613,22 @@ def get_collection_ref(key: str) -> list:
 
 def make_op(op_type: str, inputs, attrs=None, name: str | None = None) -> Operation:
     """Creates an op in the graph of its inputs (or the default graph when it has none)."""
-    graph = inputs[0].graph if inputs else get_default_graph()
+    graph = _innermost(inputs[0].graph) if inputs else get_default_graph()
     return graph.create_op(op_type, inputs, attrs, name)
+
+
+def _innermost(graph: Graph) -> Graph:
+    """The default graph when it is a function graph traced inside `graph` (its ops then
+    capture `graph`'s tensors), else `graph`."""
+    d = get_default_graph()
+    if d is graph:
+        return graph
+    outer = getattr(d, "outer_graph", None)
+    while outer is not None:
+        if outer is graph:
+            return d
+        outer = getattr(outer, "outer_graph", None)
+    return graph
 
 
 # -- builders from the layers above ---------------------------------------------------------

@@ -148,7 +148,8 @@ def _nbytes(v) -> int:
     return int(getattr(v, "nbytes", 0))
 
 
-def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
+def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None,
+                 host_io: bool = True) -> Plan:
     """Compiles `ops` (pruned, topologically sorted) into a Plan.
 
     Args:
@@ -156,6 +157,8 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
         feeds: the fed Tensors, in the order the plan takes their values.
         alias: {tensor: equal earlier tensor} from the CSE pass; the ops whose outputs are
             all aliased are not run, their readers read the representative.
+        host_io: on a GPU, feeds arrive as host arrays and fetches leave as host arrays;
+            False keeps both on the device (a function body called by a kernel).
     """
     alias = alias or {}
     from ..framework.graph import Tensor
@@ -240,7 +243,7 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
                 frees.setdefault(idx, []).append(s)
 
     params = ", ".join(f"f{i}" for i in range(len(feeds)))
-    on_gpu = ctx.device.is_gpu
+    on_gpu = ctx.device.is_gpu and host_io
     ret = []
     for f in fetches:
         if isinstance(f, Tensor) and f in expr:
@@ -276,7 +279,7 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None) -> Plan:
     filename = f"<actorflow-plan-{next(_plan_ids)}>"
     env = {"_dev": ctx.device.to_device, "_host": ctx.device.to_host}
     fn = _build(src, kernels, consts, filename, extra=env)
-    if on_gpu:
+    if ctx.device.is_gpu:
         fn = _on_device(fn, ctx.device)
     aliasing = _aliases_state(ops)
     copy_mask = tuple(isinstance(f, Tensor) and f in aliasing for f in fetches)

@@ -1,0 +1,332 @@
+"""Function graphs: a Python function traced into a graph of its own, compiled on demand.
+
+Functional control flow (`If`, `While`, ops/control_flow.py) and `Dataset.map` hold their
+bodies as `FuncGraph`s. A FuncGraph is an ordinary `Graph` with explicit inputs (Placeholders)
+and outputs. When an op created in it takes a tensor of an enclosing graph, the tensor is
+*captured*: a Placeholder stands for it inside and the pair is recorded, so the op running the
+function passes the outer value in (through every level of nested function graphs).
+
+Variables are the exception: a variable's ref (a VariableV2 output) is used in place, not
+captured, because kernels reach a variable's value through the session
+(`ctx.var_cell(var_op)`), whatever graph they sit in. So an assignment in a cond branch
+writes the outer variable, and a variable created while tracing is created in the outermost
+graph (variables.py), sharing the outermost graph's variable store and collections.
+
+`compile_function(func_graph, ctx)` prunes the function graph to its outputs and stateful
+ops and compiles it with the session's `compile_plan` for the caller's device: a body is a
+plan like any other, run by the calling kernel.
+"""
+from __future__ import annotations
+
+import threading
+
+from .. import dtypes as _dtypes
+from .graph import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
+
+__all__ = ["FuncGraph", "trace", "compile_function", "CompiledFunction", "clone_function"]
+
+
+class FuncGraph(Graph):
+    """A graph traced from a Python function.
+
+    Attributes:
+        name: the function's name (for messages).
+        outer_graph: the graph the function was traced in.
+        outputs: the flat list of output Tensors.
+        structured_outputs: what the function returned (nested), with Tensors of this graph.
+        captures: [(outer_tensor, inner_placeholder)], in capture order.
+        control_outputs: stateful ops of this graph, which run whenever the function runs.
+        outer_control_inputs: ops of enclosing graphs the body named in
+            `control_dependencies`; the op calling the function waits for them instead.
+    """
+
+    def __init__(self, name: str, outer_graph: Graph) -> None:
+        super().__init__()
+        self.name = name
+        self.outer_graph = outer_graph
+        self.outputs: list[Tensor] = []
+        self.structured_outputs = None
+        self.captures: list[tuple[Tensor, Tensor]] = []
+        self.outer_control_inputs: list[Operation] = []
+        self._args: list[Tensor] = []
+        self._capture_map: dict[Tensor, Tensor] = {}
+        outermost = outer_graph
+        while isinstance(outermost, FuncGraph):
+            outermost = outermost.outer_graph
+        self._outermost = outermost
+        # Variables, their scopes and collections are the outermost graph's (TF 1.x
+        # get_variable in a loop body finds and creates the same variables as outside).
+        from ..variable_scope import _store
+        self._var_store = _store(outermost)
+        self._collections = outermost._collections
+        self.seed = outermost.seed
+        self._gradient_override_map = dict(outer_graph._gradient_override_map)
+
+    # -- inputs ------------------------------------------------------------------------
+    @property
+    def inputs(self) -> list[Tensor]:
+        """The function's parameters: the explicit arguments, then the captured values."""
+        return self._args + [inner for _, inner in self.captures]
+
+    @property
+    def explicit_inputs(self) -> list[Tensor]:
+        return list(self._args)
+
+    @property
+    def external_captures(self) -> list[Tensor]:
+        """The outer tensors captured, in the order of their placeholders in `inputs`."""
+        return [outer for outer, _ in self.captures]
+
+    def encloses(self, graph: Graph) -> bool:
+        """Whether `graph` is this graph's outer graph or one of its ancestors."""
+        g = self.outer_graph
+        while g is not None:
+            if g is graph:
+                return True
+            g = getattr(g, "outer_graph", None)
+        return False
+
+    def capture(self, t: Tensor) -> Tensor:
+        """The tensor of this graph standing for `t` (a placeholder for an outer tensor).
+
+        Raises:
+            ValueError: `t` belongs to a graph that does not enclose this one.
+        """
+        if t.graph is self:
+            return t
+        inner = self._capture_map.get(t)
+        if inner is not None:
+            return inner
+        if t.graph is self.outer_graph:
+            src = t
+        elif isinstance(self.outer_graph, FuncGraph) and self.outer_graph.encloses(t.graph):
+            src = self.outer_graph.capture(t)
+            inner = self._capture_map.get(src)
+            if inner is not None:
+                self._capture_map[t] = inner
+                return inner
+        else:
+            raise ValueError(f"Tensor {t.name} must be from the same graph as the function "
+                             f"{self.name!r} or a graph enclosing it.")
+        with self.control_dependencies(None), self.name_scope(None):
+            inner = Graph.create_op(self, "Placeholder", [],
+                                    {"dtype": src.dtype, "shape": src._shape}, "capture")
+        inner = inner.outputs[0]
+        self.captures.append((src, inner))
+        self._capture_map[src] = inner
+        self._capture_map[t] = inner
+        return inner
+
+    def _uses_foreign(self, t: Tensor) -> bool:
+        return t.op.type == "VariableV2" and self.encloses(t.graph)
+
+    # -- op creation -------------------------------------------------------------------
+    def create_op(self, op_type: str, inputs, attrs=None, name: str | None = None,
+                  control_inputs=None) -> Operation:
+        """As `Graph.create_op`, capturing the inputs that belong to enclosing graphs
+        (variable refs are used in place)."""
+        inputs = list(inputs)
+        for i, t in enumerate(inputs):
+            if isinstance(t, Tensor) and t.graph is not self and not self._uses_foreign(t):
+                if self.encloses(t.graph):
+                    inputs[i] = self.capture(t)
+        own = []
+        for c in control_inputs or ():
+            if c.graph is self:
+                own.append(c)
+            else:
+                self._control_from_outside(c)
+        return super().create_op(op_type, inputs, attrs, name, own)
+
+    def _add_op(self, op: Operation) -> None:
+        op._id = len(self._ops)
+        self._ops.append(op)
+        self._ops_by_name[op.name] = op
+        for t in op.inputs:
+            if t.graph is self:  # an outer variable's consumers stay its own graph's ops
+                t._consumers.append(op)
+        for c in op.control_inputs:
+            c._control_outputs.append(op)
+
+    def control_dependencies(self, control_inputs):
+        """As `Graph.control_dependencies`; ops of enclosing graphs become control inputs of
+        the op that calls this function."""
+        if control_inputs is None:
+            return super().control_dependencies(None)
+        own = []
+        for c in control_inputs:
+            el = c
+            if not isinstance(c, (Tensor, Operation)):
+                el = c._as_graph_element() if hasattr(c, "_as_graph_element") else c
+            op = el if isinstance(el, Operation) else getattr(el, "op", None)
+            if isinstance(op, Operation) and op.graph is not self and self.encloses(op.graph):
+                self._control_from_outside(op)
+            else:
+                own.append(c)
+        return super().control_dependencies(own)
+
+    def _control_from_outside(self, op: Operation) -> None:
+        if op not in self.outer_control_inputs:
+            self.outer_control_inputs.append(op)
+
+    @property
+    def control_outputs(self) -> list[Operation]:
+        return [op for op in self._ops if op.op_def.stateful and op.type != "Placeholder"]
+
+
+def add_outer_control_inputs(op: Operation, func_graphs) -> None:
+    """Makes `op` (which calls `func_graphs`) wait for the outer ops their bodies named in
+    `control_dependencies`, passing those of graphs further out up a level."""
+    graph = op.graph
+    for fg in func_graphs:
+        for c in fg.outer_control_inputs:
+            if c.graph is graph:
+                op._add_control_input(c)
+            elif isinstance(graph, FuncGraph):
+                graph._control_from_outside(c)
+
+
+def trace(fn, arg_specs, name: str, *, outer_graph: Graph | None = None) -> FuncGraph:
+    """Traces `fn(*placeholders)` into a new FuncGraph.
+
+    Args:
+        fn: called once with one Placeholder per entry of `arg_specs`; returns a Tensor, an
+            Operation, a Python value, None or a nesting (tuple, list, namedtuple, dict) of
+            them. Values that are not Tensors are converted; a returned outer tensor is
+            captured; Operations are run (they are stateful ops of the body) but give no
+            output.
+        arg_specs: [(DType, shape)] of the explicit arguments.
+        name: the function's name.
+        outer_graph: the graph it is traced in (default: the default graph).
+    """
+    outer = outer_graph if outer_graph is not None else get_default_graph()
+    fg = FuncGraph(name, outer)
+    with fg.as_default():
+        for i, (dtype, shape) in enumerate(arg_specs):
+            shape = None if shape is None else tuple(shape)
+            fg._args.append(fg.create_op("Placeholder", [], {"dtype": _dtypes.as_dtype(dtype),
+                                                            "shape": shape},
+                                         f"arg{i}").outputs[0])
+        out = fn(*fg._args)
+        fg.structured_outputs = _map_leaves(lambda v: _as_output(fg, v), out)
+        fg.outputs = [t for t in _leaves(fg.structured_outputs) if isinstance(t, Tensor)]
+    return fg
+
+
+def _as_output(fg: FuncGraph, v):
+    if v is None or isinstance(v, Operation):
+        return v
+    if isinstance(v, Tensor):
+        return fg.capture(v) if v.graph is not fg else v
+    t = convert_to_tensor(v)
+    return fg.capture(t) if t.graph is not fg else t
+
+
+def _leaves(s) -> list:
+    if isinstance(s, dict):
+        return [x for k in sorted(s) for x in _leaves(s[k])]
+    if isinstance(s, (list, tuple)):
+        return [x for v in s for x in _leaves(v)]
+    return [s]
+
+
+def _map_leaves(fn, s):
+    if isinstance(s, dict):
+        return type(s)((k, _map_leaves(fn, s[k])) for k in s)
+    if isinstance(s, tuple) and hasattr(s, "_fields"):
+        return type(s)(*[_map_leaves(fn, v) for v in s])
+    if isinstance(s, (list, tuple)):
+        return type(s)(_map_leaves(fn, v) for v in s)
+    return fn(s)
+
+
+# -- cloning (gradient functions recompute the forward body) ------------------------------------
+def clone_function(fg: FuncGraph, inputs: list[Tensor]) -> list[Tensor]:
+    """Re-creates `fg`'s ops in the default graph with `inputs` standing for `fg.inputs`;
+    returns the tensors standing for `fg.outputs`. The clone's ops capture what they read
+    from outside as any op built there does."""
+    graph = get_default_graph()
+    mapping: dict[Tensor, Tensor] = dict(zip(fg.inputs, inputs))
+    op_map: dict[Operation, Operation] = {}
+    needed = _needed_ops(fg)
+    for op in needed:
+        if op.type == "Placeholder" and all(t in mapping for t in op.outputs):
+            continue
+        new_inputs = [mapping.get(t, t) for t in op.inputs]
+        controls = [op_map[c] for c in op.control_inputs if c in op_map]
+        new = graph.create_op(op.type, new_inputs, dict(op.attrs), op.name.split("/")[-1],
+                              controls)
+        op_map[op] = new
+        for t, nt in zip(op.outputs, new.outputs):
+            mapping[t] = nt
+    return [mapping[t] for t in fg.outputs]
+
+
+def _needed_ops(fg: FuncGraph) -> list[Operation]:
+    """The ops of `fg` its outputs and stateful ops depend on, in creation order."""
+    from ..session.prune import prune
+    targets = [t.op for t in fg.outputs] + fg.control_outputs
+    ops = prune(targets, set(fg.inputs))
+    return [op for op in ops if op.graph is fg]
+
+
+# -- compilation -------------------------------------------------------------------------------
+class CompiledFunction:
+    """A function graph compiled for one session and device: ``f(*input_values)`` returns
+    the tuple of output values. Inputs are in `FuncGraph.inputs` order (explicit arguments,
+    then captured values). Safe to call from several threads at once."""
+
+    def __init__(self, func_graph: FuncGraph, plan, xp) -> None:
+        self.func_graph = func_graph
+        self._plan = plan
+        self._run = plan.run
+        self._copies = plan.copies
+        self._mask = plan.copy_mask
+        self._xp = xp
+        self.num_inputs = len(func_graph.inputs)
+
+    def __call__(self, *values) -> tuple:
+        try:
+            out = self._run(*values)
+        except Exception as e:  # noqa: BLE001 - a body's failure names the body's op
+            raise self._plan.translate(e).with_traceback(None) from None
+        if self._copies:
+            xp = self._xp
+            out = tuple(xp.array(v, copy=True) if c and v is not None else v
+                        for v, c in zip(out, self._mask))
+        return out
+
+
+_compile_lock = threading.RLock()
+
+
+def compile_function(func_graph: FuncGraph, ctx) -> CompiledFunction:
+    """`func_graph` compiled for `ctx`'s session and device (cached on the context).
+
+    The plan computes `func_graph.outputs` from `func_graph.inputs` and also runs the
+    body's stateful ops (an assignment in a branch happens when the branch runs). Values stay
+    on the device: the calling kernel passes device arrays in and gets device arrays out.
+    """
+    cache = ctx.__dict__.get("_functions")
+    if cache is None:
+        with _compile_lock:
+            cache = ctx.__dict__.setdefault("_functions", {})
+    fn = cache.get(func_graph)
+    if fn is not None:
+        return fn
+    with _compile_lock:
+        fn = cache.get(func_graph)
+        if fn is None:
+            from ..session.compile import compile_plan
+            from ..session.prune import prune
+            inputs = func_graph.inputs
+            targets = [t.op for t in func_graph.outputs] + func_graph.control_outputs
+            ops = prune(targets, set(inputs))
+            # Outer ops reached here are variables read in place: they come first (they
+            # have no inputs), then the body in its own creation order.
+            outer = [op for op in ops if op.graph is not func_graph]
+            inner = [op for op in ops if op.graph is func_graph]
+            plan = compile_plan(outer + inner, list(func_graph.outputs), list(inputs), ctx,
+                                host_io=False)
+            fn = cache[func_graph] = CompiledFunction(func_graph, plan, ctx.xp)
+    return fn
