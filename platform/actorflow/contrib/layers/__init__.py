@@ -1,5 +1,5 @@
 """`tf.contrib.layers`: slim-style layers, initializers and regularizers (TF 1.x names)."""
-from . import utils
+from . import utils  # noqa: F401 - tf.contrib.layers.utils
 from .initializers import (
                            variance_scaling_initializer,
                            xavier_initializer,
