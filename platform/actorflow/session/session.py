@@ -39,8 +39,15 @@ class InvalidFeedError(errors.InvalidArgumentError, ValueError):
 
 
 class FeedOverflowError(InvalidFeedError, TypeError):
-    """A Python int fed to an integer tensor whose dtype cannot hold it (a TypeError in
+    """A Python int scalar fed to a tensor whose dtype cannot hold it unchanged: out of an
+    integer dtype's range, or other than 0/1 for bool, or any int for string (a TypeError in
     TF 1.x, which is why this is one too)."""
+
+
+class FeedConversionError(InvalidFeedError, TypeError):
+    """A feed value that NumPy cannot convert to the tensor's dtype: "could not convert
+    string to float", a ragged list, a dict. TF lets NumPy's ValueError or TypeError through;
+    this is both, and names the tensor."""
 
 
 class FetchNotFoundError(errors.NotFoundError, KeyError):
@@ -394,41 +401,17 @@ class InteractiveSession(Session):
 
 
 def _check_feed(t: Tensor, value):
-    """Converts a feed value to the tensor's dtype and checks its shape against the static one."""
+    """Converts a feed value to the tensor's dtype, as TF 1.x does, and checks its shape
+    against the static one.
+
+    The fast path is an ndarray that already has the dtype; anything else goes through
+    `_convert_feed`. Only a failed conversion or an incompatible shape is an error.
+    """
     np_dtype = t.dtype.np
-    if isinstance(value, np.ndarray) and value.dtype == np_dtype:
+    if type(value) is np.ndarray and value.dtype == np_dtype:
         arr = value
     else:
-        if isinstance(value, Tensor):
-            raise TypeError(f"The value of a feed cannot be a tf.Tensor object ({value.name}). "
-                            "Acceptable feed values include Python scalars, strings, lists, "
-                            "numpy ndarrays.")
-        # As TF 1.x: a Python int scalar must fit the integer dtype (NumPy would wrap it,
-        # 2**40 -> 0); lists and NumPy values are converted with wrap-around, as TF does.
-        if isinstance(value, int) and not isinstance(value, bool) and np_dtype.kind in "iu":
-            info = np.iinfo(np_dtype)
-            if not info.min <= value <= info.max:
-                raise FeedOverflowError(
-                    None, t.op, f"Feed value {value} for Tensor {t.name!r} does not fit its "
-                    f"dtype {t.dtype.name} (range {info.min}..{info.max}); use a larger "
-                    "dtype such as int64")
-        src = np.asarray(value)
-        if src.dtype != np_dtype:
-            ok = (np_dtype.kind == "f" and src.dtype.kind in "fiub") or \
-                 (np_dtype.kind in "iu" and src.dtype.kind in "iub") or \
-                 (np_dtype.kind == "c" and src.dtype.kind in "fiubc") or \
-                 (np_dtype.kind == "b" and src.dtype.kind == "b") or np_dtype.kind == "O"
-            if not ok:
-                raise InvalidFeedError(None, t.op, f"Cannot feed value of dtype {src.dtype} "
-                                       f"for Tensor {t.name!r}, which has dtype "
-                                       f"{t.dtype.name}")
-            try:
-                arr = src.astype(np_dtype)
-            except (ValueError, OverflowError) as e:
-                raise InvalidFeedError(None, t.op, f"Cannot convert feed for {t.name!r} to "
-                                       f"{t.dtype.name}: {e}") from None
-        else:
-            arr = src
+        arr = _convert_feed(t, value, np_dtype)
     shape = t._shape
     if shape is not None:
         ok = arr.ndim == len(shape) and all(d is None or d == s
@@ -439,6 +422,58 @@ def _check_feed(t: Tensor, value):
             raise InvalidFeedError(None, t.op, f"Cannot feed value of shape {arr.shape} for "
                                    f"Tensor {t.name!r}, which has shape {want!r}")
     return arr
+
+
+def _convert_feed(t: Tensor, value, np_dtype: np.dtype) -> np.ndarray:
+    """`value` as an array of `np_dtype`, converted the way TF 1.x's `Session.run` does.
+
+    Numeric dtypes: ``np.asarray(value).astype(dtype)``, so lists, object arrays of numbers
+    (``np.vstack`` over tuples), ints for floats, floats for ints (truncated toward zero) and
+    strings of digits all convert, and out-of-range integers in lists and arrays wrap. Bool
+    and string dtypes: ``np.asarray(value, dtype)`` (any number to bool; strings, bytes and
+    other objects as an object array). A Python int scalar must survive the conversion
+    unchanged (TF's TypeError for 2**40 fed to int32, or 5 fed to bool or string).
+    """
+    if isinstance(value, Tensor):
+        raise TypeError(f"The value of a feed cannot be a tf.Tensor object ({value.name}). "
+                        "Acceptable feed values include Python scalars, strings, lists, "
+                        "numpy ndarrays.")
+    if isinstance(value, int):
+        _check_python_int(t, value, np_dtype)
+    try:
+        if np_dtype.kind in "iufc":
+            # astype, not asarray(dtype=): NumPy 2 refuses out-of-range Python ints in lists
+            # where TF (and NumPy 1) wrap them.
+            return np.asarray(value).astype(np_dtype, copy=False)
+        return np.asarray(value, dtype=np_dtype)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise FeedConversionError(None, t.op, f"Cannot convert the value fed to Tensor "
+                                  f"{t.name!r} to {t.dtype.name}: {e}") from None
+
+
+def _check_python_int(t: Tensor, value: int, np_dtype: np.dtype) -> None:
+    """Raises FeedOverflowError when the Python int `value` changes on conversion to the
+    tensor's dtype (TF compares the converted scalar with the int; strings compare as str)."""
+    try:
+        if np_dtype.kind == "O":
+            same = False  # TF compares str(value) with value: never equal
+        else:
+            same = bool(np.array(value).astype(np_dtype) == value)
+    except OverflowError:
+        same = False
+    if same:
+        return
+    if np_dtype.kind in "iu":
+        info = np.iinfo(np_dtype)
+        hint = f" (range {info.min}..{info.max}); use a larger dtype such as int64"
+    elif np_dtype.kind == "O":
+        hint = ": feed a str or bytes instead"
+    elif np_dtype.kind == "b":
+        hint = ": feed True/False, 0 or 1 instead"
+    else:
+        hint = ""
+    raise FeedOverflowError(None, t.op, f"Feed value {value} for Tensor {t.name!r} does not "
+                            f"fit its dtype {t.dtype.name}{hint}")
 
 
 def _feed_order(pair) -> tuple:
