@@ -40,6 +40,9 @@ from .ops import debug as debugging
 from .ops import state as _state
 from .ops.state import (scatter_add, scatter_mul, scatter_nd_add, scatter_nd_sub,
                         scatter_nd_update, scatter_sub, scatter_update)
+from .ops.data_flow import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,
+                            RandomShuffleQueue)
+from .ops import data_flow as queue  # tf.queue.FIFOQueue, ... (TF 1.x `tf.queue`)
 from .variables import *
 from .variable_scope import *
 from .init_ops import *
