@@ -14,9 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Field", "Message", "DecodeError", "encode_varint", "decode_varint"]
+__all__ = ["Field", "Message", "DecodeError", "encode_varint", "decode_varint", "field_key",
+           "encode_scalar", "decode_scalar", "encode_packed", "decode_packed", "iter_fields",
+           "as_bytes", "VARINT", "FIXED64", "LEN", "FIXED32"]
 
-_VARINT, _FIXED64, _LEN, _FIXED32 = 0, 1, 2, 5
+VARINT, FIXED64, LEN, FIXED32 = 0, 1, 2, 5  # wire types
 _MASK64 = (1 << 64) - 1
 _VARINT_KINDS = frozenset({"int64", "uint64", "int32", "uint32", "bool", "enum"})
 _PACKED_NP = {"double": "<f8", "float": "<f4"}
@@ -60,25 +62,25 @@ def decode_varint(data: bytes, pos: int) -> tuple[int, int]:
             raise DecodeError("varint longer than ten bytes")
 
 
-def _key(number: int, wire_type: int) -> bytes:
+def field_key(number: int, wire_type: int) -> bytes:
     return encode_varint((number << 3) | wire_type)
 
 
-def _encode_scalar(kind: str, v) -> tuple[int, bytes]:
+def encode_scalar(kind: str, v) -> tuple[int, bytes]:
     """(wire type, payload) of one scalar value."""
     if kind in _VARINT_KINDS:
-        return _VARINT, encode_varint(int(v))
+        return VARINT, encode_varint(int(v))
     if kind == "double":
-        return _FIXED64, struct.pack("<d", float(v))
+        return FIXED64, struct.pack("<d", float(v))
     if kind == "float":
-        return _FIXED32, struct.pack("<f", float(v))
+        return FIXED32, struct.pack("<f", float(v))
     if kind in ("string", "bytes"):
         b = v.encode("utf-8") if isinstance(v, str) else bytes(v)
-        return _LEN, encode_varint(len(b)) + b
+        return LEN, encode_varint(len(b)) + b
     raise TypeError(f"unknown field kind {kind!r}")
 
 
-def _packed(kind: str, values) -> bytes:
+def encode_packed(kind: str, values) -> bytes:
     if kind in _PACKED_NP:
         return np.asarray(values, dtype=_PACKED_NP[kind]).tobytes()
     return b"".join(encode_varint(int(v)) for v in values)
@@ -90,25 +92,25 @@ def _signed(kind: str, v: int) -> int:
     return v
 
 
-def _decode_scalar(kind, wire_type: int, raw, number: int):
+def decode_scalar(kind, wire_type: int, raw, number: int):
     if isinstance(kind, type):
-        if wire_type != _LEN:
+        if wire_type != LEN:
             raise DecodeError(f"field {number}: a message needs wire type 2, got {wire_type}")
         return kind.FromString(raw)
     if kind in _VARINT_KINDS:
-        if wire_type != _VARINT:
+        if wire_type != VARINT:
             raise DecodeError(f"field {number}: {kind} needs wire type 0, got {wire_type}")
         return bool(raw) if kind == "bool" else _signed(kind, raw)
-    if kind == "double" and wire_type == _FIXED64:
+    if kind == "double" and wire_type == FIXED64:
         return struct.unpack("<d", raw)[0]
-    if kind == "float" and wire_type == _FIXED32:
+    if kind == "float" and wire_type == FIXED32:
         return struct.unpack("<f", raw)[0]
-    if kind in ("string", "bytes") and wire_type == _LEN:
+    if kind in ("string", "bytes") and wire_type == LEN:
         return raw.decode("utf-8") if kind == "string" else bytes(raw)
     raise DecodeError(f"field {number}: wire type {wire_type} does not fit kind {kind}")
 
 
-def _unpack(kind: str, raw: bytes, number: int) -> list:
+def decode_packed(kind: str, raw: bytes, number: int) -> list:
     if kind in _PACKED_NP:
         size = np.dtype(_PACKED_NP[kind]).itemsize
         if len(raw) % size:
@@ -128,13 +130,13 @@ def iter_fields(data: bytes):
     while pos < n:
         key, pos = decode_varint(data, pos)
         number, wire_type = key >> 3, key & 7
-        if wire_type == _VARINT:
+        if wire_type == VARINT:
             raw, pos = decode_varint(data, pos)
-        elif wire_type == _FIXED64:
+        elif wire_type == FIXED64:
             raw, pos = data[pos:pos + 8], pos + 8
-        elif wire_type == _FIXED32:
+        elif wire_type == FIXED32:
             raw, pos = data[pos:pos + 4], pos + 4
-        elif wire_type == _LEN:
+        elif wire_type == LEN:
             size, pos = decode_varint(data, pos)
             raw, pos = data[pos:pos + size], pos + size
         else:
@@ -203,14 +205,14 @@ class Message:
             if isinstance(f.kind, type):
                 for m in values:
                     b = m.SerializeToString()
-                    out.append(_key(f.number, _LEN) + encode_varint(len(b)) + b)
+                    out.append(field_key(f.number, LEN) + encode_varint(len(b)) + b)
             elif f.repeated and f.kind not in ("string", "bytes"):
-                b = _packed(f.kind, values)
-                out.append(_key(f.number, _LEN) + encode_varint(len(b)) + b)
+                b = encode_packed(f.kind, values)
+                out.append(field_key(f.number, LEN) + encode_varint(len(b)) + b)
             else:
                 for x in values:
-                    wt, payload = _encode_scalar(f.kind, x)
-                    out.append(_key(f.number, wt) + payload)
+                    wt, payload = encode_scalar(f.kind, x)
+                    out.append(field_key(f.number, wt) + payload)
         return b"".join(out)
 
     def ParseFromString(self, data) -> None:  # noqa: N802 - protobuf spelling
@@ -221,14 +223,14 @@ class Message:
                 continue
             if f.repeated:
                 target = getattr(self, f.name)
-                if wire_type == _LEN and f.kind not in ("string", "bytes") \
+                if wire_type == LEN and f.kind not in ("string", "bytes") \
                         and not isinstance(f.kind, type):
-                    target.extend(_unpack(f.kind, raw, number))
+                    target.extend(decode_packed(f.kind, raw, number))
                 else:
-                    target.append(_decode_scalar(f.kind, wire_type, raw, number))
+                    target.append(decode_scalar(f.kind, wire_type, raw, number))
             else:
                 object.__setattr__(self, f.name,
-                                   _decode_scalar(f.kind, wire_type, raw, number))
+                                   decode_scalar(f.kind, wire_type, raw, number))
 
     @classmethod
     def FromString(cls, data):  # noqa: N802 - protobuf spelling

@@ -11,3 +11,5 @@ from .optimizers import *
 from .saver import *
 from .training_util import *
 from ..summary.writer import summary_iterator
+from ..example import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
+                       FloatList, Int64List, SequenceExample)
