@@ -211,6 +211,10 @@ class _QueueBase:
             self._closed = self._cancelled = self._aborted = True
             self._cond.notify_all()
 
+    def cancel_on_session_close(self) -> None:
+        """`cancel`, called by the session that owns this queue when it closes."""
+        self.cancel()
+
     def size(self) -> int:
         """Number of items in the queue."""
         with self._cond:

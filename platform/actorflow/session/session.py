@@ -160,6 +160,8 @@ class Session:
         st = self._states.get(op)
         if st is None:
             st = self._states.setdefault(op, factory())
+            if self._closed:  # created by a run that raced with close()
+                _cancel_on_close(st)
         return st
 
     # -- running -----------------------------------------------------------------------
@@ -325,8 +327,14 @@ class Session:
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
-        """Releases variable values and compiled plans; later runs raise RuntimeError."""
+        """Releases variable values and compiled plans; later runs raise RuntimeError.
+
+        The session's queues are cancelled first: ops blocked in them (queue-runner threads
+        in an enqueue, a reader waiting for a filename) raise CancelledError, so their
+        threads end."""
         self._closed = True
+        for state in list(self._states.values()):
+            _cancel_on_close(state)
         self._plans.clear()
         self._cells.clear()
         self._workers.stop()
@@ -356,6 +364,15 @@ class Session:
                     limit = int(d.xp.cuda.runtime.memGetInfo()[1])
             out.append(_DeviceAttributes(d.name, d.device_type, limit))
         return out
+
+
+def _cancel_on_close(state) -> None:
+    """Cancels an op's per-session state that can block: state with a
+    ``cancel_on_session_close()`` method (the queues of ``actorflow.queues``, whose calls
+    blocked now or made later raise CancelledError)."""
+    cancel = getattr(state, "cancel_on_session_close", None)
+    if cancel is not None:
+        cancel()
 
 
 def _log_placement(ops, placement: dict) -> None:
