@@ -1,6 +1,7 @@
 """`tf.contrib`: the parts of TF 1.x contrib the book uses — `layers` and its `slim` alias,
-`framework` (arg_scope, global step), `rnn` and `legacy_seq2seq`'s sequence losses."""
+`framework` (arg_scope, global step), `rnn` and `legacy_seq2seq`'s sequence losses; and the
+modules TF 1.x tutorials import: `learn.datasets.mnist`, `tensorboard.plugins.projector`."""
 from . import framework, layers, legacy_seq2seq, slim
-from .. import rnn
+from . import learn, rnn, tensorboard
 
-__all__ = ["framework", "layers", "legacy_seq2seq", "slim", "rnn"]
+__all__ = ["framework", "layers", "legacy_seq2seq", "slim", "rnn", "learn", "tensorboard"]

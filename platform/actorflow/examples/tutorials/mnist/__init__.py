@@ -1,0 +1,1 @@
+"""`tensorflow.examples.tutorials.mnist`: `input_data`, the MNIST loader of TF's tutorials."""
