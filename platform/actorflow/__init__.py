@@ -34,6 +34,8 @@ from .ops.reduction import *
 from .ops.linalg import *
 from .ops.operators import *  # exports nothing: installs the operators of Tensor
 from .ops.control import *
+from .ops.control_flow import case, cond, while_loop
+from .ops.tensor_array import TensorArray
 from .ops.random import *
 from .ops.debug import *
 from .ops import debug as debugging

@@ -7,6 +7,7 @@ ordinary graph ops, so backward passes are pruned, compiled and run like forward
 """
 from __future__ import annotations
 
+from .dtypes import variant as _variant
 from .framework import registry
 from .framework.graph import Operation, Tensor, convert_to_tensor, get_default_graph
 
@@ -22,7 +23,8 @@ def _as_list(x):
 
 
 def _differentiable(t: Tensor) -> bool:
-    return t.dtype.is_floating or t.dtype.is_complex
+    # A variant tensor carries a TensorArray's list: its gradient is a list of gradients.
+    return t.dtype.is_floating or t.dtype.is_complex or t.dtype is _variant
 
 
 def gradients(ys, xs, grad_ys=None, name: str = "gradients",
@@ -127,11 +129,17 @@ def _aggregate(grads):
         return None
     if len(grads) == 1:
         return grads[0]
+    if grads[0].dtype is _variant:
+        from .ops._common import out1
+        return out1("TensorListAddN", list(grads))
     from .ops.math import add_n
     return add_n(grads)
 
 
 def _zeros_for(t: Tensor):
+    if t.dtype is _variant:
+        from .ops._common import out1
+        return out1("TensorListZerosLike", [t])
     from .ops.constant import zeros_like
     return zeros_like(t)
 

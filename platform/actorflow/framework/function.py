@@ -241,17 +241,34 @@ def _map_leaves(fn, s):
 
 
 # -- cloning (gradient functions recompute the forward body) ------------------------------------
-def clone_function(fg: FuncGraph, inputs: list[Tensor]) -> list[Tensor]:
-    """Re-creates `fg`'s ops in the default graph with `inputs` standing for `fg.inputs`;
-    returns the tensors standing for `fg.outputs`. The clone's ops capture what they read
-    from outside as any op built there does."""
+_CLONED_STATEFUL = frozenset({"If", "While"})
+
+
+def clone_function(fg: FuncGraph, inputs: list[Tensor], values: dict | None = None) \
+        -> list[Tensor]:
+    """Re-creates the ops `fg`'s outputs depend on in the default graph, with `inputs`
+    standing for `fg.inputs`; returns the tensors standing for `fg.outputs`.
+
+    `values` maps tensors of `fg` to tensors to use instead of recomputing them (the
+    outputs of its stateful ops, recorded by the forward run). Other stateful ops are not
+    re-created (their side effects belong to the forward run), except nested If/While ops,
+    which are cloned like pure ops. The clone's ops capture what they read from outside as
+    any op built there does.
+    """
+    from ..session.prune import prune
     graph = get_default_graph()
     mapping: dict[Tensor, Tensor] = dict(zip(fg.inputs, inputs))
+    mapping.update(values or {})
+    needed = [op for op in prune([t.op for t in fg.outputs], set(mapping))
+              if op.graph is fg]
+    data_needed = {t for op in needed for t in op.inputs} | set(fg.outputs)
     op_map: dict[Operation, Operation] = {}
-    needed = _needed_ops(fg)
     for op in needed:
-        if op.type == "Placeholder" and all(t in mapping for t in op.outputs):
+        wanted = [t for t in op.outputs if t in data_needed]
+        if all(t in mapping for t in wanted) and (wanted or op.outputs):
             continue
+        if op.op_def.stateful and op.type not in _CLONED_STATEFUL and not wanted:
+            continue  # an update run only for its effect: it happened in the forward run
         new_inputs = [mapping.get(t, t) for t in op.inputs]
         controls = [op_map[c] for c in op.control_inputs if c in op_map]
         new = graph.create_op(op.type, new_inputs, dict(op.attrs), op.name.split("/")[-1],
@@ -260,14 +277,6 @@ def clone_function(fg: FuncGraph, inputs: list[Tensor]) -> list[Tensor]:
         for t, nt in zip(op.outputs, new.outputs):
             mapping[t] = nt
     return [mapping[t] for t in fg.outputs]
-
-
-def _needed_ops(fg: FuncGraph) -> list[Operation]:
-    """The ops of `fg` its outputs and stateful ops depend on, in creation order."""
-    from ..session.prune import prune
-    targets = [t.op for t in fg.outputs] + fg.control_outputs
-    ops = prune(targets, set(fg.inputs))
-    return [op for op in ops if op.graph is fg]
 
 
 # -- compilation -------------------------------------------------------------------------------
