@@ -40,8 +40,8 @@ from .ops.random import *
 from .ops.debug import *
 from .ops import debug as debugging
 from .ops import state as _state
-from .ops.state import (scatter_add, scatter_mul, scatter_nd_add, scatter_nd_sub,
-                        scatter_nd_update, scatter_sub, scatter_update)
+from .ops.state import (count_up_to, scatter_add, scatter_mul, scatter_nd_add,
+                        scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
 from .ops.data_flow import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,
                             RandomShuffleQueue)
 from .ops import data_flow as queue  # tf.queue.FIFOQueue, ... (TF 1.x `tf.queue`)
@@ -61,7 +61,11 @@ from . import tf_logging as logging
 from . import app, gfile
 from .app import flags
 from . import summary, metrics
-from . import io, python_io
+from . import io, python_io, sparse
+from .ops.parsing import *
+from .framework.sparse_tensor import (SparseTensor, SparseTensorValue, sparse_tensor_to_dense,
+                                      sparse_to_dense)
+from . import data
 from .summary.protos import Event, HistogramProto, SessionLog, Summary, SummaryMetadata
 from .ops import training as _training_ops
 from .train.clip_ops import clip_by_global_norm, clip_by_norm, global_norm, clip_by_average_norm

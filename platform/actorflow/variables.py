@@ -206,6 +206,12 @@ class Variable:
                    read_value: bool = True):
         return assign_sub(self._variable, delta, use_locking=use_locking, name=name)
 
+    def count_up_to(self, limit: int):
+        """Increments this int variable and returns its old value; OutOfRangeError once it
+        has reached `limit` (see ``tf.count_up_to``)."""
+        from .ops.state import count_up_to
+        return count_up_to(self._variable, limit)
+
     def set_shape(self, shape) -> None:
         self._variable.set_shape(shape)
 

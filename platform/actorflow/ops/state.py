@@ -1,8 +1,10 @@
 """Stateful variable ops: VariableV2 (the value cell), Assign, AssignAdd, AssignSub,
-IsVariableInitialized, and the scatter updates ScatterUpdate/Add/Sub/Mul and
-ScatterNdUpdate/Add/Sub. Input 0 of each assignment is a *ref* input: the kernel writes the
-variable's cell in the session instead of reading a value first."""
+IsVariableInitialized, the scatter updates ScatterUpdate/Add/Sub/Mul and
+ScatterNdUpdate/Add/Sub, and CountUpTo. Input 0 of each assignment is a *ref* input: the
+kernel writes the variable's cell in the session instead of reading a value first."""
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -10,7 +12,7 @@ from .. import errors
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import ufunc_at
 
-__all__ = ["uninitialized_error", "check_ref"]
+__all__ = ["uninitialized_error", "check_ref", "count_up_to"]
 
 
 def uninitialized_error(op_or_name) -> errors.FailedPreconditionError:
@@ -251,3 +253,49 @@ for _type, _fname, _ufunc, _locking, _doc in _SCATTERS:
                 aliases_input=True, doc=_doc + ", in place; returns the variable.")
     globals()[_fname] = _scatter_function(_fname, _type, _locking, _doc + ", in place.")
 del _type, _fname, _ufunc, _locking, _doc
+
+
+# -- CountUpTo: the epoch counter of input producers (train/input.py limit_epochs) ----------
+def _count_up_to_infer(op):
+    ref = op.inputs[0]
+    if ref.dtype.name not in ("int32", "int64"):
+        raise TypeError(f"CountUpTo: the variable must be int32 or int64, got {ref.dtype.name}")
+    if ref._shape is not None and ref._shape != ():
+        raise ValueError(f"CountUpTo: the variable must be a scalar, got shape "
+                         f"{list(ref._shape)}")
+    return [(ref.dtype, ())]
+
+
+def _count_up_to_kernel(op, ctx):
+    cell = ctx.var_cell(op.inputs[0].op)
+    limit = int(op.attrs["limit"])
+    lock = ctx.op_state(op, threading.Lock)  # two threads never both pass the limit
+
+    def count_up_to():
+        with lock:
+            cur = cell.value
+            if cur is None:
+                raise uninitialized_error(op.inputs[0].op)
+            before = np.array(cur, copy=True)
+            if int(before) >= limit:
+                raise errors.OutOfRangeError(None, op, f"Reached limit of {limit}")
+            cell.value = np.asarray(before + 1, dtype=before.dtype)
+            return before
+    return count_up_to
+
+
+register_op("CountUpTo", infer=_count_up_to_infer, grad=NOT_DIFFERENTIABLE,
+            kernel=_count_up_to_kernel, ref_inputs=(0,), stateful=True, host_only=True,
+            doc="Increments an integer scalar variable unless it has reached `limit` "
+                "(then OutOfRangeError); returns the value before the increment.")
+
+
+def count_up_to(ref, limit: int, name=None):
+    """Increments the scalar int32/int64 variable `ref` and returns its value before the
+    increment; once the value has reached `limit`, running the op raises OutOfRangeError
+    instead (TF 1.x ``tf.count_up_to``)."""
+    from ._common import out1
+    ref = getattr(ref, "_variable", ref)
+    check_ref(ref, "CountUpTo")
+    with ref.graph.colocate_with(ref.op):
+        return out1("CountUpTo", [ref], {"limit": int(limit)}, name or "CountUpTo")

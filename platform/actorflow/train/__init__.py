@@ -1,5 +1,5 @@
-"""`tf.train`: optimizers, the global step, learning-rate schedules, clipping and checkpoints
-(TF 1.x names)."""
+"""`tf.train`: optimizers, the global step, learning-rate schedules, clipping, checkpoints,
+the Coordinator, queue runners and input pipelines (TF 1.x names)."""
 # ruff: noqa: F401, F403
 from ..framework.graph_io import write_graph
 from .clip_ops import *
@@ -10,6 +10,9 @@ from .optimizer import Optimizer
 from .optimizers import *
 from .saver import *
 from .training_util import *
+from .coordinator import Coordinator, LooperThread
+from . import queue_runner
+from .queue_runner import QueueRunner, add_queue_runner, start_queue_runners
 from ..summary.writer import summary_iterator
 from ..example import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
                        FloatList, Int64List, SequenceExample)

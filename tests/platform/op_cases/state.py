@@ -136,3 +136,18 @@ CASES = [
            [randn(4, 2), randn(2, seed=1)],
            check=_check_pair(_np_scatter([[1, 0], [1, 0]], np.subtract, nd=True)), grad=False),
 ]
+
+
+def _count_up_to(x):
+    v = tf.Variable(tf.constant(0, tf.int64), name="counter")
+    with tf.control_dependencies([v.initializer]):
+        first = tf.count_up_to(v, 3)
+    with tf.control_dependencies([first]):
+        second = v.count_up_to(3)
+    with tf.control_dependencies([second]):
+        after = v.read_value()
+    return [first, second, after]
+
+
+CASES.append(OpCase("CountUpTo", _count_up_to, [randn(2)],
+                    lambda x: [np.int64(0), np.int64(1), np.int64(2)], grad=False))
