@@ -510,6 +510,11 @@ def _first(it):
 
 def _flatten_fetches(fetches, resolve, flat: list):
     """Flattens a fetch structure into `flat`; returns a function rebuilding it from values."""
+    parts = getattr(fetches, "_fetch_parts", None)
+    if parts is not None:  # a composite (SparseTensor): its tensors, then its value type
+        tensors, build = parts()
+        subs = [_flatten_fetches(t, resolve, flat) for t in tensors]
+        return lambda it: build(*[r(it) for r in subs])
     if isinstance(fetches, Mapping):
         items = [(k, _flatten_fetches(v, resolve, flat)) for k, v in fetches.items()]
         typ = type(fetches)
