@@ -20,13 +20,13 @@ from .ops.normalization import __all__ as _normalization_all
 from .ops.candidate_sampling import *
 from .ops.candidate_sampling import __all__ as _sampling_all
 from . import rnn_cell
-from .rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,
+from .rnn import (bidirectional_dynamic_rnn, dynamic_rnn, raw_rnn, static_bidirectional_rnn,
                   static_rnn)
 
 __all__ = (list(_nn_all) + list(_nn_loss_all) + list(_normalization_all) + list(_embedding_all)
            + list(_conv_all) + list(_pooling_all) + ["sigmoid", "tanh"] + list(_sampling_all)
            + ["rnn_cell", "static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn",
-              "static_bidirectional_rnn"])
+              "static_bidirectional_rnn", "raw_rnn"])
 
 del (_sampling_all, _conv_all, _pooling_all, _embedding_all, _nn_all, _nn_loss_all,
      _normalization_all)

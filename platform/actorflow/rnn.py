@@ -2,9 +2,9 @@
 and `tf.reverse_sequence`). This module with the cells of `actorflow.rnn_cell` is
 `tf.contrib.rnn`.
 
-The engine has no graph control flow (no `tf.while_loop`), so every function here UNROLLS the
-cell in Python, one copy of the cell's ops per time step: the number of time steps must be
-known when the graph is built (a list of inputs, or a static time dimension). Variables live
+`static_rnn` unrolls the cell in Python, one copy of the cell's ops per step of its list of
+inputs. `dynamic_rnn` and `raw_rnn` run the cell in a `tf.while_loop` over TensorArrays, as
+TF does, so their number of time steps may be unknown until run time. Variables live
 in the scope "rnn" ("bidirectional_rnn/fw" and ".../bw"), shared across steps. With
 `sequence_length`, each row's outputs past its length are zeros and its state is carried
 through unchanged, so the final state is the state at the row's last valid step.
@@ -26,7 +26,7 @@ from . import dtypes
 from .variable_scope import variable_scope
 
 __all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn",
-           "bidirectional_dynamic_rnn", "reverse_sequence"] + list(_cell_all)
+           "bidirectional_dynamic_rnn", "raw_rnn", "reverse_sequence"] + list(_cell_all)
 
 
 def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None,
@@ -140,43 +140,156 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
 
 def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None,
                 parallel_iterations=None, swap_memory=False, time_major=False, scope=None):
-    """Runs `cell` over `inputs` [batch, time, ...] ([time, batch, ...] with time_major),
-    unrolled over the STATIC time dimension (see the module docstring).
+    """Runs `cell` over `inputs` [batch, time, ...] ([time, batch, ...] with time_major) in a
+    `tf.while_loop`, so the number of time steps may be unknown until run time.
+
+    Each step reads its input from a TensorArray and writes its output to another; the
+    cell's variables are created once, in the scope `scope` (default "rnn"). With
+    `sequence_length`, outputs past each row's length are zeros and its state is carried
+    through, so the final state is the state at the row's last valid step.
 
     Returns:
         (outputs, final_state): outputs [batch, time, output_size] (time-major with
-        time_major=True), zero past each row's `sequence_length`.
+        time_major=True).
 
     Raises:
-        ValueError: the time dimension (or rank) of the inputs is not statically known, or
-            neither initial_state nor dtype is given.
+        ValueError: an input's rank is unknown or below 2, or neither initial_state nor
+            dtype is given.
     """
+    from .ops.control_flow import while_loop
+    from .ops.tensor_array import TensorArray
     flat = [convert_to_tensor(x) for x in flatten(inputs)]
-    axis = 0 if time_major else 1
-    steps = None
     for x in flat:
         if x._shape is None or len(x._shape) < 2:
             raise ValueError(f"dynamic_rnn: inputs must have a known rank >= 2, got {x.name} "
                              f"of shape {None if x._shape is None else list(x._shape)}")
-        n = x._shape[axis]
-        if n is None:
-            raise ValueError(f"dynamic_rnn unrolls the cell over a statically known number of "
-                             f"time steps (actorflow has no tf.while_loop), but the time "
-                             f"dimension {axis} of {x.name} is unknown: shape "
-                             f"{list(x._shape)}")
-        if steps is not None and n != steps:
-            raise ValueError(f"dynamic_rnn: inputs disagree on the number of time steps: "
-                             f"{steps} vs {n}")
-        steps = n
-    with variable_scope(scope or "rnn") as varscope:
-        per_input = [unstack(x, num=steps, axis=axis) for x in flat]
-        step_inputs = [pack_as(inputs, [p[t] for p in per_input]) for t in range(steps)]
-        state = _initial_state(cell, initial_state, dtype, [p[0] for p in per_input])
-        outs, state = _unroll(cell, step_inputs, state, _sequence_length(sequence_length),
-                              varscope)
-        flat_outs = [stack([flatten(o)[k] for o in outs], axis=axis)
-                     for k in range(len(flatten(outs[0])))]
-        return pack_as(outs[0], flat_outs), state
+    with variable_scope(scope or "rnn"):
+        if not time_major:  # the loop runs over axis 0
+            flat = [transpose(x, [1, 0] + list(range(2, len(x._shape)))) for x in flat]
+        steps = next((x._shape[0] for x in flat if x._shape[0] is not None), None)
+        time_steps = steps if steps is not None else _shape(flat[0])[0]
+        static_batch = next((x._shape[1] for x in flat if x._shape[1] is not None), None)
+        batch = static_batch if static_batch is not None else _shape(flat[0])[1]
+        state = initial_state
+        if state is None:
+            if dtype is None:
+                raise ValueError("If no initial_state is provided, dtype must be specified")
+            state = cell.zero_state(batch, dtype)
+        seq = _sequence_length(sequence_length)
+        out_dtype = flatten(state)[0].dtype
+        input_tas = [TensorArray(x.dtype, size=time_steps, element_shape=x._shape[1:],
+                                 tensor_array_name="input").unstack(x) for x in flat]
+        out_sizes = flatten(cell.output_size)
+        output_tas = tuple(TensorArray(out_dtype, size=time_steps,
+                                       element_shape=_step_shape(static_batch, size),
+                                       tensor_array_name="output") for size in out_sizes)
+
+        def body(time, out_tas, state):
+            step = [ta.read(time) for ta in input_tas]
+            for x, full in zip(step, flat):
+                x.set_shape(full._shape[1:])
+            output, new_state = cell(pack_as(inputs, step), state)
+            if seq is not None:
+                output, new_state = _mask_finished(greater_equal(time, seq), output, state,
+                                                   new_state)
+            flat_out = flatten(output)
+            out_tas = tuple(ta.write(time, o) for ta, o in zip(out_tas, flat_out))
+            return time + 1, out_tas, new_state
+
+        from .ops.constant import constant
+        _, out_tas, final_state = while_loop(
+            lambda time, *_: less(time, time_steps), body,
+            (constant(0, dtype=dtypes.int32, name="time"), output_tas, state),
+            parallel_iterations=parallel_iterations or 32, swap_memory=swap_memory,
+            maximum_iterations=time_steps)
+        outs = []
+        for ta in out_tas:
+            o = ta.stack()
+            o.set_shape((steps,) + tuple(ta.element_shape.as_tuple() or ()))
+            if not time_major:
+                o = transpose(o, [1, 0] + list(range(2, len(o._shape))))
+            outs.append(o)
+        return pack_as(cell.output_size, outs), final_state
+
+
+def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=None):
+    """Runs `cell` in a `tf.while_loop` whose inputs, stopping and emitted values are chosen
+    by `loop_fn` at each step (TF 1.x `tf.nn.raw_rnn`).
+
+    ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(elements_finished,
+    next_input, next_cell_state, emit_output, next_loop_state)``. At time 0 it is called
+    with ``cell_output=cell_state=loop_state=None`` and returns the initial state (and, as
+    `emit_output`, the structure of what will be emitted, or None for the cell's output).
+    The loop runs until every row is finished; a finished row emits zeros and keeps its
+    state.
+
+    Returns:
+        (emit_ta, final_state, final_loop_state): TensorArrays (nested like the emitted
+        structure) of the per-step emits, the final cell state and the final loop state.
+
+    Raises:
+        TypeError: `loop_fn` is not callable.
+    """
+    from .ops.constant import constant, zeros
+    from .ops.control_flow import while_loop
+    from .ops.logic import logical_or
+    from .ops.reduction import reduce_all
+    from .ops.tensor_array import TensorArray
+    if not callable(loop_fn):
+        raise TypeError("loop_fn must be a callable")
+    with variable_scope(scope or "rnn"):
+        time = constant(0, dtype=dtypes.int32, name="time")
+        finished, next_input, state, emit_structure, loop_state = loop_fn(
+            time, None, None, None)
+        finished = convert_to_tensor(finished)
+        flat_input = [convert_to_tensor(x) for x in flatten(next_input)]
+        batch = next((x._shape[0] for x in flat_input
+                      if x._shape is not None and x._shape[0] is not None), None)
+        batch_t = batch if batch is not None else _shape(flat_input[0])[0]
+        state_dtype = flatten(state)[0].dtype
+        if emit_structure is not None:
+            emit_dtypes = [convert_to_tensor(e).dtype for e in flatten(emit_structure)]
+            emit_shapes = [list(convert_to_tensor(e).get_shape().as_list() or [])[1:]
+                           for e in flatten(emit_structure)]
+            template = emit_structure
+        else:
+            template = cell.output_size
+            emit_shapes = [_step_shape(None, size)[1:] for size in flatten(template)]
+            emit_dtypes = [state_dtype] * len(emit_shapes)
+        emit_tas = tuple(TensorArray(dt, size=0, dynamic_size=True,
+                                     element_shape=[batch] + shape)
+                         for dt, shape in zip(emit_dtypes, emit_shapes))
+        has_loop_state = loop_state is not None
+
+        def body(time, finished, next_input, state, emit_tas, *rest):
+            loop_state = rest[0] if has_loop_state else None
+            output, cell_state = cell(next_input, state)
+            (next_finished, next_input, next_state, emit, loop_state) = loop_fn(
+                time + 1, output, cell_state, loop_state)
+            emit = output if emit is None else emit
+            # Finished rows emit zeros and keep their state.
+            flat_emit = [where(finished, zeros([batch_t] + shape, dtype=dt), e)
+                         for e, dt, shape in zip(flatten(emit), emit_dtypes, emit_shapes)]
+            next_state = map_structure(lambda old, new: where(finished, old, new), state,
+                                       next_state)
+            emit_tas = tuple(ta.write(time, e) for ta, e in zip(emit_tas, flat_emit))
+            finished = logical_or(finished, next_finished)
+            out = (time + 1, finished, next_input, next_state, emit_tas)
+            return out + ((loop_state,) if has_loop_state else ())
+
+        loop_vars = (time, finished, next_input, state, emit_tas) + \
+            ((loop_state,) if has_loop_state else ())
+        result = while_loop(lambda time, finished, *_: ~reduce_all(finished), body,
+                            loop_vars, parallel_iterations=parallel_iterations or 32,
+                            swap_memory=swap_memory)
+        emit_ta = pack_as(template, list(result[4]))
+        return emit_ta, result[3], (result[5] if has_loop_state else None)
+
+
+def _step_shape(batch, size):
+    dims = list(size.as_list()) if hasattr(size, "as_list") else \
+        list(size) if isinstance(size, (list, tuple)) else [int(size)]
+    return [batch] + dims
 
 
 def _reverse_steps(steps: list, lengths) -> list:
