@@ -14,8 +14,6 @@ import numpy as np
 from .. import dtypes, init_ops
 from ..framework.graph import (GraphKeys, Tensor, add_to_collection, constant_value,
                                convert_to_tensor, name_scope)
-from ..ops import array as array_ops
-from ..ops import logic as logic_ops
 from ..variable_scope import get_variable, variable_scope
 
 __all__ = ["Layer"]
@@ -219,14 +217,13 @@ def static_bool(pred) -> bool | None:
 
 
 def select(pred, true_fn, false_fn):
-    """``true_fn()`` or ``false_fn()`` chosen by `pred`: statically when its value is known,
-    else `tf.where` on the scalar bool tensor broadcast (both branches are built)."""
+    """``true_fn()`` or ``false_fn()`` chosen by `pred` (TF's smart_cond): statically when its
+    value is known, else by `tf.cond` on the bool tensor, so only the chosen branch runs."""
     value = static_bool(pred)
     if value is not None:
         return true_fn() if value else false_fn()
-    on_true, on_false = convert_to_tensor(true_fn()), convert_to_tensor(false_fn())
-    condition = array_ops.broadcast_to(convert_to_tensor(pred), array_ops.shape(on_true))
-    return logic_ops.where(condition, on_true, on_false)
+    from ..ops.control_flow import cond
+    return cond(convert_to_tensor(pred), true_fn, false_fn)
 
 
 def check_rank(inputs: Tensor, rank: int, layer: str) -> tuple:

@@ -148,13 +148,17 @@ def _bessel_factor(inputs: Tensor, stat: Tensor):
 
 
 def assign_moving_average(variable, value: Tensor, decay: float, training=True):
-    """``variable -= (variable - value) * decay``, a no-op while the bool tensor `training` is
-    false; returns the assign op's output."""
-    with name_scope(None, "AssignMovingAvg", [variable, value]) as scope:
+    """``variable -= (variable - value) * decay``; with `training` a bool tensor, the update
+    happens in a `tf.cond` branch taken only while it is true (the other branch reads the
+    variable). Returns the variable's value after the update."""
+    def update(scope=None):
         delta = (variable.value() - value) * decay
-        if static_bool(training) is None:
-            delta = delta * math_ops.cast(training, delta.dtype)
         return variables.assign_sub(variable, delta, name=scope)
+    with name_scope(None, "AssignMovingAvg", [variable, value]) as scope:
+        if static_bool(training) is None:
+            from ..ops.control_flow import cond
+            return cond(convert_to_tensor(training), update, variable.read_value)
+        return update(scope)
 
 
 def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float = 1e-3,
