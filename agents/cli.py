@@ -3,6 +3,10 @@
     actorflow train {pg,dqn,ppo} [--env CartPole-v1] [--workers N] [--seed S] [--steps N]
                     [--logdir D] [--resume | --force] [--checkpoint-every N] [--address auto]
     actorflow eval CHECKPOINT_DIR [--episodes N] [--render out.gif]
+    actorflow run PROGRAM.py [ARGS...]
+
+`run` runs a TF 1.x program unchanged, with `import tensorflow` resolving to actorflow
+(`actorflow.tf_import_hook`); it needs neither Ray nor Gymnasium.
 
 `train` prints a progress line and, as its last line, one JSON object with the results;
 with --logdir it writes TensorBoard events, metrics.jsonl, summary.json, returns.png and
@@ -274,6 +278,9 @@ def parser() -> argparse.ArgumentParser:
                    help="checkpoint interval: env steps for dqn, updates for pg and ppo "
                    "(default: the config's)")
     t.add_argument("--address", default=None, help="Ray address (e.g. auto)")
+    r = sub.add_parser("run", help="run an unmodified TF 1.x program: `import tensorflow` "
+                       "resolves to actorflow")
+    r.add_argument("program", help="PROGRAM.py; the arguments after it are the program's")
     e = sub.add_parser("eval", help="evaluate a trained agent")
     e.add_argument("checkpoint", help="the --logdir of a training run")
     e.add_argument("--episodes", type=int, default=20)
@@ -283,6 +290,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:
+        # Before anything else is imported: a TF program needs neither Ray nor Gymnasium,
+        # and its own arguments are not ours to parse.
+        from actorflow.run import main as run_main
+        return run_main(argv[1:], prog="actorflow run")
     from actorflow.agents.run import NonFiniteLossError
     args = parser().parse_args(argv)
     try:
