@@ -63,6 +63,7 @@ from .app import flags
 from . import summary, metrics
 from . import io, python_io, sparse
 from .ops.parsing import *
+from .ops.io_ops import *
 from .framework.sparse_tensor import (SparseTensor, SparseTensorValue, sparse_tensor_to_dense,
                                       sparse_to_dense)
 from . import data

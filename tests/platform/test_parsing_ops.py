@@ -39,7 +39,7 @@ def assert_like_tf(got, want):
         return
     if "bytes_hex" in want:
         if isinstance(want["bytes_hex"], str):
-            assert got == bytes.fromhex(want["bytes_hex"])
+            assert np.asarray(got, dtype=object).item() == bytes.fromhex(want["bytes_hex"])
             return
         arr = np.asarray(got, dtype=object)
         assert list(arr.shape) == want["shape"]
@@ -125,7 +125,7 @@ def test_examples_built_here_parse_back():
         "shape": tf.FixedLenFeature([2], tf.int64),
         "w": tf.FixedLenFeature([2], tf.float32, default_value=0.5)})
     got = _run(parsed)
-    assert got["img"] == b"\x01\x02" and got["shape"].tolist() == [1, 2]
+    assert got["img"].item() == b"\x01\x02" and got["shape"].tolist() == [1, 2]
     np.testing.assert_array_equal(got["w"], np.float32([0.5, 0.5]))
 
 

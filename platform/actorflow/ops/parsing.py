@@ -111,7 +111,7 @@ def _parse_kernel(op, ctx):
                 v = _sequence_output(op, parsed, key, dt, shape, allow_missing, default)
             else:
                 v = _dense_output(op, parsed, key, dt, shape, default)
-            outs_dense.append(v[0] if single else v)
+            outs_dense.append(v.reshape(v.shape[1:]) if single else v)
         outs = outs_idx + outs_val + outs_shape + outs_dense
         return tuple(outs) if len(outs) != 1 else outs[0]
     return parse
