@@ -54,6 +54,7 @@ from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOpt
                              RunMetadata, RunOptions)
 from .framework.graph_io import *
 from . import nn, train, layers, losses, contrib, datasets
+from . import image
 # Device-specific kernels override generic ones of ops registered above (one module a device).
 from .kernels import numpy_kernels as _numpy_kernels
 from .rnn import reverse_sequence

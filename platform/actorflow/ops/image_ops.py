@@ -336,11 +336,11 @@ def _neg(a):
     return _arith(lambda x: -x, negative)(a)
 
 
-def _set_hw(t: Tensor, rank: int, height, width) -> Tensor:
-    """Refines t's static height and width to the static ones among `height`, `width`."""
-    h, w = (_static(v) for v in (height, width))
-    shape = [None] * rank
-    shape[rank - 3], shape[rank - 2] = h, w
+def _set_hw(t: Tensor, like: Tensor, height, width) -> Tensor:
+    """Refines t's static shape: `like`'s batch and channels, and the static ones among
+    `height`, `width`."""
+    shape = list(like._shape)
+    shape[-3], shape[-2] = _static(height), _static(width)
     t.set_shape(shape)
     return t
 
@@ -372,7 +372,7 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height,
         lead = [0] * (rank - 3)
         begin = _int_vector(lead + [offset_height, offset_width, 0])
         size = _int_vector([-1] * (rank - 3) + [target_height, target_width, -1])
-        return _set_hw(slice_(image, begin, size, name=scope), rank, target_height,
+        return _set_hw(slice_(image, begin, size, name=scope), image, target_height,
                        target_width)
 
 
@@ -401,7 +401,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height,
         else:
             from .array import reshape
             paddings = reshape(_int_vector(flat), [rank, 2])
-        return _set_hw(pad(image, paddings, name=scope), rank, target_height, target_width)
+        return _set_hw(pad(image, paddings, name=scope), image, target_height, target_width)
 
 
 def resize_image_with_crop_or_pad(image, target_height, target_width) -> Tensor:
@@ -428,7 +428,7 @@ def resize_image_with_crop_or_pad(image, target_height, target_width) -> Tensor:
         if not (_same(pad_h, 0) and _same(pad_w, 0) and _same(crop_to_h, target_height)
                 and _same(crop_to_w, target_width)):
             out = pad_to_bounding_box(out, pad_h, pad_w, target_height, target_width)
-        return _set_hw(out, len(image._shape), target_height, target_width)
+        return _set_hw(out, image, target_height, target_width)
 
 
 def central_crop(image, central_fraction) -> Tensor:
@@ -462,4 +462,4 @@ def central_crop(image, central_fraction) -> Tensor:
             sizes.append(size)
         begin = _int_vector([0] * (rank - 3) + starts + [0])
         size = _int_vector([-1] * (rank - 3) + sizes + [-1])
-        return _set_hw(slice_(image, begin, size, name=scope), rank, *sizes)
+        return _set_hw(slice_(image, begin, size, name=scope), image, *sizes)
