@@ -292,7 +292,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["run"]:
-        # Before anything else is imported: a TF program needs neither Ray nor Gymnasium,
+        # Before the agents' imports: a TF program needs neither Ray nor Gymnasium,
         # and its own arguments are not ours to parse.
         from actorflow.run import main as run_main
         return run_main(argv[1:], prog="actorflow run")

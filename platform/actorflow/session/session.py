@@ -489,7 +489,10 @@ def _check_python_int(t: Tensor, value: int, np_dtype: np.dtype) -> None:
         hint = ": feed True/False, 0 or 1 instead"
     else:
         hint = ""
-    raise FeedOverflowError(None, t.op, f"Feed value {value} for Tensor {t.name!r} does not "
+    shown = str(value)
+    if len(shown) > 30:
+        shown = f"{shown[:12]}... ({len(shown)} digits)"
+    raise FeedOverflowError(None, t.op, f"Feed value {shown} for Tensor {t.name!r} does not "
                             f"fit its dtype {t.dtype.name}{hint}")
 
 
