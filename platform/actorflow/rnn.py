@@ -230,7 +230,7 @@ def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=No
     Raises:
         TypeError: `loop_fn` is not callable.
     """
-    from .ops.constant import constant, zeros
+    from .ops.constant import constant
     from .ops.control_flow import while_loop
     from .ops.logic import logical_or
     from .ops.reduction import reduce_all
@@ -245,7 +245,6 @@ def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=No
         flat_input = [convert_to_tensor(x) for x in flatten(next_input)]
         batch = next((x._shape[0] for x in flat_input
                       if x._shape is not None and x._shape[0] is not None), None)
-        batch_t = batch if batch is not None else _shape(flat_input[0])[0]
         state_dtype = flatten(state)[0].dtype
         if emit_structure is not None:
             emit_dtypes = [convert_to_tensor(e).dtype for e in flatten(emit_structure)]
@@ -268,8 +267,7 @@ def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=No
                 time + 1, output, cell_state, loop_state)
             emit = output if emit is None else emit
             # Finished rows emit zeros and keep their state.
-            flat_emit = [where(finished, zeros([batch_t] + shape, dtype=dt), e)
-                         for e, dt, shape in zip(flatten(emit), emit_dtypes, emit_shapes)]
+            flat_emit = [where(finished, zeros_like(e), e) for e in flatten(emit)]
             next_state = map_structure(lambda old, new: where(finished, old, new), state,
                                        next_state)
             emit_tas = tuple(ta.write(time, e) for ta, e in zip(emit_tas, flat_emit))
