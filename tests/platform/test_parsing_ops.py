@@ -207,3 +207,12 @@ def test_sparse_tensor_value_and_to_dense_checks():
         with pytest.raises(tf.errors.InvalidArgumentError, match="out of bounds"):
             sess.run(tf.sparse_to_dense([[3, 0]], [3, 2], [1.0]))
     np.testing.assert_array_equal(dense, [[0, 1.5], [0, 0], [2.5, 0]])
+
+
+@pytest.mark.parametrize("case, source, delimiter, skip_empty", [
+    ("space", ["a b  c", "", "de"], " ", True), ("keep_empty", ["a b  c", "", "de"], " ", False),
+    ("two_delims", ["a,b;c", "x"], ",;", True), ("bytes", ["h\u00e9y", "ab"], "", True)])
+def test_string_split_matches_tensorflow(case, source, delimiter, skip_empty):
+    sp = tf.string_split(source, delimiter, skip_empty=skip_empty)
+    assert isinstance(sp, tf.SparseTensor)
+    assert_like_tf(_run(sp), EXPECTED["string_split"][case])

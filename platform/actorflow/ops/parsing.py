@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import math
+import re
 
 import numpy as np
 
@@ -29,7 +30,8 @@ from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ..framework.sparse_tensor import SparseTensor
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "parse_example",
-           "parse_single_example", "decode_raw", "decode_csv", "string_to_number"]
+           "parse_single_example", "decode_raw", "decode_csv", "string_to_number",
+           "string_split"]
 
 _PARSE_DTYPES = ("int64", "float32", "string")
 
@@ -571,3 +573,55 @@ def decode_csv(records, record_defaults, field_delim: str = ",", use_quote_delim
     op = make_op("DecodeCSV", [convert_to_tensor(records, dtype=dtypes.string)] + defaults,
                  attrs, name or "DecodeCSV")
     return list(op.outputs)
+
+
+# -- string_split ----------------------------------------------------------------------------
+def _string_split_infer(op):
+    return [(dtypes.int64, (None, 2)), (dtypes.string, (None,)), (dtypes.int64, (2,))]
+
+
+def _string_split_kernel(op, ctx):
+    skip_empty = op.attrs["skip_empty"]
+
+    def string_split(source, delimiter):
+        delim = _as_bytes(np.asarray(delimiter, dtype=object).reshape(()).item())
+        splitter = re.compile(b"[" + re.escape(delim) + b"]") if delim else None
+        rows = []
+        for s in np.asarray(source, dtype=object).reshape(-1):
+            s = _as_bytes(s)
+            if not s:
+                tokens = []  # an empty string has no tokens, not one empty token
+            elif splitter is None:
+                tokens = [s[j:j + 1] for j in range(len(s))]
+            else:
+                tokens = splitter.split(s)
+            rows.append([t for t in tokens if t] if skip_empty else tokens)
+        lengths = [len(r) for r in rows]
+        values = np.empty(sum(lengths), dtype=object)
+        values[:] = [t for r in rows for t in r]
+        indices = np.stack([np.repeat(np.arange(len(rows), dtype=np.int64), lengths),
+                            np.concatenate([np.arange(n, dtype=np.int64) for n in lengths])
+                            if rows else np.zeros(0, np.int64)], axis=1)
+        return indices, values, np.array([len(rows), max(lengths, default=0)], np.int64)
+    return string_split
+
+
+register_op("StringSplit", infer=_string_split_infer, grad=NOT_DIFFERENTIABLE,
+            kernel=_string_split_kernel, host_only=True,
+            doc="Splits each string of a vector at any of the delimiter's characters.")
+
+
+def string_split(source, delimiter=" ", skip_empty: bool = True, sep=None) -> SparseTensor:
+    """Splits each string of the vector `source` at every occurrence of any character of
+    `delimiter` (an empty delimiter splits into single bytes) and returns the tokens as a
+    `SparseTensor` of shape ``[len(source), most tokens]``; `skip_empty` drops empty
+    tokens."""
+    if sep is not None:
+        delimiter = sep
+    source = convert_to_tensor(source, dtype=dtypes.string)
+    if source._shape is not None and len(source._shape) != 1:
+        raise ValueError(f"string_split: source must be a vector, got shape "
+                         f"{list(source._shape)}")
+    op = make_op("StringSplit", [source, convert_to_tensor(delimiter, dtype=dtypes.string)],
+                 {"skip_empty": bool(skip_empty)}, "StringSplit")
+    return SparseTensor(*op.outputs)

@@ -76,3 +76,18 @@ CASES = [
            lambda i, v: np.array([[-1, 1.5, -1, -1], [-1] * 4, [-1, -1, -1, 2.5]],
                                  np.float32), grad=False),
 ]
+
+
+def _split_reference(s):
+    w = _TF["string_split"]["keep_empty"]
+    return [np.array(w["indices"], np.int64), _tf_value(w["values"]),
+            np.array(w["dense_shape"], np.int64)]
+
+
+def _split(s):
+    sp = tf.string_split(s, " ", skip_empty=False)
+    return [sp.indices, sp.values, sp.dense_shape]
+
+
+CASES.append(OpCase("StringSplit", _split, [np.array([b"a b  c", b"", b"de"], dtype=object)],
+                    _split_reference, grad=False))
