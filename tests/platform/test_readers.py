@@ -179,3 +179,50 @@ def test_cifar10_binary_pipeline(tmp_path):
             np.testing.assert_array_equal(got_image, want_image.transpose(1, 2, 0))
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(image)
+
+
+def test_string_input_producer_pipeline_ends_after_num_epochs(tmp_path):
+    """The TF 1.x pipeline: string_input_producer(num_epochs) -> reader -> queue runners;
+    once the epochs are read, read raises OutOfRangeError."""
+    paths = []
+    for i in range(3):
+        paths.append(str(tmp_path / f"part{i}.csv"))
+        with open(paths[-1], "w") as f:
+            f.write("x,y\n" + "".join(f"{i},{j}\n" for j in range(4)))
+    filenames = tf.train.string_input_producer(paths, num_epochs=2, shuffle=False)
+    key, line = tf.TextLineReader(skip_header_lines=1).read(filenames)
+    x, y = tf.decode_csv(line, [[0], [0]])
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord)
+        got = []
+        try:
+            while True:
+                got.append(tuple(int(v) for v in sess.run([x, y])))
+        except tf.errors.OutOfRangeError:
+            pass
+        finally:
+            coord.request_stop()
+            coord.join(threads)
+    assert got == [(i, j) for i in range(3) for j in range(4)] * 2
+
+
+def test_tfrecord_examples_through_reader_parse_and_batch():
+    filenames = tf.train.string_input_producer(
+        [os.path.join(FIXTURES, "examples_zlib.tfrecord")], num_epochs=1, shuffle=False)
+    _, serialized = tf.TFRecordReader(options=tf.io.TFRecordOptions("ZLIB")).read(filenames)
+    feats = tf.parse_single_example(serialized, {"id": tf.FixedLenFeature([], tf.int64),
+                                                 "vec": tf.FixedLenFeature([3], tf.float32)})
+    ids, vecs = tf.train.batch([feats["id"], feats["vec"]], batch_size=3)
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord)
+        try:
+            got_ids, got_vecs = sess.run([ids, vecs])
+        finally:
+            coord.request_stop()
+            coord.join(threads)
+    assert got_ids.tolist() == [7, -3, 1 << 40]
+    np.testing.assert_allclose(got_vecs[0], [0.5, -1.25, 3.0])
