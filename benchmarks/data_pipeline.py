@@ -26,7 +26,8 @@ softmax cross entropy, SGD) consumes batches: ``cnn_from_pipeline`` takes its im
 iterator's get_next inside the graph; ``cnn_from_feed`` is fed NumPy batches sliced from
 memory. Their ratio says how much the pipeline slows training down.
 
-Prints one JSON line. Usage: python benchmarks/data_pipeline.py [--n 4096] [--batches 24] [--rounds 5]
+Prints one JSON line.
+Usage: python benchmarks/data_pipeline.py [--n 4096] [--batches 24] [--rounds 5]
 """
 from __future__ import annotations
 

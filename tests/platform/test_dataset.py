@@ -241,7 +241,7 @@ def test_interleave_function_may_capture_an_outer_dataset_parameter():
     assert read_all(ds) == [100, 101, 101, 102]
 
 
-# -- shuffle, repeat, take, skip, cache ---------------------------------------------------------------
+# -- shuffle, repeat, take, skip, cache --------------------------------------------------------
 def test_shuffle_seed_is_deterministic_across_sessions_and_graphs():
     def order(seed):
         with tf.Graph().as_default():
@@ -455,3 +455,13 @@ def test_static_shapes_through_map_follow_the_function():
 def test_iterating_a_dataset_in_graph_mode_is_an_error():
     with pytest.raises(RuntimeError, match="eager"):
         iter(Dataset.range(3))
+
+
+def test_string_components_stay_object_arrays():
+    names = np.array([b"ab", b"c", b"def"], dtype=object)
+    ds = Dataset.from_tensor_slices(names)
+    one = read_all(ds)
+    assert all(isinstance(v, np.ndarray) and v.dtype == object and v.shape == () for v in one)
+    assert [v.item() for v in one] == list(names)
+    rebatched = read_all(Dataset.from_tensors(names).unbatch().batch(2))
+    assert rebatched[0].dtype == object and rebatched[0].tolist() == [b"ab", b"c"]

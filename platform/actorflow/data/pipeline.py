@@ -142,17 +142,22 @@ class SlicesValue(DatasetValue):
 
     def iterate(self, run):
         comps = self.components
-        # A slice of a rank >= 2 array is a view: copy it so that a fetched element never
-        # shares memory with the dataset's arrays.
-        copy = tuple(c.ndim > 1 for c in comps)
+        copy = tuple(_needs_copy(c) for c in comps)
         for i in range(self.n):
-            yield tuple(c[i].copy() if cp else c[i] for c, cp in zip(comps, copy))
+            yield tuple(c[i, ...].copy() if cp else c[i] for c, cp in zip(comps, copy))
 
     def iterate_batches(self, run, batch_size, drop_remainder):
         comps, n = self.components, self.n
         stop = n - n % batch_size if drop_remainder else n
         for i in range(0, stop, batch_size):
             yield tuple(c[i:i + batch_size].copy() for c in comps)
+
+
+def _needs_copy(c) -> bool:
+    """Whether slices of `c` are taken as copied arrays: a slice of a rank >= 2 array is a
+    view, which a fetched element must not be; a string (object) element stays an array
+    (``c[i, ...]``), as every string value of the engine is, instead of a bare bytes."""
+    return np.ndim(c) > 1 or np.asarray(c).dtype.kind == "O"
 
 
 class RangeValue(DatasetValue):
@@ -674,9 +679,9 @@ class UnbatchValue(DatasetValue):
                 raise errors.InvalidArgumentError(
                     None, self.op, "unbatch: every component of an input element must have "
                     f"the same size in the 0th dimension, got {sorted(map(str, sizes))}")
-            copy = tuple(np.ndim(c) > 1 for c in elem)
+            copy = tuple(_needs_copy(c) for c in elem)
             for i in range(sizes.pop()):
-                yield tuple(c[i].copy() if cp else c[i] for c, cp in zip(elem, copy))
+                yield tuple(c[i, ...].copy() if cp else c[i] for c, cp in zip(elem, copy))
 
 
 # -- prefetching -----------------------------------------------------------------------------

@@ -93,6 +93,10 @@ def _check_shuffle(outs, inputs):
     assert sorted(got) == list(range(10)) and got != list(range(10))
 
 
+def _fill_v(v):
+    return tf.fill([tf.cast(v, tf.int32)], v)  # [v, v, ..., v] (v of them)
+
+
 def _gen():
     yield [1, 2]
     yield [3, 4]
@@ -155,7 +159,7 @@ CASES = [
     OpCase("BatchDatasetV2", _read(3, lambda x: Dataset.from_tensor_slices(x).batch(2)), [X],
            lambda x: [x[0:2], x[2:4], x[4:]], grad=False),
     OpCase("PaddedBatchDatasetV2",
-           _read(2, lambda: Dataset.range(1, 4).map(lambda v: tf.fill([tf.cast(v, tf.int32)], v)).padded_batch(
+           _read(2, lambda: Dataset.range(1, 4).map(_fill_v).padded_batch(
                2, padded_shapes=[None], padding_values=np.int64(-1))), [],
            lambda: [np.array([[1, -1], [2, 2]]), np.array([[3, 3, 3]])], grad=False),
     OpCase("UnbatchDataset", _read(2, lambda x: Dataset.from_tensors(x).unbatch()), [X],
