@@ -174,3 +174,48 @@ def test_run_program_in_process_status_codes(tmp_path, monkeypatch):
         assert tf_import_hook.run_program(str(tmp_path / "absent.py")) == 2
     finally:
         tf_import_hook.uninstall()
+
+
+# -- under Ray -----------------------------------------------------------------------------
+_RAY_JOB = """
+import os, socket, sys, time
+import ray
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+with socket.socket() as s:  # a free dashboard port: other Ray clusters may hold 8265
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+ctx = ray.init(num_cpus=1, include_dashboard=True, dashboard_port=port)
+try:
+    client = JobSubmissionClient("http://" + ctx.dashboard_url)
+    bin_dir = os.path.dirname(sys.executable)
+    job = client.submit_job(entrypoint=f"PATH={bin_dir}:$PATH actorflow run argv_and_exit.py "
+                            "from-ray 0", runtime_env={"working_dir": sys.argv[1]})
+    deadline = time.monotonic() + 120
+    while client.get_job_status(job) not in (JobStatus.SUCCEEDED, JobStatus.FAILED,
+                                             JobStatus.STOPPED):
+        if time.monotonic() > deadline:
+            sys.exit("job did not finish")
+        time.sleep(0.5)
+    print(client.get_job_status(job))
+    print(client.get_job_logs(job))
+finally:
+    ray.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_actorflow_run_as_a_ray_job_entrypoint(tmp_path):
+    """`actorflow run` is just a process: a Ray job whose entrypoint it is runs the program
+    from Ray's copy of the working directory."""
+    pytest.importorskip("ray")
+    pytest.importorskip("ray.job_submission")
+    for name in ("argv_and_exit.py", "helper_module.py"):
+        (tmp_path / name).write_text((PROGRAMS / name).read_text())
+    out = _run([sys.executable, "-c", _RAY_JOB, str(tmp_path)], timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "SUCCEEDED" in out.stdout
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith('{"argv"'))
+    seen = json.loads(line)
+    assert seen["argv"] == ["argv_and_exit.py", "from-ray", "0"] and seen["helper"] == 42
+    assert seen["tf"] == "actorflow" and seen["path0"] == seen["cwd"] != str(tmp_path)
