@@ -465,3 +465,33 @@ def test_string_components_stay_object_arrays():
     assert [v.item() for v in one] == list(names)
     rebatched = read_all(Dataset.from_tensors(names).unbatch().batch(2))
     assert rebatched[0].dtype == object and rebatched[0].tolist() == [b"ab", b"c"]
+
+
+def test_contrib_data_aliases():
+    ds = Dataset.range(10).apply(tf.contrib.data.batch_and_drop_remainder(4))
+    assert ds.output_shapes.as_list() == [4]
+    assert [list(b) for b in read_all(ds)] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    inter = Dataset.range(2).apply(tf.contrib.data.parallel_interleave(
+        lambda v: Dataset.from_tensors(v).repeat(2), cycle_length=2))
+    assert read_all(inter) == [0, 1, 0, 1]
+    assert tf.contrib.data.TFRecordDataset is tf.data.TFRecordDataset
+    assert tf.contrib.data.shuffle_and_repeat is tf.data.experimental.shuffle_and_repeat
+
+
+def test_map_random_crop_and_flip_per_element():
+    image = np.arange(8 * 8, dtype=np.float32).reshape(8, 8, 1)
+    flip = getattr(getattr(tf, "image", None), "random_flip_left_right", None)
+
+    def augment(im):
+        im = tf.random_crop(im, [4, 4, 1])
+        return flip(im) if flip is not None else im
+
+    got = read_all(Dataset.from_tensors(image).repeat(30).map(augment))
+    assert all(g.shape == (4, 4, 1) for g in got)
+    assert len({g.tobytes() for g in got}) > 5  # fresh crops (and flips) per element
+    for g in got:  # every output is a (possibly mirrored) window of the image
+        rows = g[:, :, 0]
+        r0 = int(rows.min()) // 8
+        ok = any(np.array_equal(rows, m[r0:r0 + 4, c:c + 4])
+                 for c in range(5) for m in (image[:, :, 0], image[:, ::-1, 0]))
+        assert ok

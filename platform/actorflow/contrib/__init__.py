@@ -3,5 +3,7 @@
 modules TF 1.x tutorials import: `learn.datasets.mnist`, `tensorboard.plugins.projector`."""
 from . import framework, layers, legacy_seq2seq, slim
 from . import learn, rnn, tensorboard
+from ..data import contrib as data
 
-__all__ = ["framework", "layers", "legacy_seq2seq", "slim", "rnn", "learn", "tensorboard"]
+__all__ = ["framework", "layers", "legacy_seq2seq", "slim", "rnn", "learn", "tensorboard",
+           "data"]

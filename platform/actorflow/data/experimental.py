@@ -6,8 +6,8 @@ from typing import Callable
 
 from .dataset_ops import AUTOTUNE, Dataset
 
-__all__ = ["AUTOTUNE", "shuffle_and_repeat", "map_and_batch", "unbatch", "make_one_shot_iterator",
-           "make_initializable_iterator"]
+__all__ = ["AUTOTUNE", "shuffle_and_repeat", "map_and_batch", "unbatch", "parallel_interleave",
+           "batch_and_drop_remainder", "make_one_shot_iterator", "make_initializable_iterator"]
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None) -> Callable[[Dataset], Dataset]:
@@ -42,6 +42,24 @@ def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainde
 def unbatch() -> Callable[[Dataset], Dataset]:
     """`Dataset.unbatch`, for `Dataset.apply`."""
     return lambda dataset: dataset.unbatch()
+
+
+def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
+                        buffer_output_elements=None,
+                        prefetch_input_elements=None) -> Callable[[Dataset], Dataset]:
+    """`Dataset.interleave(map_func, cycle_length, block_length)`, for `Dataset.apply`.
+
+    The datasets are read in the deterministic interleaved order whatever `sloppy` says;
+    the buffering arguments are accepted for TF's signature.
+    """
+    return lambda dataset: dataset.interleave(map_func, cycle_length=cycle_length,
+                                              block_length=block_length)
+
+
+def batch_and_drop_remainder(batch_size) -> Callable[[Dataset], Dataset]:
+    """`Dataset.batch(batch_size, drop_remainder=True)`, for `Dataset.apply` (TF 1.x
+    contrib's name)."""
+    return lambda dataset: dataset.batch(batch_size, drop_remainder=True)
 
 
 def make_one_shot_iterator(dataset: Dataset):
