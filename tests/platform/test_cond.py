@@ -184,3 +184,14 @@ def test_graph_without_control_flow_compiles_no_function():
     with tf.Session() as sess:
         sess.run(y, {x: np.ones(3)})
         assert not any("_functions" in vars(c) for c in sess._contexts.values())
+
+
+def test_contrib_framework_smart_cond_is_exported():
+    assert tf.contrib.framework.smart_cond is smart_cond
+
+
+def test_graph_export_of_a_cond_names_the_op():
+    p = tf.placeholder(tf.bool, [])
+    tf.cond(p, lambda: tf.constant(1), lambda: tf.constant(2), name="my_cond")
+    with pytest.raises(TypeError, match="op 'my_cond' \\(If\\)"):
+        tf.get_default_graph().as_graph_def()
