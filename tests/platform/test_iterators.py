@@ -225,3 +225,19 @@ def test_initializer_in_graph_export():
     gd = tf.get_default_graph().as_graph_def()  # function and dataset attrs serialise
     types = {n.op for n in gd.node}
     assert {"MapDataset", "BatchDatasetV2", "IteratorV2", "MakeIterator"} <= types
+
+
+def test_initializer_starts_prefetching():
+    started = threading.Event()
+
+    def gen():
+        started.set()
+        yield from range(3)
+
+    ds = Dataset.from_generator(gen, tf.int64, []).prefetch(1)
+    it = ds.make_initializable_iterator()
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        assert started.wait(30)  # produced before any get_next
+        assert [sess.run(nxt) for _ in range(3)] == [0, 1, 2]

@@ -704,9 +704,10 @@ class PrefetchValue(DatasetValue):
         self.buffer_size = 2 if buffer_size == -1 else buffer_size
 
     def iterate(self, run):
+        """Starts the producer thread at once (an iterator's initializer starts prefetching,
+        as in TF) and returns the consuming generator."""
         if self.buffer_size == 0:
-            yield from self.input.iterate(run)
-            return
+            return self.input.iterate(run)
         buf = BoundedBuffer(self.buffer_size)
         upstream = self.input.iterate(run)
 
@@ -723,7 +724,9 @@ class PrefetchValue(DatasetValue):
                 except _Closed:
                     pass
             finally:
-                upstream.close()
+                close = getattr(upstream, "close", None)
+                if close is not None:
+                    close()
 
         thread = threading.Thread(target=produce, daemon=True, name=f"{THREAD_PREFIX}-prefetch")
 
@@ -734,18 +737,23 @@ class PrefetchValue(DatasetValue):
 
         run.on_close(stop)
         thread.start()
-        try:
-            while True:
-                try:
-                    item = buf.get()
-                except _Closed:
-                    raise errors.CancelledError(
-                        None, None, "The iterator was closed or re-initialized while "
-                        "GetNext() waited for a prefetched element") from None
-                if item is _END:
-                    return
-                if isinstance(item, _Failure):
-                    raise item.error
-                yield item
-        finally:
-            buf.close()
+        return _consume(buf)
+
+
+def _consume(buf: BoundedBuffer):
+    """The elements a prefetch thread puts into `buf`, its failure re-raised here."""
+    try:
+        while True:
+            try:
+                item = buf.get()
+            except _Closed:
+                raise errors.CancelledError(
+                    None, None, "The iterator was closed or re-initialized while GetNext() "
+                    "waited for a prefetched element") from None
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        buf.close()
