@@ -283,8 +283,9 @@ class _VariableStore:
 
     def _regularize(self, name: str, v: Variable, regularizer) -> None:
         """Adds ``regularizer(v)`` (unless None) to REGULARIZATION_LOSSES."""
-        graph = self.graph
-        with graph.colocate_with(v.op), graph.name_scope(name + "/Regularizer/"):
+        graph = self.graph  # the outermost graph, also for a variable made in a loop body
+        with graph.as_default(), graph.colocate_with(v.op), \
+                graph.name_scope(name + "/Regularizer/"):
             loss = regularizer(v)
         if loss is not None:
             graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)

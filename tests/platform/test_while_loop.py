@@ -184,3 +184,40 @@ def test_optimizer_trains_a_model_using_cond_and_while_loop():
         last = sess.run(loss, {x: xs, y: ys})
         np.testing.assert_allclose(sess.run(w), [1.5, -2.0], atol=1e-3)
     assert last < first * 1e-4
+
+
+def test_gradient_of_nested_loops_and_of_a_loop_inside_cond():
+    x = tf.placeholder(tf.float64, [])
+
+    def outer(i, a):
+        _, b = tf.while_loop(lambda j, b: j < 2, lambda j, b: (j + 1, b * x),
+                             [tf.constant(0), a])
+        return i + 1, b
+    _, r = tf.while_loop(lambda i, a: i < 3, outer,
+                         [tf.constant(0), tf.constant(1.0, tf.float64)])
+    p = tf.placeholder(tf.bool, [])
+    c = tf.cond(p, lambda: tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x),
+                                         [tf.constant(0), x])[1],
+                lambda: x * 2.0)
+    g, gc = tf.gradients(r, x)[0], tf.gradients(c, x)[0]
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run([r, g], {x: 1.5}), [1.5 ** 6, 6 * 1.5 ** 5])
+        np.testing.assert_allclose(sess.run([c, gc], {x: 1.5, p: True}),
+                                   [1.5 ** 4, 4 * 1.5 ** 3])
+        np.testing.assert_allclose(sess.run([c, gc], {x: 1.5, p: False}), [3.0, 2.0])
+
+
+def test_variables_made_in_a_body_are_outer_and_regularized_outside():
+    x = tf.placeholder(tf.float32, [2, None, 2])
+    with tf.variable_scope("s", regularizer=lambda w: tf.reduce_sum(w * w)):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(3), x, dtype=tf.float32)
+    graph = tf.get_default_graph()
+    names = sorted(v.op.name for v in tf.trainable_variables())
+    assert names == ["s/rnn/basic_rnn_cell/bias", "s/rnn/basic_rnn_cell/kernel"]
+    losses = tf.losses.get_regularization_losses()
+    assert len(losses) == 2 and all(t.graph is graph for t in losses)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        kernel = sess.run([v for v in tf.trainable_variables() if "kernel" in v.name][0])
+        np.testing.assert_allclose(sess.run(tf.losses.get_regularization_loss()),
+                                   np.sum(kernel * kernel), rtol=1e-5)
