@@ -6,7 +6,7 @@ one of these per session, ``ops/data_flow.py``), in-process pipelines without a 
 ``actorflow.actors.queue.QueueActor``, which makes the same class remote.
 
 Semantics (TF 1.x): fixed capacity; blocking enqueue/dequeue with optional timeouts;
-``enqueue_many`` is atomic; ``dequeue_many(n)`` blocks until n items are there;
+``dequeue_many(n)`` blocks until n items are there;
 ``dequeue_up_to(n)`` behaves the same while the queue is open and, once it is closed, returns
 the at most n items left; ``close(cancel_pending_enqueues)``. The shuffle queue keeps
 ``min_after_dequeue`` items back until it is closed.
@@ -35,8 +35,11 @@ Errors (subclasses of the ``actorflow.errors`` run-time types):
   when ``close(cancel_pending_enqueues=True)`` came, or any call blocked in (or made after)
   `cancel`, which the owning session calls when it closes.
 
-Not thread-fair: a blocked ``dequeue_many(n)`` can be overtaken by smaller requests. A batch
-larger than the capacity is rejected (``ValueError``) instead of being split.
+Not thread-fair: a blocked ``dequeue_many(n)`` can be overtaken by smaller requests.
+``enqueue_many`` puts items in as room frees up, so a batch may exceed the capacity. So may
+``dequeue_many(n)``: up to the capacity it takes its n items at once; beyond, it gathers them
+in parts as they may leave, and the parts gathered are lost when it then fails (a timeout,
+or a close with too few items; TF puts them back).
 """
 from __future__ import annotations
 
@@ -148,13 +151,14 @@ class _QueueBase:
         self._enqueue(columns, 1, timeout)
 
     def enqueue_many(self, items: Any, timeout: float | None = None) -> None:
-        """Adds a batch atomically: a tuple/dict of arrays (or one array) whose first
-        dimension is the count, or a list of items. Blocks until all of it fits.
+        """Adds a batch: a tuple/dict of arrays (or one array) whose first dimension is the
+        count, or a list of items. Blocks until all of it is in; the items go in as room
+        frees up, so a batch may be larger than the capacity (as in TF).
 
         Raises:
-            QueueFull, QueueCancelled: as `enqueue`.
-            ValueError: the batch is larger than the capacity, or its components disagree
-                on the count; TypeError: a dtype that does not cast.
+            QueueFull, QueueCancelled: as `enqueue` (items already in stay in).
+            ValueError: the components disagree on the count; TypeError: a dtype that does
+                not cast.
         """
         columns, count = self._converted(lambda: self._batch_columns(items))
         if count:
@@ -172,13 +176,14 @@ class _QueueBase:
 
     def dequeue_many(self, n: int, timeout: float | None = None):
         """Removes n items, blocking until there are n; returns stacked components
-        (each with first dimension n).
+        (each with first dimension n). n may exceed the capacity (see the module notes).
 
         Raises:
-            QueueEmpty: fewer than n within `timeout` seconds (nothing is removed).
+            QueueEmpty: fewer than n within `timeout` seconds (nothing is removed, unless
+                n exceeds the capacity).
             QueueClosed: the queue is closed with fewer than n items left.
             QueueCancelled: as `dequeue`.
-            ValueError: n is larger than the capacity.
+            ValueError: n is not positive.
         """
         return self._join(self._dequeue(n, timeout, up_to=False))
 
@@ -227,56 +232,77 @@ class _QueueBase:
 
     # ----- blocking protocol ------------------------------------------------------------
     def _enqueue(self, columns: list, count: int, timeout: float | None) -> None:
-        if count > self.capacity:
-            raise ValueError(f"{self.name}: cannot enqueue {count} items into a queue of "
-                             f"capacity {self.capacity}")
+        """Puts `count` items, as many at a time as there is room for (TF: a batch larger
+        than the free space goes in parts as consumers make room)."""
         deadline = _deadline(timeout)
+        done = 0
         with self._cond:
             if self._closed:
                 raise QueueCancelled(f"{self._type_name} '{self.name}' is closed.")
-            while self.capacity - self._size < count:
+            while done < count:
                 if self._cancelled:
                     raise QueueCancelled(f"Enqueue operation was cancelled ({self._type_name} "
                                          f"'{self.name}' was closed)")
-                if not self._wait(deadline):
-                    raise QueueFull(f"Timed out enqueueing {count} item(s) into "
-                                    f"{self._type_name} '{self.name}' after {timeout} s "
-                                    f"(size {self._size}/{self.capacity})")
-            if self._cancelled:
-                raise QueueCancelled(f"Enqueue operation was cancelled ({self._type_name} "
-                                     f"'{self.name}' was closed)")
-            self._put(columns, count)
-            self._size += count
-            self._cond.notify_all()
+                room = self.capacity - self._size
+                if room == 0:
+                    if not self._wait(deadline):
+                        raise QueueFull(f"Timed out enqueueing {count - done} item(s) into "
+                                        f"{self._type_name} '{self.name}' after {timeout} s "
+                                        f"(size {self._size}/{self.capacity})")
+                    continue
+                k = min(room, count - done)
+                part = columns if k == count else [c[done:done + k] for c in columns]
+                self._put(part, k)
+                self._size += k
+                done += k
+                self._cond.notify_all()
 
     def _dequeue(self, n: int, timeout: float | None, up_to: bool) -> list:
+        """Takes n items at once; a request larger than the capacity takes them in parts,
+        as they may leave (those parts are lost if the request then fails)."""
         n = int(n)
-        if n <= 0 or n > self.capacity:
-            raise ValueError(f"{self.name}: cannot dequeue {n} items from a queue of "
-                             f"capacity {self.capacity}")
+        if n <= 0:
+            raise ValueError(f"{self.name}: cannot dequeue {n} items")
         deadline = _deadline(timeout)
+        parts: list = []
+        got = 0
         with self._cond:
             while True:
+                need = n - got
                 if self._aborted:
                     raise QueueCancelled(f"Dequeue operation was cancelled ({self._type_name}"
                                          f" '{self.name}' was cancelled)")
                 if self._closed:
-                    if self._size >= n or (up_to and self._size > 0):
-                        n = min(n, self._size)
+                    if self._size >= need or (up_to and got + self._size > 0):
+                        k = min(need, self._size)
                         break
                     raise QueueClosed(f"{self._type_name} '{self.name}' is closed and has "
                                       f"insufficient elements (requested {n}, current size "
                                       f"{self._size})")
-                if self._ready(n):
+                if self._ready(need):
+                    k = need
                     break
+                if n > self.capacity and self._available() > 0:
+                    k = min(self._available(), need)
+                    parts.append(self._take(k))
+                    self._size -= k
+                    got += k
+                    self._cond.notify_all()
+                    continue
                 if not self._wait(deadline):
-                    raise QueueEmpty(f"Timed out dequeueing {n} item(s) from "
+                    raise QueueEmpty(f"Timed out dequeueing {need} item(s) from "
                                      f"{self._type_name} '{self.name}' after {timeout} s "
                                      f"(size {self._size})")
-            out = self._take(n)
-            self._size -= n
-            self._cond.notify_all()
-            return out
+            if k:
+                parts.append(self._take(k))
+                self._size -= k
+                self._cond.notify_all()
+        return parts[0] if len(parts) == 1 else [
+            _concat_padded([p[c] for p in parts], self._dtypes[c]) for c in range(len(parts[0]))]
+
+    def _available(self) -> int:
+        """How many items may leave now, the queue being open."""
+        return self._size
 
     def _wait(self, deadline: float | None) -> bool:
         """Waits on the condition; False once the deadline has passed."""
@@ -478,6 +504,9 @@ class RandomShuffleQueue(_QueueBase):
     def _ready(self, n: int) -> bool:
         return self._size - n >= self.min_after_dequeue
 
+    def _available(self) -> int:
+        return max(self._size - self.min_after_dequeue, 0)
+
     def _put(self, columns: list, count: int) -> None:
         s = self._size
         for col, arr in zip(self._columns, columns):
@@ -605,6 +634,22 @@ def _pad_stack(values: list, dtype: np.dtype) -> np.ndarray:
     out = np.full((len(values), *shape), fill, dtype)
     for i, v in enumerate(values):
         out[(i, *(slice(0, d) for d in np.shape(v)))] = v
+    return out
+
+
+def _concat_padded(arrays: list, dtype: np.dtype) -> np.ndarray:
+    """Concatenates batches along dimension 0, padding the others to their largest size
+    (batches of a PaddingFIFOQueue may differ there)."""
+    shapes = {a.shape[1:] for a in arrays}
+    if len(shapes) == 1:
+        return np.concatenate(arrays)
+    inner = tuple(max(d) for d in zip(*shapes))
+    fill = b"" if dtype == np.dtype(object) else 0
+    out = np.full((sum(len(a) for a in arrays), *inner), fill, dtype)
+    row = 0
+    for a in arrays:
+        out[(slice(row, row + len(a)), *(slice(0, d) for d in a.shape[1:]))] = a
+        row += len(a)
     return out
 
 

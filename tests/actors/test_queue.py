@@ -72,12 +72,10 @@ def test_structure_errors():
         q.enqueue((np.ones(3), 1))
     with pytest.raises(TypeError, match="dtype"):
         q.enqueue((np.ones(2), 1.5))
-    with pytest.raises(ValueError, match="capacity"):
-        q.enqueue_many((np.ones((5, 2)), np.arange(5)))
     with pytest.raises(ValueError, match="first"):
         q.enqueue_many((np.ones((2, 2)), np.arange(3)))
-    with pytest.raises(ValueError, match="capacity"):
-        q.dequeue_many(5)
+    with pytest.raises(ValueError, match="dequeue 0"):
+        q.dequeue_many(0)
 
 
 def test_timeouts_raise_empty_and_full():
@@ -107,6 +105,29 @@ def test_producer_blocks_at_capacity_until_a_consumer_dequeues():
     t.join(JOIN_S)
     assert out == {"value": None, "done": True}
     np.testing.assert_array_equal(q.dequeue_many(2), [2.0, 3.0])
+
+
+def test_a_batch_larger_than_the_capacity_goes_in_as_room_frees_up():
+    q = FIFOQueue(4, dtypes=np.int64)
+    t, out = in_thread(q.enqueue_many, np.arange(10))
+    got = []
+    while len(got) < 10:
+        got.extend(q.dequeue_many(2, timeout=JOIN_S))
+    t.join(JOIN_S)
+    assert out == {"value": None, "done": True}
+    assert got == list(range(10))
+    t, out = in_thread(q.dequeue_many, 7)  # more than the capacity: gathered in parts
+    q.enqueue_many(np.arange(10, 17))
+    t.join(JOIN_S)
+    assert list(out["value"]) == list(range(10, 17))
+
+    s = RandomShuffleQueue(6, min_after_dequeue=3, seed=0)
+    t, out = in_thread(s.enqueue_many, np.arange(20))
+    got = [int(s.dequeue(timeout=JOIN_S)) for _ in range(17)]
+    t.join(JOIN_S)
+    s.close()
+    got += [int(x) for x in s.dequeue_up_to(6)]
+    assert sorted(got) == list(range(20))
 
 
 def test_close_wakes_blocked_consumers():
@@ -242,7 +263,7 @@ def test_queue_actor_round_trip_and_error_types(ray_local):
         q.dequeue(timeout=0.01)
     assert type(e.value) is QueueEmpty
     with pytest.raises(ValueError):
-        q.dequeue_many(9)
+        q.dequeue_many(0)
     t, out = in_thread(q.dequeue_many, 2)
     wait_blocked(t)
     q.close()

@@ -153,7 +153,7 @@ register_op("QueueEnqueueV2", infer=_no_outputs_infer, grad=NOT_DIFFERENTIABLE,
             doc="Enqueues one item (inputs 1.. are its components); blocks while full.")
 register_op("QueueEnqueueManyV2", infer=_no_outputs_infer, grad=NOT_DIFFERENTIABLE,
             kernel=_enqueue_kernel(True), stateful=True, host_only=True,
-            doc="Enqueues a batch (components sliced along dim 0), atomically.")
+            doc="Enqueues a batch (components sliced along dim 0), as room frees up.")
 
 
 def _dequeue_infer(op):
@@ -439,7 +439,8 @@ class QueueBase:
 
     def enqueue_many(self, vals, name=None) -> Operation:
         """An op that enqueues a batch: each component is sliced along dimension 0 into
-        items; all of them enter atomically.
+        items, which enter as room frees up (the batch may exceed the capacity); the op
+        blocks until all are in.
 
         Raises:
             ValueError: the components disagree on dimension 0 or do not match the queue.
