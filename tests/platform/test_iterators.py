@@ -241,3 +241,21 @@ def test_initializer_starts_prefetching():
         sess.run(it.initializer)
         assert started.wait(30)  # produced before any get_next
         assert [sess.run(nxt) for _ in range(3)] == [0, 1, 2]
+
+
+def test_concurrent_get_next_hands_out_each_element_once():
+    nxt = Dataset.range(2000).map(lambda v: v * 1, num_parallel_calls=2).prefetch(4) \
+        .make_one_shot_iterator().get_next()
+    seen: list = [[], []]
+    with tf.Session() as sess:
+        def pull(k):
+            for _ in range(1000):
+                seen[k].append(int(sess.run(nxt)))
+        threads = [threading.Thread(target=pull, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for part in seen:
+        assert part == sorted(part)  # each thread sees the order of the dataset
+    assert sorted(seen[0] + seen[1]) == list(range(2000))

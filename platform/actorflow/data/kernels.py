@@ -129,9 +129,9 @@ _register("ConcatenateDataset",
 
 
 # -- functions --------------------------------------------------------------------------------
-def _bind(op, ctx, n_scalars: int):
-    """The op's compiled function, called as ``f(*element)`` with the captured values (the
-    op's inputs after the dataset and `n_scalars` scalar arguments) appended."""
+def _bind(op, ctx):
+    """``bind(captured)``: the op's function compiled for this session, called as
+    ``f(*element)`` with the captured values (the op's trailing inputs) appended."""
     fn = compile_function(_py_attr(op, "f"), ctx)
 
     def bind(captured: tuple):
@@ -142,17 +142,17 @@ def _bind(op, ctx, n_scalars: int):
 
 
 def _map_kernel(op, ctx):
-    bind = _bind(op, ctx, 0)
+    bind = _bind(op, ctx)
     return lambda ds, *captured: pipeline.MapValue(ds, bind(captured))
 
 
 def _parallel_map_kernel(op, ctx):
-    bind = _bind(op, ctx, 1)
+    bind = _bind(op, ctx)
     return lambda ds, n, *captured: pipeline.MapValue(ds, bind(captured), _int(n))
 
 
 def _filter_kernel(op, ctx):
-    bind = _bind(op, ctx, 0)
+    bind = _bind(op, ctx)
 
     def filter_dataset(ds, *captured):
         f = bind(captured)
@@ -161,12 +161,12 @@ def _filter_kernel(op, ctx):
 
 
 def _flat_map_kernel(op, ctx):
-    bind = _bind(op, ctx, 0)
+    bind = _bind(op, ctx)
     return lambda ds, *captured: pipeline.InterleaveValue(ds, bind(captured), 1, 1, op)
 
 
 def _interleave_kernel(op, ctx):
-    bind = _bind(op, ctx, 2)
+    bind = _bind(op, ctx)
     return lambda ds, cycle, block, *captured: pipeline.InterleaveValue(
         ds, bind(captured), _int(cycle), _int(block), op)
 
