@@ -303,9 +303,10 @@ def main(data_path, config, eval_config, train_steps=None):
 
 # -- tests --------------------------------------------------------------------------------
 def test_reader_reads_ptb_files(tmp_path):
-    (tmp_path / "ptb.train.txt").write_text(" a b c\n b c d\n <unk> c\n")
-    (tmp_path / "ptb.valid.txt").write_text(" c d e\n")
-    (tmp_path / "ptb.test.txt").write_text(" a\n")
+    # PTB's lines start and end with a space: " w1 w2 \n"
+    (tmp_path / "ptb.train.txt").write_text(" a b c \n b c d \n <unk> c \n")
+    (tmp_path / "ptb.valid.txt").write_text(" c d e \n")
+    (tmp_path / "ptb.test.txt").write_text(" a \n")
     train, valid, test, vocabulary = ptb_raw_data(str(tmp_path))
     # ids by frequency, ties in string order: <eos> and c 3 times, b twice, <unk>, a, d once
     assert vocabulary == 6

@@ -14,6 +14,8 @@ from .coordinator import Coordinator, LooperThread
 from . import queue_runner
 from .queue_runner import QueueRunner, add_queue_runner, start_queue_runners
 from .input import *
+from .session_manager import SessionManager
+from .supervisor import Supervisor
 from ..summary.writer import summary_iterator
 from ..example import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
                        FloatList, Int64List, SequenceExample)
