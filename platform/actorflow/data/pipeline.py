@@ -16,6 +16,7 @@ import itertools
 import math
 import os
 import threading
+from concurrent.futures import CancelledError as FutureCancelled
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
@@ -282,13 +283,23 @@ class MapValue(DatasetValue):
             for elem in self.input.iterate(run):
                 window.append(pool.submit(fn, *elem))
                 if len(window) >= depth:
-                    yield window.popleft().result()
+                    yield _result(window.popleft())
             while window:
-                yield window.popleft().result()
+                yield _result(window.popleft())
         finally:
             for f in window:
                 f.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future):
+    """A parallel map call's result; a call cancelled by closing the iterator is a
+    CancelledError."""
+    try:
+        return future.result()
+    except FutureCancelled:
+        raise errors.CancelledError(None, None, "The iterator was closed or re-initialized "
+                                    "while a map call was pending") from None
 
 
 class FilterValue(DatasetValue):
