@@ -114,8 +114,8 @@ def test_cond_gradient_reaches_captured_variable_and_inputs():
                 f = lambda xx, ww: np.sum(np.sin(xx * ww))  # noqa: E731
             else:
                 f = lambda xx, ww: np.sum(xx + ww * ww)  # noqa: E731
-            np.testing.assert_allclose(got_x, _fd(lambda a: f(a, wv), xv), atol=1e-6)
-            np.testing.assert_allclose(got_w, _fd(lambda a: f(xv, a), wv), atol=1e-6)
+            np.testing.assert_allclose(got_x, _fd(lambda a, f=f: f(a, wv), xv), atol=1e-6)
+            np.testing.assert_allclose(got_w, _fd(lambda a, f=f: f(xv, a), wv), atol=1e-6)
 
 
 def test_nested_cond_and_its_gradient():
@@ -195,3 +195,15 @@ def test_graph_export_of_a_cond_names_the_op():
     tf.cond(p, lambda: tf.constant(1), lambda: tf.constant(2), name="my_cond")
     with pytest.raises(TypeError, match="op 'my_cond' \\(If\\)"):
         tf.get_default_graph().as_graph_def()
+
+
+def test_branches_returning_ops_give_the_if_op():
+    v = tf.Variable(0.0)
+    p = tf.placeholder(tf.bool, [])
+    op = tf.cond(p, lambda: tf.assign_add(v, 1.0).op, lambda: tf.no_op())
+    assert isinstance(op, tf.Operation) and op.type == "If"
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        sess.run(op, {p: True})
+        sess.run(op, {p: False})
+        assert sess.run(v) == 1.0

@@ -221,3 +221,12 @@ def test_variables_made_in_a_body_are_outer_and_regularized_outside():
         kernel = sess.run([v for v in tf.trainable_variables() if "kernel" in v.name][0])
         np.testing.assert_allclose(sess.run(tf.losses.get_regularization_loss()),
                                    np.sum(kernel * kernel), rtol=1e-5)
+
+
+def test_namedtuple_loop_vars_are_passed_as_positional_args():
+    S = collections.namedtuple("S", "a b")
+    r = tf.while_loop(lambda a, b: a < 3, lambda a, b: S(a + 1, b * 2),
+                      S(tf.constant(0), tf.constant(1)))
+    assert isinstance(r, S)
+    with tf.Session() as sess:
+        assert sess.run(r) == S(3, 8)

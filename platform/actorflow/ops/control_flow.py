@@ -19,7 +19,7 @@ both passes and an assignment is not repeated.
 """
 from __future__ import annotations
 
-from .. import dtypes, errors
+from .. import dtypes
 from ..framework.function import (FuncGraph, add_outer_control_inputs, clone_function,
                                   compile_function, trace)
 from ..framework.graph import (Operation, Tensor, convert_to_tensor, get_default_graph,
@@ -617,10 +617,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             return _pack_as(loop_vars, vals)
 
         def call(fn, args):
-            p = packed(args)
-            if isinstance(loop_vars, (list, tuple)) and not hasattr(loop_vars, "_fields"):
-                return fn(*p)
-            return fn(p)
+            p = packed(args)  # a list, tuple or namedtuple is passed as positional args
+            return fn(*p) if isinstance(loop_vars, (list, tuple)) else fn(p)
 
         cond_fg = trace(lambda *a: _cond_result(call(cond, a)), specs, "while_cond",
                         outer_graph=graph)
