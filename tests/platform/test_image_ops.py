@@ -367,3 +367,97 @@ def test_non_differentiable_image_ops_give_no_gradient():
     for y in (im.adjust_hue(x, 0.1), im.adjust_saturation(x, 1.3), im.rgb_to_hsv(x),
               im.resize_area(x, [3, 3])):
         assert tf.gradients(tf.reduce_sum(y), x) == [None]
+
+
+# -- codecs (Pillow) -----------------------------------------------------------------------------
+def _pil():
+    return pytest.importorskip("PIL.Image", reason="the codec ops need Pillow "
+                                                   "(pip install 'actorflow[image]')")
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_png_round_trip(channels):
+    _pil()
+    img = np.random.default_rng(channels).integers(0, 256, (6, 5, channels), dtype=np.uint8)
+    data = im.encode_png(img, compression=9)
+    assert data.dtype == tf.string and data.get_shape().as_list() == []
+    decoded = im.decode_png(data)
+    assert decoded.get_shape().as_list() == [None, None, None]
+    assert im.decode_png(data, channels=channels).get_shape().as_list() == [None, None,
+                                                                            channels]
+    np.testing.assert_array_equal(run(decoded), img)
+
+
+def test_png_matches_tensorflow():
+    _pil()
+    png = tf.constant(FIXTURES["png_bytes"].tobytes())
+    u16, gray = run([im.decode_png(png, dtype=tf.uint16), im.decode_png(png, channels=1)])
+    np.testing.assert_array_equal(u16, FIXTURES["png_decoded_u16"])
+    # libpng's and Pillow's luminance round differently
+    assert np.abs(gray.astype(int) - FIXTURES["png_decoded_gray"]).max() <= 1
+    # TF's PNG decodes to the same pixels here
+    np.testing.assert_array_equal(run(im.decode_png(im.encode_png(U8[0]))), U8[0])
+
+
+def test_png_sixteen_bit_grayscale():
+    _pil()
+    img = (np.arange(4 * 3, dtype=np.uint16) * 5000).reshape(4, 3, 1)
+    data = im.encode_png(tf.constant(img))
+    np.testing.assert_array_equal(run(im.decode_png(data, dtype=tf.uint16)), img)
+    np.testing.assert_array_equal(run(im.decode_png(data)), (img >> 8).astype(np.uint8))
+    with pytest.raises(tf.errors.UnimplementedError, match="16-bit"):
+        run(im.encode_png(tf.constant(np.zeros((2, 2, 3), np.uint16))))
+
+
+def test_jpeg_round_trip_and_grayscale():
+    _pil()
+    i, j = np.mgrid[0:16, 0:24]
+    img = np.stack([i * 15, j * 10, (i + j) * 6], axis=-1).astype(np.uint8)
+    data = im.encode_jpeg(img, quality=95)
+    back, gray, small = run([im.decode_jpeg(data), im.decode_jpeg(data, channels=1),
+                             im.decode_jpeg(data, ratio=2)])
+    assert back.shape == (16, 24, 3) and gray.shape == (16, 24, 1) and small.shape == (8, 12, 3)
+    assert np.abs(back.astype(int) - img).mean() < 2
+    jpeg = tf.constant(FIXTURES["jpeg_bytes"].tobytes())
+    tf_gray = FIXTURES["jpeg_decoded_gray"].astype(int)
+    assert np.abs(run(im.decode_jpeg(jpeg, channels=1)).astype(int) - tf_gray).max() <= 6
+    with pytest.raises(tf.errors.InvalidArgumentError, match="EncodeJpeg"):
+        run(im.encode_jpeg(img[:, :, :1], format="rgb"))
+
+
+def test_decode_image_formats_and_dtypes():
+    image = _pil()
+    import io as _io
+    frames = [image.fromarray(np.full((4, 5, 3), 40 * k, np.uint8)) for k in range(3)]
+    buf = _io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    gif = tf.constant(buf.getvalue())
+    png = tf.constant(FIXTURES["png_bytes"].tobytes())
+    animated = im.decode_image(gif)
+    first = im.decode_image(gif, expand_animations=False)
+    as_float = im.decode_image(png, dtype=tf.float32)
+    assert animated.get_shape().ndims is None
+    assert first.get_shape().as_list() == [None, None, None]
+    assert as_float.dtype == tf.float32
+    a, f, fl = run([animated, first, as_float])
+    assert a.shape == (3, 4, 5, 3) and f.shape == (4, 5, 3)
+    np.testing.assert_array_equal(a[:, 0, 0, 0], [0, 40, 80])
+    np.testing.assert_allclose(fl, U8[0] / 255.0, atol=1e-6)
+    is_jpeg = run([im.is_jpeg(png), im.is_jpeg(tf.constant(FIXTURES["jpeg_bytes"].tobytes()))])
+    assert [bool(v) for v in is_jpeg] == [False, True]
+
+
+def test_decode_rejects_garbage():
+    _pil()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="cannot decode"):
+        run(im.decode_png(tf.constant(b"not an image")))
+
+
+def test_codecs_without_pillow_name_the_extra(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)
+    for call in (lambda: im.decode_png(tf.constant(b"")), lambda: im.encode_png(U8[0]),
+                 lambda: im.decode_jpeg(tf.constant(b"")), lambda: im.decode_image(b"")):
+        with pytest.raises(ImportError, match=re.escape("actorflow[image]")):
+            call()

@@ -231,7 +231,7 @@ def _to_pil(op, x: np.ndarray):
         if c != 1:
             raise errors.UnimplementedError(None, op, f"{op.type}: 16-bit images with {c} "
                                             "channels (Pillow writes 16-bit grayscale only)")
-        return image_mod.fromarray(np.ascontiguousarray(x[:, :, 0]).astype("<u2"), "I;16")
+        return image_mod.fromarray(np.ascontiguousarray(x[:, :, 0]).astype("<u2"))
     arr = np.ascontiguousarray(x[:, :, 0] if c == 1 else x)
     return image_mod.fromarray(arr, _MODE_OF[c])
 

@@ -108,7 +108,7 @@ def _random_flip(image, axis: int, seed, default_name: str) -> Tensor:
     """Flips a 3-D image with probability 1/2; a 4-D batch image by image, each with its
     own draw. A Select of the flipped and the unflipped image, so gradients pass."""
     from .logic import less, where
-    from .random import random_uniform
+    from .random import _seed_attrs
     from .slicing import reverse
     with name_scope(None, default_name, [image]) as scope:
         image = image_tensor(image)
@@ -118,7 +118,12 @@ def _random_flip(image, axis: int, seed, default_name: str) -> Tensor:
         else:
             batch = image_dims(image)[0]
             draw_shape = [batch] if not _is_tensor(batch) else _int_vector([batch])
-        mirror = less(random_uniform(draw_shape, 0, 1.0, seed=seed), 0.5)
+        # a bare RandomUniform draw in [0, 1): random_uniform's scale and shift by 1 and 0
+        # would only add two ops per image
+        draw = out1("RandomUniform", [_int_vector(draw_shape) if not _is_tensor(draw_shape)
+                                      else draw_shape],
+                    {"dtype": dtypes.float32, **_seed_attrs(seed)}, "random_uniform")
+        mirror = less(draw, 0.5)
         flipped = reverse(image, [axis + rank - 3])
         return where(mirror, flipped, image, name=scope)
 
