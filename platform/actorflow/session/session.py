@@ -26,6 +26,7 @@ from .config import ConfigProto, RunMetadata, RunOptions
 from .cse import eliminate_common_subexpressions
 from .devices import local_devices
 from .executor import DeviceWorkers, MultiDevicePlan
+from .partial_run import PartialRun
 from .partition import n_transfers, partition
 from .placement import place
 from .prune import prune
@@ -93,6 +94,7 @@ class Session:
         opts = self._config.graph_options.optimizer_options
         self._cse = bool(getattr(opts, "do_common_subexpression_elimination", True))
         self._default_cm = None
+        self._partial_runs: dict = {}  # handle -> PartialRun
         # BLAS threads for this session's runs (threads.py: 0 means the environment's count,
         # else 1), applied before a run only when another count was applied last.
         self._blas_threads = resolve_intra_op(self._config.intra_op_parallelism_threads)
@@ -248,6 +250,51 @@ class Session:
             return rebuild(iter(out))
 
         return call
+
+    def partial_run_setup(self, fetches, feeds=None) -> str:
+        """Starts a partial run: one execution spread over several `partial_run` calls.
+
+        Args:
+            fetches: every fetch a later `partial_run` may ask for.
+            feeds: every tensor (or name) a later `partial_run` may feed.
+
+        Returns:
+            The handle naming this partial run in `partial_run`.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        state = PartialRun(self, fetches, feeds or (), _flatten_fetches, _check_feed)
+        self._partial_runs[state.handle] = state
+        return state.handle
+
+    def partial_run(self, handle: str, fetches, feed_dict=None):
+        """Continues the partial run `handle`: feeds `feed_dict`, runs the ops that became
+        computable (each op runs once per partial run) and returns `fetches`.
+
+        Raises:
+            PartialRunError: a feed or fetch not declared in `partial_run_setup`, fed or
+                fetched twice, or a fetch whose inputs are not all fed yet.
+            KeyError: an unknown handle.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        state = self._partial_runs.get(handle)
+        if state is None:
+            raise KeyError(f"No partial run with handle {handle!r} in this session")
+        return state.run(fetches, feed_dict)
+
+    def _run_compiled(self, ops, flat: tuple, feed_tensors: tuple, values: list) -> tuple:
+        """Compiles `ops` (already pruned) for `flat` and runs it once on `values`."""
+        plan = self._compile(ops, flat, feed_tensors, set(feed_tensors))
+        if BLAS_APPLIED[0] != self._blas_threads:
+            apply_blas_threads(self._blas_threads)
+        try:
+            out = plan.run(*values)
+        except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
+            raise plan.translate(e).with_traceback(None) from None
+        if plan.copies:
+            out = copy_aliased(out, plan.copy_mask)
+        return tuple(out)
 
     def _plan_for(self, flat: tuple, feed_tensors: tuple):
         key = (flat, feed_tensors)
