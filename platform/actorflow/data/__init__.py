@@ -5,9 +5,10 @@ pipeline in the graph; iterators read it in a session.
     dataset = dataset.shuffle(1000).map(preprocess, num_parallel_calls=2).batch(128)
     images_batch, labels_batch = dataset.make_one_shot_iterator().get_next()
 
-Modules: structure (element nesting and static specs), kernels (the dataset ops), pipeline
-(the host iterators that run them), functions (traced map/filter functions), dataset_ops
-(`Dataset`), readers (file datasets), iterator_ops (`Iterator` and its ops), experimental.
+Modules: structure (element nesting and static specs), kernels (the dataset ops), pipeline,
+ordering and batching (the host iterators that run them), functions (traced map/filter
+functions), dataset_ops (`Dataset`), readers (file datasets), iterator_ops (`Iterator` and
+its ops), experimental and contrib (`tf.data.experimental`, `tf.contrib.data`).
 """
 # ruff: noqa: F401
 from . import experimental

@@ -22,7 +22,7 @@ from .. import dtypes, errors
 from ..framework.function import add_outer_control_inputs, compile_function
 from ..framework.graph import make_op
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
-from . import pipeline
+from . import batching, ordering, pipeline
 
 __all__ = ["PY_ATTRS", "dataset_op", "DATASET_OP_TYPES"]
 
@@ -188,18 +188,18 @@ _register("InterleaveDataset", _interleave_kernel,
 # -- reordering, repeating, slicing ------------------------------------------------------------
 def _shuffle_kernel(op, ctx):
     reshuffle = bool(op.attrs.get("reshuffle_each_iteration", True))
-    return lambda ds, size, seed, seed2: pipeline.ShuffleValue(
+    return lambda ds, size, seed, seed2: ordering.ShuffleValue(
         ds, _int(size), _int(seed), _int(seed2), reshuffle, op)
 
 
 _register("ShuffleDataset", _shuffle_kernel,
           "The input's elements in a random order drawn through a buffer of buffer_size.",
           stateful=True)
-_register("RepeatDataset", lambda op, ctx: lambda ds, n: pipeline.RepeatValue(ds, _int(n)),
+_register("RepeatDataset", lambda op, ctx: lambda ds, n: ordering.RepeatValue(ds, _int(n)),
           "The input count times (-1: forever).")
-_register("TakeDataset", lambda op, ctx: lambda ds, n: pipeline.TakeValue(ds, _int(n)),
+_register("TakeDataset", lambda op, ctx: lambda ds, n: ordering.TakeValue(ds, _int(n)),
           "The first count elements (-1: all).")
-_register("SkipDataset", lambda op, ctx: lambda ds, n: pipeline.SkipValue(ds, _int(n)),
+_register("SkipDataset", lambda op, ctx: lambda ds, n: ordering.SkipValue(ds, _int(n)),
           "All but the first count elements (-1: none).")
 
 
@@ -212,7 +212,7 @@ def _shard_kernel(op, ctx):
         if not 0 <= i < n:
             raise errors.InvalidArgumentError(None, op, "Index must be between 0 and "
                                               f"{n - 1} (currently index = {i}).")
-        return pipeline.ShardValue(ds, n, i)
+        return ordering.ShardValue(ds, n, i)
     return shard_dataset
 
 
@@ -224,8 +224,8 @@ def _cache_kernel(op, ctx):
         name = np.asarray(filename).item()
         name = name.decode() if isinstance(name, bytes) else str(name)
         if name:
-            return pipeline.FileCacheValue(ds, name, op)
-        return pipeline.CacheValue(ds)
+            return ordering.FileCacheValue(ds, name, op)
+        return ordering.CacheValue(ds)
     return cache_dataset
 
 
@@ -236,7 +236,7 @@ _register("CacheDataset", _cache_kernel,
 
 # -- batching ---------------------------------------------------------------------------------
 _register("BatchDatasetV2",
-          lambda op, ctx: lambda ds, n, drop: pipeline.BatchValue(ds, _int(n), bool(drop), op),
+          lambda op, ctx: lambda ds, n, drop: batching.BatchValue(ds, _int(n), bool(drop), op),
           "Consecutive elements stacked into batches of batch_size.")
 
 
@@ -245,7 +245,7 @@ def _padded_batch_kernel(op, ctx):
 
     def padded_batch_dataset(ds, n, *rest):
         shapes, values, drop = rest[:k], rest[k:2 * k], rest[2 * k]
-        return pipeline.PaddedBatchValue(ds, _int(n), list(shapes),
+        return batching.PaddedBatchValue(ds, _int(n), list(shapes),
                                          tuple(np.asarray(v).item() for v in values),
                                          bool(drop), op)
     return padded_batch_dataset
@@ -253,7 +253,7 @@ def _padded_batch_kernel(op, ctx):
 
 _register("PaddedBatchDatasetV2", _padded_batch_kernel,
           "Batches of consecutive elements padded to padded_shapes with padding_values.")
-_register("UnbatchDataset", lambda op, ctx: lambda ds: pipeline.UnbatchValue(ds, op),
+_register("UnbatchDataset", lambda op, ctx: lambda ds: batching.UnbatchValue(ds, op),
           "Each element split along its first dimension.")
 _register("PrefetchDataset",
           lambda op, ctx: lambda ds, n: pipeline.PrefetchValue(ds, _int(n), op),
