@@ -21,6 +21,7 @@ from .ops.image_resize import (ResizeMethod, resize_area, resize_bicubic, resize
 from .ops.random import random_crop
 
 resize = resize_images  # TF 1.x `tf.image.resize` is resize_images with v1 semantics
+transpose = transpose_image  # TF 1.14+ spelling
 
 __all__ = ["decode_image", "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "is_jpeg",
            "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
@@ -30,5 +31,5 @@ __all__ = ["decode_image", "decode_jpeg", "decode_png", "encode_jpeg", "encode_p
            "flip_up_down", "pad_to_bounding_box", "per_image_standardization",
            "random_flip_left_right", "random_flip_up_down", "resize_image_with_crop_or_pad",
            "rot90", "transpose_image", "ResizeMethod", "resize_area", "resize_bicubic",
-           "resize_bilinear", "resize_images", "resize_nearest_neighbor", "resize",
+           "resize_bilinear", "resize_images", "resize_nearest_neighbor", "resize", "transpose",
            "random_crop"]

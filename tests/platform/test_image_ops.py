@@ -461,3 +461,14 @@ def test_codecs_without_pillow_name_the_extra(monkeypatch):
                  lambda: im.decode_jpeg(tf.constant(b"")), lambda: im.decode_image(b"")):
         with pytest.raises(ImportError, match=re.escape("actorflow[image]")):
             call()
+
+
+def test_random_flip_with_unknown_batch_size():
+    x = tf.placeholder(tf.float32, [None, 2, 3, 1])
+    y = im.random_flip_up_down(x, seed=6)
+    assert y.get_shape().as_list() == [None, 2, 3, 1]
+    batch = np.arange(50 * 6, dtype=np.float32).reshape(50, 2, 3, 1)
+    v = run(y, {x: batch})
+    flipped = np.array([np.array_equal(v[i], batch[i, ::-1]) for i in range(50)])
+    assert 10 < flipped.sum() < 40
+    assert all(flipped[i] or np.array_equal(v[i], batch[i]) for i in range(50))

@@ -307,6 +307,8 @@ def _same(a, b) -> bool:
 
 
 def _arith(fn_static, fn_tensor):
+    """`fn_static` on Python ints, the op `fn_tensor` once an argument is a tensor (TF's
+    max_/min_ helpers): static sizes stay Python ints and cost no ops."""
     def apply(*args):
         if any(_is_tensor(a) for a in args):
             return fn_tensor(*[convert_to_tensor(a, dtype=dtypes.int32) if not _is_tensor(a)
