@@ -273,7 +273,8 @@ def test_read_cifar10_decodes_the_binary_records(small_cifar10):
                 key, label, image = sess.run([record.key, record.label, record.uint8image])
                 assert label.tolist() == [labels[i]]
                 np.testing.assert_array_equal(image, images[i])
-                assert tf.compat.as_str(key).endswith("test_batch.bin:%d" % i)
+                # (TF fetches a scalar string as bytes; actorflow as a 0-d object array)
+                assert tf.compat.as_str(np.asarray(key).item()).endswith("test_batch.bin:%d" % i)
         finally:
             coord.request_stop()
             coord.join(threads)
@@ -309,18 +310,28 @@ def test_cifar10_inputs_shapes_and_standardisation(small_cifar10):
         assert len(matches) >= 1 and label in test_labels[matches]
 
 
-@pytest.mark.slow
 def test_cifar10_cnn_loss_falls_and_in_top_k_evaluates(small_cifar10):
+    data_dir, _ = small_cifar10
+    tf.set_random_seed(0)
+    losses, precision = cifar10_cnn(str(data_dir), max_steps=10, num_examples=64,
+                                    batch_size=32)
+    print("losses", np.round(losses, 3))
+    # starts near ln(10) + the L2 terms (~2.2); weight decay and learning both pull it down
+    assert 3.5 < losses[0] < 6.0, losses[0]
+    assert np.mean(losses[-3:]) < losses[0] - 0.3, losses
+    # two batches of 32 from the 64-record test file, every image scored
+    assert 0.0 <= precision <= 1.0
+
+
+@pytest.mark.slow
+def test_cifar10_cnn_at_the_books_batch_size_learns_the_classes(small_cifar10):
     data_dir, _ = small_cifar10
     tf.set_random_seed(0)
     losses, precision = cifar10_cnn(str(data_dir), max_steps=20, num_examples=64)
     print("losses", np.round(losses, 3))
-    # starts near ln(10) + the L2 terms (~2.2); weight decay and learning both pull it down
-    assert 3.5 < losses[0] < 6.0, losses[0]
-    assert np.mean(losses[-5:]) < losses[0] - 0.3, losses
-    # one batch of 128 from a 64-record file: every image is scored, some correctly
-    assert 0.0 <= precision <= 1.0
-    assert precision > 0.1, precision
+    assert np.mean(losses[-5:]) < losses[0] - 1.0, losses
+    # the classes differ in colour and in the height of a bright band: far above chance
+    assert precision > 0.5, precision
 
 
 @pytest.mark.slow
