@@ -262,7 +262,7 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
     if isinstance(pred, bool):
-        raise TypeError("pred must not be a Python bool")
+        raise TypeError("'pred' must not be a Python bool.")
     with name_scope(name, "cond", [pred]) as scope:
         pred = convert_to_tensor(pred)
         if pred.dtype != dtypes.bool:
@@ -365,7 +365,7 @@ def case(pred_fn_pairs, default=None, exclusive: bool = False, strict: bool = Fa
         if not callable(fn):
             raise TypeError(f"fn for pred {getattr(p, 'name', p)} must be callable.")
         if isinstance(p, bool):
-            raise TypeError("pred must not be a Python bool")
+            raise TypeError("'pred' must not be a Python bool.")
         p = convert_to_tensor(p)
         if p.dtype != dtypes.bool:
             raise TypeError(f"pred must be Tensor of type bool: {p.name}")
