@@ -132,13 +132,18 @@ class TensorFlowAliasFinder(importlib.abc.MetaPathFinder):
 
     def _alias_spec(self, fullname: str):
         target_name = _AF + fullname[len(_TF):]
+        if not _importing() and importlib.util.find_spec(target_name) is None:
+            return None  # a probe for a module actorflow lacks
         try:
             module = importlib.import_module(target_name)
         except ModuleNotFoundError as e:
             # Only the missing alias itself (or a parent of it) is ours to report; a module
             # actorflow imports that is missing (cupy, ...) keeps its own error.
-            if e.name is None or not target_name.startswith(e.name):
+            if e.name is None or not (target_name == e.name or
+                                      target_name.startswith(e.name + ".")):
                 raise
+            if not _importing():
+                return None  # a probe (importlib.util.find_spec): "not found" is the answer
             raise _missing_module(_TF + e.name[len(_AF):]) from None
         _guard_loaded()  # the target may have imported more actorflow modules
         return importlib.util.spec_from_loader(
@@ -152,7 +157,25 @@ class TensorFlowAliasFinder(importlib.abc.MetaPathFinder):
             spec = find(fullname, path, target) if find is not None else None
             if spec is not None:
                 return spec
+        if not _importing():
+            return None
         raise _missing_module(_TF + fullname[len(_AF):])
+
+
+def _importing() -> bool:
+    """Whether an import statement (or `import_module`) is looking for the module, rather
+    than a probe such as `importlib.util.find_spec`, which expects None for a missing one."""
+    frame = sys._getframe(2)
+    for _ in range(16):
+        if frame is None:
+            return False
+        code = frame.f_code
+        if code.co_name == "_find_and_load_unlocked":
+            return True
+        if code.co_name == "find_spec" and "importlib" in code.co_filename:
+            return False  # importlib.util.find_spec, the probe
+        frame = frame.f_back
+    return False
 
 
 def _missing_module(tf_name: str) -> MissingModuleError:

@@ -219,3 +219,11 @@ def test_actorflow_run_as_a_ray_job_entrypoint(tmp_path):
     seen = json.loads(line)
     assert seen["argv"] == ["argv_and_exit.py", "from-ray", "0"] and seen["helper"] == 42
     assert seen["tf"] == "actorflow" and seen["path0"] == seen["cwd"] != str(tmp_path)
+
+
+def test_find_spec_probes_get_none(hook):
+    import importlib.util
+
+    assert importlib.util.find_spec("tensorflow") is not None
+    assert importlib.util.find_spec("tensorflow.contrib.no_such_module") is None
+    assert importlib.util.find_spec("actorflow.no_such_module") is None
