@@ -34,7 +34,7 @@ def _resize_cases():
     cases = {}
     fns = {"bilinear": (im.resize_bilinear, FLOAT), "bilinear_u8": (im.resize_bilinear, U8),
            "nearest": (im.resize_nearest_neighbor, U8), "bicubic": (im.resize_bicubic, FLOAT)}
-    for size in [(8, 11), (3, 4)]:
+    for size in [(8, 11), (3, 4), (2, 3)]:
         sz = f"{size[0]}x{size[1]}"
         for ac, hp in [(False, False), (True, False), (False, True)]:
             for kind, (fn, x) in fns.items():
