@@ -333,3 +333,29 @@ def test_queue_ops_are_never_merged():
     with tf.Session() as sess:
         sess.run(q.enqueue_many([[1, 2]]))
         assert sorted(int(v) for v in sess.run([d1, d2])) == [1, 2]
+
+
+def test_blocked_multi_device_run_does_not_hold_up_the_runs_feeding_it():
+    """A dequeue whose run spans two devices blocks in a partition; the enqueue runs (also
+    spanning both devices) must still get through: blocking partitions stay off the
+    per-device worker threads."""
+    with tf.device("/cpu:0"):
+        src = tf.random_uniform([8])
+    with tf.device("/cpu:1"):
+        pre = src * 2.0 + 1.0
+    with tf.device("/cpu:0"):
+        q = tf.FIFOQueue(4, tf.float32, shapes=[[8]])
+        enq = q.enqueue(pre)
+        batch = q.dequeue_many(3)
+    with tf.device("/cpu:1"):
+        total = tf.reduce_sum(batch * 3.0)
+    tf.train.add_queue_runner(tf.train.QueueRunner(q, [enq] * 2))
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord)
+        t, out = in_thread(lambda: [float(sess.run(total)) for _ in range(10)])
+        t.join(JOIN_S)
+        assert not t.is_alive(), "the consumer run deadlocked"
+        assert len(out["value"]) == 10 and all(3 * 24 <= v <= 3 * 72 for v in out["value"])
+        coord.request_stop()
+        coord.join(threads)

@@ -10,6 +10,12 @@ deadlock each other.
 
 A failure in any partition aborts the run's rendezvous (waking partitions blocked in
 `_Recv`), and the first failure, translated to an OpError naming the op, is raised.
+
+Runs that may block on another run are the exception: an op taking a ``resource`` handle
+(a queue's dequeue or enqueue, a reader waiting for a filename) can wait for a run made by
+another thread (a queue runner). Such a run's partitions never go to the device workers —
+one of them blocked there would hold up every later run on that device, the run it waits
+for included — but each to a thread of its own.
 """
 from __future__ import annotations
 
@@ -63,12 +69,32 @@ class DeviceWorkers:
         q.put(job)
         return job
 
+    def spawn(self, device, fn, args) -> _Job:
+        """Runs ``fn(*args)`` in a new thread with `device` current (a partition that may
+        block, kept off the device's worker thread)."""
+        job = _Job(fn, args)
+        threading.Thread(target=_run_on, args=(device, job), daemon=True,
+                         name=f"actorflow-{device.device_type}:{device.index}-blocking").start()
+        return job
+
     def stop(self) -> None:
         with self.lock:
             for q in self._queues.values():
                 q.put(None)
             self._queues.clear()
             self._threads.clear()
+
+
+def _run_on(device, job: _Job) -> None:
+    with device.activate():
+        job.run()
+
+
+def _may_block(ops) -> bool:
+    """Whether a partition holds an op reading a host resource handle (queues, readers),
+    which can wait for another run."""
+    from .. import dtypes
+    return any(t.dtype == dtypes.resource for op in ops for t in op.inputs)
 
 
 def _serve(device, q) -> None:
@@ -118,6 +144,7 @@ class MultiDevicePlan:
         self._local = max(range(len(partitions)), key=lambda k: (
             not getattr(partitions[k].device, "is_remote", False), len(partitions[k].ops)))
         self.ops = [op for p in partitions for op in p.ops]
+        self._may_block = _may_block(self.ops)
         self.copy_mask = tuple(False for _ in fetches)
         self.copies = False
         self.partition_graphs = [p.graph_def() for p in partitions]
@@ -137,11 +164,17 @@ class MultiDevicePlan:
         per_part = [None if records is None else [] for _ in parts]
         args = [tuple(feed_values[i] for i in idx) for idx in self._feed_index]
         jobs = {}
-        with self._workers.lock:
+        if self._may_block:
             for k, p in enumerate(parts):
                 if k != self._local:
-                    jobs[k] = self._workers.submit(
+                    jobs[k] = self._workers.spawn(
                         p.device, _run_partition, (p, rv, args[k], per_part[k]))
+        else:
+            with self._workers.lock:
+                for k, p in enumerate(parts):
+                    if k != self._local:
+                        jobs[k] = self._workers.submit(
+                            p.device, _run_partition, (p, rv, args[k], per_part[k]))
         outputs = [None] * len(parts)
         failure = None
         with parts[self._local].device.activate():
