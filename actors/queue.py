@@ -32,9 +32,10 @@ class QueueActor:
 
     Same methods as the plain queue; each blocks the caller as the plain call would and
     re-raises `QueueEmpty` / `QueueFull` / `QueueClosed` / `QueueCancelled` (and ValueError,
-    TypeError) with their own type. The actor is threaded: `max_concurrency` blocking calls may wait at once;
-    ``close``, ``size`` and ``is_closed`` run in their own thread pool, so a close always
-    reaches consumers that block. The handle pickles, so producers in other actors can use it.
+    TypeError) with their own type. The actor is threaded: `max_concurrency` blocking calls
+    may wait at once; ``close``, ``size`` and ``is_closed`` run in their own thread pool, so
+    a close always reaches consumers that block. The handle pickles, so producers in other
+    actors can use it.
 
         q = QueueActor(RandomShuffleQueue, 10_000, min_after_dequeue=1_000, seed=0)
         q.enqueue_many((obs, actions)); obs, actions = q.dequeue_many(256)
