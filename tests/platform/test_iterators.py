@@ -259,3 +259,32 @@ def test_concurrent_get_next_hands_out_each_element_once():
     for part in seen:
         assert part == sorted(part)  # each thread sees the order of the dataset
     assert sorted(seen[0] + seen[1]) == list(range(2000))
+
+
+def test_imported_graph_def_runs_a_pipeline_without_functions():
+    ds = Dataset.from_tensor_slices(np.arange(10)).shuffle(10, seed=1).batch(4)
+    it = ds.make_initializable_iterator()
+    nxt = it.get_next()
+    gd = tf.get_default_graph().as_graph_def()
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        want = [sess.run(nxt) for _ in range(3)]
+    with tf.Graph().as_default() as g2:
+        tf.import_graph_def(gd, name="")
+        init = g2.get_operation_by_name(it.initializer.name)
+        nxt2 = g2.get_tensor_by_name(nxt.name)
+        with tf.Session() as sess:
+            sess.run(init)
+            for w in want:
+                np.testing.assert_array_equal(sess.run(nxt2), w)
+
+
+def test_imported_map_dataset_says_its_function_is_missing():
+    it = Dataset.range(3).map(lambda v: v + 1).make_initializable_iterator()
+    gd = tf.get_default_graph().as_graph_def()
+    with tf.Graph().as_default() as g2:
+        tf.import_graph_def(gd, name="")
+        init = g2.get_operation_by_name(it.initializer.name)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.UnimplementedError, match="function"):
+                sess.run(init)
