@@ -190,11 +190,35 @@ def test_contrib_framework_smart_cond_is_exported():
     assert tf.contrib.framework.smart_cond is smart_cond
 
 
-def test_graph_export_of_a_cond_names_the_op():
-    p = tf.placeholder(tf.bool, [])
-    tf.cond(p, lambda: tf.constant(1), lambda: tf.constant(2), name="my_cond")
-    with pytest.raises(TypeError, match="op 'my_cond' \\(If\\)"):
-        tf.get_default_graph().as_graph_def()
+def test_graphs_with_cond_and_while_export_and_import(tmp_path):
+    x = tf.placeholder(tf.float64, [None], name="x")
+    p = tf.placeholder(tf.bool, [], name="p")
+    w = tf.Variable(np.array([2.0, 3.0]), name="w")
+    y = tf.cond(p, lambda: x * w, lambda: x + w, name="c")
+    _, z = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x),
+                         [tf.constant(0), x], name="loop")
+    g = tf.gradients(tf.reduce_sum(y) + tf.reduce_sum(z), x)[0]
+    feed = {"x:0": [1.0, 2.0], "p:0": True}
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        want = sess.run([y, z, g], feed)
+        saver = tf.train.Saver()
+        path = saver.save(sess, str(tmp_path / "model"))  # writes the meta graph too
+    text = tf.get_default_graph().as_graph_def().to_text()
+    for gd in (tf.get_default_graph().as_graph_def(), tf.GraphDef.FromText(text)):
+        with tf.Graph().as_default() as g2:
+            tf.import_graph_def(gd, name="imp")
+            with tf.Session() as sess:
+                sess.run(g2.get_operation_by_name("imp/w/Assign"))
+                got = sess.run(["imp/c:0", "imp/loop:1", "imp/" + g.name],
+                               {"imp/" + k: v for k, v in feed.items()})
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b)
+    with tf.Graph().as_default():
+        restorer = tf.train.import_meta_graph(path + ".meta")
+        with tf.Session() as sess:
+            restorer.restore(sess, path)
+            np.testing.assert_allclose(sess.run("c:0", feed), want[0])
 
 
 def test_branches_returning_ops_give_the_if_op():

@@ -339,3 +339,100 @@ def compile_function(func_graph: FuncGraph, ctx) -> CompiledFunction:
                                 host_io=False)
             fn = cache[func_graph] = CompiledFunction(func_graph, plan, ctx.xp)
     return fn
+
+
+# -- GraphDef export and import (graph_io.py calls these for FuncGraph attrs) ----------------
+def function_to_data(fn, encode_attr, where: str) -> dict:
+    """A FuncGraph (or a decoded `FunctionData`) as plain data: its nodes as a GraphDef's,
+    attrs encoded by `encode_attr`, and its arguments, captures (outer tensor names) and
+    outputs, by name."""
+    if isinstance(fn, FunctionData):
+        nodes = [dict(node, attr={k: encode_attr(v, f"{where}: attr {k!r} of op "
+                                                    f"{node['name']!r}")
+                                  for k, v in node["attr"].items()})
+                 for node in fn.data["node"]]
+        return dict(fn.data, node=nodes)
+    nodes = []
+    for op in fn.get_operations():
+        attrs = {k: encode_attr(v, f"{where}: attr {k!r} of op {op.name!r} ({op.type})")
+                 for k, v in op.attrs.items()}
+        nodes.append({"name": op.name, "op": op.type, "device": op.device, "attr": attrs,
+                      "input": [t.name for t in op.inputs] +
+                               [f"^{c.name}" for c in op.control_inputs]})
+    return {"name": fn.name, "node": nodes, "args": [t.name for t in fn._args],
+            "captures": [[outer.name, inner.name] for outer, inner in fn.captures],
+            "outputs": [t.name for t in fn.outputs]}
+
+
+class FunctionData:
+    """A decoded function attr (node attrs decoded), turned into a FuncGraph by
+    `materialize` once the graph it is imported into is known."""
+
+    def __init__(self, data: dict, decode_attr, where: str) -> None:
+        try:
+            nodes = [dict(node, attr={k: decode_attr(v, f"{where}: attr {k!r} of op "
+                                                        f"{node['name']!r}")
+                                      for k, v in node.get("attr", {}).items()})
+                     for node in data["node"]]
+            self.data = {"name": str(data.get("name", "function")), "node": nodes,
+                         "args": list(data["args"]), "outputs": list(data["outputs"]),
+                         "captures": [list(c) for c in data["captures"]]}
+        except (KeyError, TypeError, AttributeError) as e:
+            from ..errors import DataLossError
+            raise DataLossError(None, None, f"{where}: malformed function: {e!r}") from None
+
+
+def function_from_data(fd: FunctionData, outer: Graph, prefix: str) -> FuncGraph:
+    """Re-creates the FuncGraph `fd` describes inside `outer` (an imported graph whose names
+    carry `prefix`); ops are created through the registry, so inference runs again.
+
+    Raises:
+        ValueError: a node naming an input that is neither in the function nor in an
+            enclosing graph.
+        KeyError: an op type that is not registered.
+    """
+    from . import registry
+    data = fd.data
+    fg = FuncGraph(data["name"], outer)
+
+    def lookup(name: str) -> Tensor:
+        if ":" not in name:
+            name += ":0"
+        if name.rpartition(":")[0] in fg._ops_by_name:
+            return fg.get_tensor_by_name(name)
+        g = outer
+        while g is not None:
+            try:
+                return g.get_tensor_by_name(name if isinstance(g, FuncGraph) else prefix + name)
+            except (KeyError, ValueError):
+                g = getattr(g, "outer_graph", None)
+        raise ValueError(f"function {fg.name!r}: no tensor named {name!r}")
+
+    with fg.as_default():
+        for node in data["node"]:
+            registry.get_op_def(node["op"])
+            inputs = [lookup(s) for s in node["input"] if not s.startswith("^")]
+            controls = [fg.get_operation_by_name(s[1:]) for s in node["input"]
+                        if s.startswith("^")]
+            attrs = {k: materialize(v, fg, prefix) for k, v in node["attr"].items()}
+            op = Graph.create_op(fg, node["op"], inputs, attrs, node["name"] + "/", controls)
+            op.device = node.get("device", "")
+    fg._args = [fg.get_tensor_by_name(n) for n in data["args"]]
+    for outer_name, inner_name in data["captures"]:
+        src = outer.get_tensor_by_name(outer_name if isinstance(outer, FuncGraph)
+                                       else prefix + outer_name)
+        inner = fg.get_tensor_by_name(inner_name)
+        fg.captures.append((src, inner))
+        fg._capture_map[src] = inner
+    fg.outputs = [fg.get_tensor_by_name(n) for n in data["outputs"]]
+    fg.structured_outputs = list(fg.outputs)
+    return fg
+
+
+def materialize(value, outer: Graph, prefix: str):
+    """`value` (a decoded attr) with each FunctionData turned into a FuncGraph in `outer`."""
+    if isinstance(value, FunctionData):
+        return function_from_data(value, outer, prefix)
+    if isinstance(value, list):
+        return [materialize(v, outer, prefix) for v in value]
+    return value

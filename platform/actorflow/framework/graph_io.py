@@ -176,6 +176,9 @@ def encode_attr(value, where: str = "attr"):
         if not all(isinstance(k, str) for k in value):
             raise TypeError(f"{where}: dict attrs need string keys, got {list(value)[:5]}")
         return {k: encode_attr(v, where) for k, v in value.items()}
+    from .function import FuncGraph, FunctionData, function_to_data
+    if isinstance(value, (FuncGraph, FunctionData)):  # a cond branch or loop body
+        return {"__function__": function_to_data(value, encode_attr, where)}
     raise TypeError(f"{where}: cannot serialise attr value of type {type(value).__name__}")
 
 
@@ -214,6 +217,9 @@ def decode_attr(value, where: str = "attr"):
         return tuple(decode_attr(v, where) for v in value["__tuple__"])
     if "__ndarray__" in value:
         return _decode_array(value, where)
+    if "__function__" in value:  # built into a FuncGraph by _create_ops
+        from .function import FunctionData
+        return FunctionData(value["__function__"], decode_attr, where)
     return {k: decode_attr(v, where) for k, v in value.items()}
 
 
@@ -529,6 +535,9 @@ def _create_ops(graph, order, prefix: str, input_map: dict) -> dict:
             inputs.append(src.outputs[idx])
         where = f"node {node.name!r} ({node.op})"
         attrs = {k: decode_attr(v, f"attr {k!r} of {where}") for k, v in node.attr.items()}
+        if any(isinstance(v, dict) and "__function__" in v for v in node.attr.values()):
+            from .function import materialize
+            attrs = {k: materialize(v, graph, prefix) for k, v in attrs.items()}
         shapes = attrs.pop("_output_shapes", None)
         full = prefix + node.name
         if not prefix and full in graph._ops_by_name:

@@ -164,8 +164,10 @@ def _if_grad(op, *grads):
         return [None] * len(op.inputs)
     real_grads = list(grads[:n_real])
     hidden = op.outputs[n_real:]
-    then_hidden = dict(zip(op.attrs["then_hidden"], hidden[:n_then_hidden]))
-    else_hidden = dict(zip(op.attrs["else_hidden"], hidden[n_then_hidden:]))
+    # A branch's own hidden values follow its real outputs (the other's are dummies).
+    then_hidden = dict(zip(then_fg.outputs[n_real:n_real + n_then_hidden],
+                           hidden[:n_then_hidden]))
+    else_hidden = dict(zip(else_fg.outputs[n_real + n_then_hidden:], hidden[n_then_hidden:]))
 
     def grad_fn(fg, hidden_map):
         def build():
@@ -229,8 +231,7 @@ def _make_if(pred: Tensor, then_fg: FuncGraph, else_fg: FuncGraph, then_out: lis
     op = graph.create_op("If", [pred] + ext,
                          {"then_branch": then_fg, "else_branch": else_fg,
                           "output_specs": specs, "num_outputs": len(then_out),
-                          "num_then_hidden": len(then_hidden),
-                          "then_hidden": then_hidden, "else_hidden": else_hidden}, name)
+                          "num_then_hidden": len(then_hidden)}, name)
     add_outer_control_inputs(op, [then_fg, else_fg])
     return op.outputs[:len(then_out)] if then_out else [op]
 
@@ -457,7 +458,7 @@ def _while_grad(op, *grads):
     n_cap = op.attrs["num_captures"]
     loop_in = list(op.inputs[:n])
     ext = list(op.inputs[n:n + n_cap])
-    hidden = op.attrs["hidden"]
+    hidden = body.outputs[n:]  # the recorded values of the body's stateful ops
     diff_vars = [i for i, t in enumerate(loop_in) if _differentiable(t)]
     diff_caps = [j for j, t in enumerate(ext) if _differentiable(t)]
     out_grads = [grads[i] for i in diff_vars]
@@ -648,7 +649,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                              {"cond": cond_fg, "body": body_fg, "num_loop_vars": len(flat),
                               "num_captures": len(ext),
                               "has_max": maximum_iterations is not None,
-                              "back_prop": bool(back_prop), "hidden": hidden,
+                              "back_prop": bool(back_prop),
                               "parallel_iterations": int(parallel_iterations),
                               "output_specs": out_specs}, scope)
         add_outer_control_inputs(op, [cond_fg, body_fg])
