@@ -336,6 +336,10 @@ def make_initializable_iterator(dataset, shared_name: str | None = None) -> Iter
 def make_one_shot_iterator(dataset) -> Iterator:
     """An iterator over `dataset` that starts on its first use and cannot be restarted.
 
+    The dataset's ops are inputs of the iterator op, so every run of `get_next()` evaluates
+    them again (each builds a small description object; the first one's is used). That is
+    why a dataset that depends on a placeholder needs an initializable iterator.
+
     Raises:
         ValueError: the dataset depends on a placeholder (use an initializable iterator).
     """

@@ -101,19 +101,31 @@ _register("GeneratorDataset", _generator_kernel,
           stateful=True)
 
 
-def _matching_files_kernel(op, ctx):
-    def matching_files_dataset(patterns):
-        names = []
-        for p in np.ravel(patterns):
-            p = p.decode() if isinstance(p, bytes) else str(p)
-            names.extend(glob.glob(p))
+class _MatchingFilesValue(pipeline.DatasetValue):
+    """The sorted names of the files matching the patterns, globbed when a pass starts (a
+    one-shot iterator's dataset ops run with every get_next; the file system is read once
+    per pass)."""
+
+    def __init__(self, patterns, op) -> None:
+        self.patterns = [p.decode() if isinstance(p, bytes) else str(p)
+                         for p in np.ravel(patterns)]
+        self.op = op
+
+    def iterate(self, run):
+        names = set()
+        for p in self.patterns:
+            names.update(glob.glob(p))
         if not names:
             raise errors.InvalidArgumentError(
-                None, op, "No files matched pattern: " +
-                ",".join(str(p) for p in np.ravel(patterns)))
-        arr = np.array(sorted({os.fspath(n).encode() for n in names}), dtype=object)
-        return pipeline.SlicesValue((arr,), op)
-    return matching_files_dataset
+                None, self.op, "No files matched pattern: " + ",".join(self.patterns))
+        for name in sorted(names):
+            out = np.empty((), dtype=object)
+            out[()] = os.fsencode(name)
+            yield (out,)
+
+
+def _matching_files_kernel(op, ctx):
+    return lambda patterns: _MatchingFilesValue(patterns, op)
 
 
 _register("MatchingFilesDataset", _matching_files_kernel,
