@@ -1,13 +1,14 @@
 """`tf.image`: image ops of TF 1.x input pipelines.
 
 Geometry, dtype conversion and standardisation come from ops/image_ops.py, colour
-adjustments from ops/image_color.py, resizing from ops/image_resize.py and the PNG/JPEG
-codecs (Pillow, the optional `image` extra) from ops/image_codecs.py.
+adjustments from ops/image_color.py, resizing from ops/image_resize.py, total variation,
+image gradients and PSNR from ops/image_metrics.py, and the PNG/JPEG codecs (Pillow, the
+optional `image` extra) from ops/image_codecs.py.
 """
 # ruff: noqa: F401
 from .ops.image_codecs import (decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
                                is_jpeg)
-from .ops.image_color import (adjust_brightness, adjust_contrast, adjust_hue,
+from .ops.image_color import (adjust_brightness, adjust_contrast, adjust_gamma, adjust_hue,
                               adjust_saturation, grayscale_to_rgb, hsv_to_rgb,
                               random_brightness, random_contrast, random_hue,
                               random_saturation, rgb_to_grayscale, rgb_to_hsv)
@@ -16,8 +17,9 @@ from .ops.image_ops import (central_crop, convert_image_dtype, crop_to_bounding_
                             per_image_standardization, random_flip_left_right,
                             random_flip_up_down, resize_image_with_crop_or_pad, rot90,
                             transpose_image)
+from .ops.image_metrics import image_gradients, psnr, total_variation
 from .ops.image_resize import (ResizeMethod, resize_area, resize_bicubic, resize_bilinear,
-                               resize_images, resize_nearest_neighbor)
+                               resize_image_with_pad, resize_images, resize_nearest_neighbor)
 from .ops.random import random_crop
 
 resize = resize_images  # TF 1.x `tf.image.resize` is resize_images with v1 semantics
@@ -32,4 +34,5 @@ __all__ = ["decode_image", "decode_jpeg", "decode_png", "encode_jpeg", "encode_p
            "random_flip_left_right", "random_flip_up_down", "resize_image_with_crop_or_pad",
            "rot90", "transpose_image", "ResizeMethod", "resize_area", "resize_bicubic",
            "resize_bilinear", "resize_images", "resize_nearest_neighbor", "resize", "transpose",
-           "random_crop"]
+           "random_crop", "adjust_gamma", "resize_image_with_pad", "total_variation",
+           "image_gradients", "psnr"]

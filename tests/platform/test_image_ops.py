@@ -103,6 +103,17 @@ VALUE_CASES = {
     "pad_to_box": (lambda: im.pad_to_bounding_box(U8[0], 1, 2, 8, 10), 0),
     "crop_to_box": (lambda: im.crop_to_bounding_box(U8, 1, 2, 3, 4), 0),
     "transpose": (lambda: im.transpose_image(U8), 0),
+    "gamma_f_0.5_2": (lambda: im.adjust_gamma(FLOAT, 0.5, 2.0), 1e-6),
+    "gamma_u8_2.2": (lambda: im.adjust_gamma(U8, 2.2), 0),
+    "resize_with_pad_9x4": (lambda: im.resize_image_with_pad(FLOAT[0], 9, 4), 2e-6),
+    "resize_with_pad_batch_8x16": (lambda: im.resize_image_with_pad(
+        FLOAT, 8, 16, method=im.ResizeMethod.NEAREST_NEIGHBOR), 0),
+    "total_variation_3d": (lambda: im.total_variation(FLOAT[0]), 1e-5),
+    "total_variation_4d": (lambda: im.total_variation(FLOAT), 1e-5),
+    "image_gradients_dy": (lambda: im.image_gradients(FLOAT)[0], 0),
+    "image_gradients_dx": (lambda: im.image_gradients(FLOAT)[1], 0),
+    "psnr_f": (lambda: im.psnr(FLOAT, FLOAT * np.float32(0.9), 1.0), 1e-5),
+    "psnr_u8": (lambda: im.psnr(U8, U8 // 2, 255), 1e-5),
 }
 
 
@@ -472,3 +483,14 @@ def test_random_flip_with_unknown_batch_size():
     flipped = np.array([np.array_equal(v[i], batch[i, ::-1]) for i in range(50)])
     assert 10 < flipped.sum() < 40
     assert all(flipped[i] or np.array_equal(v[i], batch[i]) for i in range(50))
+
+
+def test_resize_image_with_pad_dynamic_matches_static():
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    th = tf.placeholder(tf.int32, [])
+    padded = im.resize_image_with_pad(x, th, 4)
+    assert padded.get_shape().as_list() == [None, 4, 3]
+    np.testing.assert_allclose(run(padded, {x: FLOAT[0], th: 9}),
+                               FIXTURES["resize_with_pad_9x4"], atol=2e-6)
+    with pytest.raises(ValueError, match="target_width must be > 0"):
+        im.resize_image_with_pad(x, 3, 0)

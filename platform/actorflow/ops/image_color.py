@@ -22,7 +22,8 @@ from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import out1
 from .image_ops import convert_image_dtype
 
-__all__ = ["adjust_brightness", "random_brightness", "adjust_contrast", "random_contrast",
+__all__ = ["adjust_brightness", "random_brightness", "adjust_gamma", "adjust_contrast",
+           "random_contrast",
            "adjust_hue", "random_hue", "adjust_saturation", "random_saturation", "rgb_to_hsv",
            "hsv_to_rgb", "rgb_to_grayscale", "grayscale_to_rgb"]
 
@@ -314,6 +315,28 @@ def random_brightness(image, max_delta, seed=None) -> Tensor:
         raise ValueError("max_delta must be non-negative.")
     delta = random_uniform([], -max_delta, max_delta, seed=seed)
     return adjust_brightness(image, delta)
+
+
+def adjust_gamma(image, gamma=1, gain=1) -> Tensor:
+    """Gamma correction gain * x ** gamma on the [0, 1] scale of float images (integer
+    images are converted to float and back with saturation).
+
+    Raises:
+        ValueError: a Python `gamma` is negative.
+    """
+    from .math import multiply, pow as pow_
+    with name_scope(None, "adjust_gamma", [image, gamma, gain]):
+        image = convert_to_tensor(image, name="image")
+        if not isinstance(gamma, Tensor) and gamma < 0:
+            raise ValueError("Gamma should be a non-negative real number.")
+        orig = image.dtype
+        flt = _to_float(image)
+        gamma_t = convert_to_tensor(gamma, dtype=flt.dtype) if not isinstance(gamma, Tensor) \
+            else gamma
+        gain_t = convert_to_tensor(gain, dtype=flt.dtype) if not isinstance(gain, Tensor) \
+            else gain
+        adjusted = multiply(gain_t, pow_(flt, gamma_t))
+        return _back(adjusted, orig, saturate=True)
 
 
 def adjust_contrast(images, contrast_factor) -> Tensor:

@@ -25,8 +25,8 @@ from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import host_ints, out1
 from .image_ops import image_tensor
 
-__all__ = ["ResizeMethod", "resize_images", "resize_bilinear", "resize_nearest_neighbor",
-           "resize_bicubic", "resize_area"]
+__all__ = ["ResizeMethod", "resize_images", "resize_image_with_pad", "resize_bilinear",
+           "resize_nearest_neighbor", "resize_bicubic", "resize_area"]
 
 
 class ResizeMethod:
@@ -516,3 +516,56 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
             out = _BY_METHOD[method](batch, size, align_corners=align_corners)
         out.set_shape([None, new_h, new_w, None])
         return out if is_batch else squeeze(out, axis=[0])
+
+
+def resize_image_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR,
+                          align_corners: bool = False) -> Tensor:
+    """`image` (3-D or a 4-D batch) scaled to fit [target_height, target_width] with its
+    aspect ratio kept (sizes floored), then centred on a zero canvas of that size.
+
+    Raises:
+        ValueError: the rank is not 3 or 4, or a static target is not positive.
+    """
+    from .array import expand_dims, squeeze
+    from .image_ops import _static, image_dims, pad_to_bounding_box
+    with name_scope(None, "resize_image_with_pad", [image]):
+        image = image_tensor(image)
+        for v, what in ((target_width, "target_width"), (target_height, "target_height")):
+            if _static(v) is not None and _static(v) <= 0:
+                raise ValueError(f"{what} must be > 0.")
+        is_batch = len(image._shape) == 4
+        batch = image if is_batch else expand_dims(image, 0)
+        height, width = image_dims(batch)[1:3]
+        dims = [_static(v) for v in (height, width, target_height, target_width)]
+        if None not in dims:
+            h, w, th, tw = (float(d) for d in dims)  # TF computes these in float64
+            ratio = max(w / tw, h / th)
+            new_h, new_w = int(np.floor(h / ratio)), int(np.floor(w / ratio))
+            pad_h = max(0, int(np.floor((th - h / ratio) / 2)))
+            pad_w = max(0, int(np.floor((tw - w / ratio) / 2)))
+            size = [new_h, new_w]
+        else:
+            size, pad_h, pad_w = _dynamic_pad_geometry(height, width, target_height,
+                                                       target_width)
+        resized = resize_images(batch, size, method, align_corners)
+        padded = pad_to_bounding_box(resized, pad_h, pad_w, target_height, target_width)
+        return padded if is_batch else squeeze(padded, axis=[0])
+
+
+def _dynamic_pad_geometry(height, width, target_height, target_width):
+    """resize_image_with_pad's sizes and offsets as float64 graph ops."""
+    from .joining import stack
+    from .math import cast, maximum, subtract, truediv
+    from .unary import floor
+
+    def f64(v):
+        return cast(convert_to_tensor(v, dtype=dtypes.int32) if not isinstance(v, Tensor)
+                    else v, dtypes.float64)
+
+    h, w, th, tw = (f64(v) for v in (height, width, target_height, target_width))
+    ratio = maximum(truediv(w, tw), truediv(h, th))
+    new_h, new_w = truediv(h, ratio), truediv(w, ratio)
+    size = stack([cast(floor(new_h), dtypes.int32), cast(floor(new_w), dtypes.int32)])
+    pad_h = maximum(cast(floor(truediv(subtract(th, new_h), 2.0)), dtypes.int32), 0)
+    pad_w = maximum(cast(floor(truediv(subtract(tw, new_w), 2.0)), dtypes.int32), 0)
+    return size, pad_h, pad_w
