@@ -230,3 +230,18 @@ def test_namedtuple_loop_vars_are_passed_as_positional_args():
     assert isinstance(r, S)
     with tf.Session() as sess:
         assert sess.run(r) == S(3, 8)
+
+
+def test_random_draws_in_a_body_are_reused_by_the_gradient():
+    x = tf.placeholder(tf.float64, [300])
+
+    def body(i, a):
+        mask = tf.cast(tf.random_uniform([300], seed=2) < 0.7, tf.float64) + 0.5
+        return i + 1, a * mask
+    _, y = tf.while_loop(lambda i, a: i < 3, body, [tf.constant(0), x])
+    g, = tf.gradients(tf.reduce_sum(y), x)
+    xv = np.random.default_rng(0).uniform(1.0, 2.0, 300)
+    with tf.Session() as sess:
+        out, grad = sess.run([y, g], {x: xv})
+    np.testing.assert_allclose(grad, out / xv)  # the product of this run's three masks
+    assert len(np.unique(np.round(grad, 6))) > 1

@@ -115,9 +115,9 @@ def _dummy(fg: FuncGraph, dtype) -> Tensor:
         return constant(np.zeros((), dtype.np), dtype=dtype, name="hidden_dummy")
 
 
-def _align_captures(graphs: list[FuncGraph], explicit: int = 0) -> list[Tensor]:
+def _align_captures(graphs: list[FuncGraph]) -> list[Tensor]:
     """The union of the graphs' captured outer tensors; every graph then captures all of
-    them, in that order, after its `explicit` arguments."""
+    them, in that order (after its explicit arguments)."""
     ext: list[Tensor] = []
     seen: set = set()
     for fg in graphs:
