@@ -134,3 +134,9 @@ def test_body_kernel_failure_names_the_body_op():
     with tf.Session() as sess:
         with pytest.raises(tf.errors.InvalidArgumentError, match="bad_reshape"):
             compile_function(fg, _ctx(sess))(np.zeros(3, np.float32))
+
+
+def test_arg_specs_accept_tensor_shapes_and_unknown_rank():
+    fg = trace(lambda a, b: a, [(tf.float32, tf.TensorShape([None, 2])), (tf.int32, None)], "f")
+    assert fg.inputs[0].get_shape().as_list() == [None, 2]
+    assert fg.inputs[1].get_shape().ndims is None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 
 from .. import dtypes as _dtypes
+from ..tensor_shape import as_shape
 from .graph import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 
 __all__ = ["FuncGraph", "trace", "compile_function", "CompiledFunction", "clone_function"]
@@ -195,7 +196,8 @@ def trace(fn, arg_specs, name: str, *, outer_graph: Graph | None = None) -> Func
             them. Values that are not Tensors are converted; a returned outer tensor is
             captured; Operations are run (they are stateful ops of the body) but give no
             output.
-        arg_specs: [(DType, shape)] of the explicit arguments.
+        arg_specs: [(DType, shape)] of the explicit arguments (a shape is a TensorShape,
+            a list of ints/None, or None for an unknown rank).
         name: the function's name.
         outer_graph: the graph it is traced in (default: the default graph).
     """
@@ -203,7 +205,7 @@ def trace(fn, arg_specs, name: str, *, outer_graph: Graph | None = None) -> Func
     fg = FuncGraph(name, outer)
     with fg.as_default():
         for i, (dtype, shape) in enumerate(arg_specs):
-            shape = None if shape is None else tuple(shape)
+            shape = None if shape is None else as_shape(shape).as_tuple()
             fg._args.append(fg.create_op("Placeholder", [], {"dtype": _dtypes.as_dtype(dtype),
                                                             "shape": shape},
                                          f"arg{i}").outputs[0])
