@@ -494,3 +494,12 @@ def test_resize_image_with_pad_dynamic_matches_static():
                                FIXTURES["resize_with_pad_9x4"], atol=2e-6)
     with pytest.raises(ValueError, match="target_width must be > 0"):
         im.resize_image_with_pad(x, 3, 0)
+
+
+def test_convert_image_dtype_saturates_to_int32_without_wrapping():
+    x = tf.constant(np.array([-1.0, 0.5, 1.0, 1.5], np.float32))
+    got = run(im.convert_image_dtype(x, tf.int32, saturate=True))
+    assert got.dtype == np.int32 and got[0] == -2**31  # signed: -1.0 maps to the minimum
+    # float32 cannot hold 2**31 - 1: the largest float32 below it is the ceiling
+    assert got[2] == got[3] == 2147483520
+    assert got[1] == np.int32(np.float32(0.5) * np.float32(2147483647.5))

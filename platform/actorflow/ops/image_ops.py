@@ -8,8 +8,9 @@ TF's are. One op is registered here:
   Rot90: rotates the height/width plane counter-clockwise by k quarter turns (k an input
   tensor, so TF's ``rot90(image, k=tensor)`` needs no control flow).
 
-Colour adjustments live in image_color.py, resizing in image_resize.py, codecs in
-image_codecs.py; `actorflow.image` gathers them into the `tf.image` namespace.
+Colour adjustments live in image_color.py, resizing in image_resize.py, measures (total
+variation, PSNR) in image_metrics.py, codecs in image_codecs.py; `actorflow.image` gathers
+them into the `tf.image` namespace.
 """
 from __future__ import annotations
 
@@ -113,16 +114,11 @@ def _random_flip(image, axis: int, seed, default_name: str) -> Tensor:
     with name_scope(None, default_name, [image]) as scope:
         image = image_tensor(image)
         rank = len(image._shape)
-        if rank == 3:
-            draw_shape = []
-        else:
-            batch = image_dims(image)[0]
-            draw_shape = [batch] if not _is_tensor(batch) else _int_vector([batch])
+        draw_shape = _int_vector([] if rank == 3 else [image_dims(image)[0]])
         # a bare RandomUniform draw in [0, 1): random_uniform's scale and shift by 1 and 0
         # would only add two ops per image
-        draw = out1("RandomUniform", [_int_vector(draw_shape) if not _is_tensor(draw_shape)
-                                      else draw_shape],
-                    {"dtype": dtypes.float32, **_seed_attrs(seed)}, "random_uniform")
+        draw = out1("RandomUniform", [draw_shape], {"dtype": dtypes.float32,
+                                                    **_seed_attrs(seed)}, "random_uniform")
         mirror = less(draw, 0.5)
         flipped = reverse(image, [axis + rank - 3])
         return where(mirror, flipped, image, name=scope)
