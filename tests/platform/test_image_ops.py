@@ -432,6 +432,10 @@ def test_jpeg_round_trip_and_grayscale():
     jpeg = tf.constant(FIXTURES["jpeg_bytes"].tobytes())
     tf_gray = FIXTURES["jpeg_decoded_gray"].astype(int)
     assert np.abs(run(im.decode_jpeg(jpeg, channels=1)).astype(int) - tf_gray).max() <= 6
+    halved = run(im.decode_jpeg(jpeg, ratio=2))  # 5x7 -> 3x4: DCT scaling rounds up
+    tf_halved = FIXTURES["jpeg_decoded_ratio2"]
+    assert halved.shape == tf_halved.shape == (3, 4, 3)
+    assert np.abs(halved.astype(int) - tf_halved).max() <= 6
     with pytest.raises(tf.errors.InvalidArgumentError, match="EncodeJpeg"):
         run(im.encode_jpeg(img[:, :, :1], format="rgb"))
 

@@ -66,14 +66,23 @@ _MODE_OF = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")
 
 
-def _open(op, data: bytes):
+def _open(op, data: bytes, ratio: int = 1):
+    """The decoded Pillow image; a JPEG with ratio > 1 is scaled down by libjpeg's DCT
+    scaling while decoding (to ceil(size / ratio), as TF's decoder does)."""
     image_mod = pillow()
     try:
         img = image_mod.open(io.BytesIO(data))
+        if ratio > 1 and img.format == "JPEG":
+            w, h = img.size
+            # Pillow picks the DCT scale min(w // req_w, h // req_h): requesting the floor
+            # sizes selects exactly `ratio`, and libjpeg then rounds the size up
+            img.draft(img.mode, (max(1, w // ratio), max(1, h // ratio)))
         img.load()
     except Exception as exc:  # Pillow raises several types for corrupt data
         raise errors.InvalidArgumentError(None, op, f"{op.type}: cannot decode the image "
                                           f"({len(data)} bytes): {exc}") from None
+    if ratio > 1 and img.format != "JPEG":
+        img = img.reduce(ratio)
     return img
 
 
@@ -123,9 +132,7 @@ def _decode_kernel(op, ctx):
     ratio = op.attrs.get("ratio", 1)
 
     def decode(contents):
-        img = _open(op, _contents(contents))
-        if ratio > 1:
-            img = img.reduce(ratio)
+        img = _open(op, _contents(contents), ratio)
         if animations and getattr(img, "n_frames", 1) > 1:
             frames = []
             for i in range(img.n_frames):
