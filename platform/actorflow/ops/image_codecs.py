@@ -9,10 +9,12 @@ Pillow is an optional dependency (``pip install 'actorflow[image]'``), imported 
 op is built or compiled; without it those calls raise ImportError naming the extra. As in TF,
 each decoder reads any format Pillow knows (decode_png reads a JPEG too).
 
-Known differences from TF: 16-bit PNGs are supported for grayscale only (Pillow keeps no
-16-bit colour images); asking a decoder for 1 channel of a colour image uses Pillow's
-luminance (ITU-R 601-2, integer rounding), which can differ from libpng/libjpeg by 1; the
-JPEG density unit 'cm' is written as the equivalent dots per inch.
+Known differences from TF: decoded JPEG pixels can differ from TF's by a few levels (a
+different IDCT; `dct_method` and `fancy_upscaling` are accepted but Pillow's settings
+apply); 16-bit PNGs are supported for grayscale only (Pillow keeps no 16-bit colour
+images); asking a decoder for 1 channel of a colour image uses Pillow's luminance (ITU-R
+601-2, integer rounding), which can differ from libpng/libjpeg by 1; the JPEG density unit
+'cm' is written as the equivalent dots per inch.
 """
 from __future__ import annotations
 
