@@ -228,14 +228,9 @@ def _resize_infer(op):
     _check_4d(op, x)
     _check_size(op, size)
     _check_attrs(op)
-    if op.type == "ResizeNearestNeighbor":
-        if not (x.dtype.is_integer or x.dtype.is_floating):
-            raise TypeError(f"{op.type}: images must be real numbers, got {x.dtype.name}")
-        dt = x.dtype
-    else:
-        if not (x.dtype.is_integer or x.dtype.is_floating):
-            raise TypeError(f"{op.type}: images must be real numbers, got {x.dtype.name}")
-        dt = _float_out(x.dtype)
+    if not (x.dtype.is_integer or x.dtype.is_floating):
+        raise TypeError(f"{op.type}: images must be real numbers, got {x.dtype.name}")
+    dt = x.dtype if op.type == "ResizeNearestNeighbor" else _float_out(x.dtype)
     h, w = _size_value(size)
     batch, chans = (None, None) if x._shape is None else (x._shape[0], x._shape[3])
     return [(dt, (batch, h, w, chans))]
