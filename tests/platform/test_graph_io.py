@@ -180,7 +180,7 @@ def test_string_constants_and_scalars_round_trip():
         (s2,) = tf.import_graph_def(gd, return_elements=["s:0"])
         assert s2.dtype == tf.string
         with tf.Session() as sess:
-            assert list(sess.run(s2)) == ["ab", "c"]
+            assert list(sess.run(s2)) == [b"ab", b"c"]
     assert s.dtype == tf.string
 
 

@@ -43,11 +43,11 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
                             f"'{type(value).__name__}' instead.")
         if dtype.is_bool and src.dtype.kind not in "b":
             raise TypeError(f"Expected bool, got {value!r} instead.")
-        arr = np.array(value, dtype=dtype.np)
+        arr = as_bytes_array(value) if dtype == dtypes.string else np.array(value, dtype=dtype.np)
     else:
-        if isinstance(value, str) or (isinstance(value, (list, tuple)) and value and
-                                      isinstance(value[0], str)):
-            arr = np.array(value, dtype=object)
+        src = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+        if src is None or src.dtype.kind in "USO" and _holds_text(src):
+            arr = as_bytes_array(value)
         else:
             arr = np.array(value, dtype=_default_np_dtype(value))
     if shape is not None:
@@ -69,6 +69,25 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
     graph = get_default_graph()
     return graph.create_op("Const", [], {"value": arr, "dtype": dtypes.as_dtype(arr.dtype)},
                            name).outputs[0]
+
+
+def _holds_text(arr: np.ndarray) -> bool:
+    if arr.dtype.kind in "US":
+        return True
+    return arr.size > 0 and isinstance(arr.flat[0], (str, bytes))
+
+
+_encode = np.frompyfunc(lambda s: s.encode("utf-8") if isinstance(s, str) else s, 1, 1)
+
+
+def as_bytes_array(value) -> np.ndarray:
+    """`value` (str, bytes, or nested lists / arrays of them) as an object array of bytes:
+    a tf.string tensor holds bytes, and text is stored UTF-8 encoded, as TF does."""
+    arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) \
+        or value.dtype.kind != "O" else value
+    if arr.dtype.kind in "US":
+        arr = arr.astype(object)
+    return np.asarray(_encode(arr), dtype=object)
 
 
 # -- Placeholders --------------------------------------------------------------------------
@@ -164,8 +183,15 @@ def fill(dims, value, name: str | None = None):
     return out1("Fill", [dims, convert_to_tensor(value)], None, name or "Fill")
 
 
+def _dynamic_shape(shape) -> bool:
+    """A shape given as a tensor, or as a list holding tensors (TF packs those)."""
+    from ..framework.graph import _contains_tensor
+    return hasattr(shape, "_as_graph_element") or hasattr(shape, "op") or (
+        isinstance(shape, (list, tuple)) and _contains_tensor(shape))
+
+
 def _shape_arg(shape):
-    if hasattr(shape, "_as_graph_element") or hasattr(shape, "op"):
+    if _dynamic_shape(shape):
         return convert_to_tensor(shape)
     dims = as_shape(shape).as_list()
     return convert_to_tensor(np.array(dims, dtype=np.int32))
@@ -174,8 +200,7 @@ def _shape_arg(shape):
 def zeros(shape, dtype=dtypes.float32, name: str | None = None):
     """A tensor of zeros of `shape` (a list, TensorShape or int32 tensor)."""
     dtype = dtypes.as_dtype(dtype)
-    s = shape if hasattr(shape, "op") else None
-    if s is None:
+    if not _dynamic_shape(shape):
         dims = as_shape(shape).as_list()
         return constant(np.zeros(dims, dtype=dtype.np), name=name or "zeros")
     return fill(_shape_arg(shape), np.zeros((), dtype.np), name=name or "zeros")
@@ -184,7 +209,7 @@ def zeros(shape, dtype=dtypes.float32, name: str | None = None):
 def ones(shape, dtype=dtypes.float32, name: str | None = None):
     """A tensor of ones of `shape` (a list, TensorShape or int32 tensor)."""
     dtype = dtypes.as_dtype(dtype)
-    if not hasattr(shape, "op"):
+    if not _dynamic_shape(shape):
         dims = as_shape(shape).as_list()
         return constant(np.ones(dims, dtype=dtype.np), name=name or "ones")
     return fill(_shape_arg(shape), np.ones((), dtype.np), name=name or "ones")
