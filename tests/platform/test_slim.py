@@ -211,6 +211,20 @@ def test_global_step_and_variables_to_restore():
     assert [v.op.name for v in slim.get_variables_to_restore(include=['b'])] == [
         'b/fully_connected/weights', 'b/fully_connected/biases']
     assert len(slim.get_model_variables()) == 4 and len(slim.get_trainable_variables('a')) == 2
+    with pytest.raises(TypeError, match="include is provided but is not a list"):
+        slim.get_variables_to_restore(include='a')
+
+
+def test_get_variables_by_name_matches_the_last_name_component():
+    top = tf.Variable(0.0, name='weights')
+    with tf.variable_scope('net'):
+        slim.fully_connected(tf.zeros([1, 2]), 2, scope='fc')
+        tf.Variable(0.0, name='my_weights')
+    assert [v.op.name for v in slim.get_variables_by_name('weights')] == [
+        'weights', 'net/fc/weights']
+    assert slim.get_variables_by_name('weights')[0] is top
+    assert [v.op.name for v in slim.get_variables_by_suffix('weights', scope='net')] == [
+        'net/fc/weights', 'net/my_weights']
 
 
 # -- legacy_seq2seq ------------------------------------------------------------------------

@@ -38,20 +38,26 @@ def get_variables_by_suffix(suffix: str, scope=None) -> list:
 
 def get_variables_by_name(given_name: str, scope=None) -> list:
     """The global variables whose last name component is `given_name`."""
-    return get_variables(scope=scope, suffix="/" + given_name)
+    return get_variables(scope=scope, suffix=f"/{given_name}:|^{given_name}:")
 
 
 def get_variables_to_restore(include=None, exclude=None) -> list:
     """The global variables under the scopes in `include` (all when None), minus those under
-    the scopes in `exclude`, in collection order."""
+    the scopes in `exclude`.
+
+    Raises:
+        TypeError: `include` or `exclude` is given but not a list or tuple.
+    """
     if include is None:
         candidates = get_variables()
     else:
-        candidates = []
-        for scope in include:
-            candidates += [v for v in get_variables(scope) if v not in candidates]
-    excluded = [v for scope in (exclude or ()) for v in get_variables(scope)]
-    return [v for v in candidates if v not in excluded]
+        if not isinstance(include, (list, tuple)):
+            raise TypeError("include is provided but is not a list or a tuple.")
+        candidates = [v for scope in include for v in get_variables(scope)]
+    if exclude is not None and not isinstance(exclude, (list, tuple)):
+        raise TypeError("exclude is provided but is not a list or a tuple.")
+    excluded = {id(v) for scope in (exclude or ()) for v in get_variables(scope)}
+    return [v for v in candidates if id(v) not in excluded]
 
 
 def add_model_variable(var) -> None:
