@@ -18,9 +18,11 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import errors
+from ..dtypes import string as _STRING
 from ..framework.default_session import (DefaultSessionContext, get_default_session,
                                          register_interactive, unregister_interactive)
 from ..framework.graph import Graph, Operation, Tensor, get_default_graph
+from ..ops.constant import as_bytes_array
 from .compile import CompileContext, _aliases_state, compile_plan, copy_aliased
 from .config import ConfigProto, RunMetadata, RunOptions
 from .cse import eliminate_common_subexpressions
@@ -472,7 +474,7 @@ def _check_feed(t: Tensor, value):
     `_convert_feed`. Only a failed conversion or an incompatible shape is an error.
     """
     np_dtype = t.dtype.np
-    if type(value) is np.ndarray and value.dtype == np_dtype:
+    if type(value) is np.ndarray and value.dtype == np_dtype and np_dtype.kind != "O":
         arr = value
     else:
         arr = _convert_feed(t, value, np_dtype)
@@ -493,10 +495,10 @@ def _convert_feed(t: Tensor, value, np_dtype: np.dtype) -> np.ndarray:
 
     Numeric dtypes: ``np.asarray(value).astype(dtype)``, so lists, object arrays of numbers
     (``np.vstack`` over tuples), ints for floats, floats for ints (truncated toward zero) and
-    strings of digits all convert, and out-of-range integers in lists and arrays wrap. Bool
-    and string dtypes: ``np.asarray(value, dtype)`` (any number to bool; strings, bytes and
-    other objects as an object array). A Python int scalar must survive the conversion
-    unchanged (TF's TypeError for 2**40 fed to int32, or 5 fed to bool or string).
+    strings of digits all convert, and out-of-range integers in lists and arrays wrap. Bool:
+    ``np.asarray(value, bool)`` (any number). String: an object array of bytes (str encoded
+    as UTF-8; anything else fails, as in TF's runtime). A Python int scalar must survive the
+    conversion unchanged (TF's TypeError for 2**40 fed to int32, or 5 fed to bool or string).
     """
     if isinstance(value, Tensor):
         raise TypeError(f"The value of a feed cannot be a tf.Tensor object ({value.name}). "
@@ -509,10 +511,26 @@ def _convert_feed(t: Tensor, value, np_dtype: np.dtype) -> np.ndarray:
             # astype, not asarray(dtype=): NumPy 2 refuses out-of-range Python ints in lists
             # where TF (and NumPy 1) wrap them.
             return np.asarray(value).astype(np_dtype, copy=False)
+        if t.dtype is _STRING:
+            return _string_feed(value)
         return np.asarray(value, dtype=np_dtype)
     except (ValueError, TypeError, OverflowError) as e:
         raise FeedConversionError(None, t.op, f"Cannot convert the value fed to Tensor "
                                   f"{t.name!r} to {t.dtype.name}: {e}") from None
+
+
+def _string_feed(value) -> np.ndarray:
+    """A string feed as an object array of bytes: str is UTF-8 encoded, as TF's runtime
+    stores it (ops then see b'a' for a fed 'a').
+
+    Raises:
+        TypeError: an element that is neither str nor bytes (TF: "Unsupported object type").
+    """
+    arr = as_bytes_array(value)
+    for x in arr.flat:
+        if not isinstance(x, bytes):
+            raise TypeError(f"Unsupported object type {type(x).__name__}")
+    return arr
 
 
 def _check_python_int(t: Tensor, value: int, np_dtype: np.dtype) -> None:
