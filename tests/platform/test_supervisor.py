@@ -142,3 +142,19 @@ def test_init_feed_dict_and_init_fn():
     with sv.managed_session() as sess:
         np.testing.assert_allclose(sess.run([v, w]), [5.0, 0.0])
     assert len(calls) == 1
+
+
+def test_defaults_come_from_the_graph_collections_first():
+    graph = tf.Graph()
+    with graph.as_default():
+        v = tf.Variable(1.0, name="v")
+        with tf.control_dependencies([v.initializer]):
+            init_to_three = tf.assign(v, 3.0).op
+        tf.add_to_collection(tf.GraphKeys.INIT_OP, init_to_three)
+    sv = tf.train.Supervisor(graph=graph)
+    assert sv.init_op is init_to_three
+    assert graph.get_collection(tf.GraphKeys.READY_OP) == [sv.ready_op]
+    assert graph.get_collection(tf.GraphKeys.SUMMARY_OP) == []  # no summaries: None
+    assert sv.summary_op is None
+    with sv.managed_session() as sess:
+        assert sess.run(v) == 3.0

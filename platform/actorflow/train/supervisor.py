@@ -2,11 +2,13 @@
 training program, as the book's PTB language model (ch. 7) and distributed MNIST (ch. 9)
 use it.
 
-``sv = tf.train.Supervisor(logdir=...)`` fills in, from the graph, what the caller leaves at
-`USE_DEFAULT`: the init op (`global_variables_initializer`), the ready op
-(`report_uninitialized_variables`), the local init op (`local_variables_initializer`), a
-Saver (the ``SAVERS`` collection's first, else a new one when there are variables), the
-summary op (`summary.merge_all`) and the global step; then it finalizes the graph.
+``sv = tf.train.Supervisor(logdir=...)`` fills in what the caller leaves at `USE_DEFAULT`,
+each from the first item of its graph collection (``INIT_OP``, ``READY_OP``,
+``READY_FOR_LOCAL_INIT_OP``, ``LOCAL_INIT_OP``, ``SAVERS``, ``SUMMARY_OP``) or else made and
+added there: `global_variables_initializer`, `report_uninitialized_variables` (of all
+variables; of the global ones before local init), `local_variables_initializer`, a Saver
+when there are variables, `summary.merge_all`; and the global step. Then it finalizes the
+graph.
 
 ``with sv.managed_session() as sess:`` gives a session restored from `logdir`'s latest
 checkpoint or initialized; on a chief with a `logdir` it writes the graph and starts the
@@ -73,16 +75,19 @@ class Supervisor:
         from ..summary.writer import FileWriter
         self._graph = graph if graph is not None else get_default_graph()
         with self._graph.as_default():
-            self._ready_op = (report_uninitialized_variables() if ready_op is self.USE_DEFAULT
-                              else ready_op)
-            self._ready_for_local_init_op = (None if ready_for_local_init_op
-                                             is self.USE_DEFAULT else ready_for_local_init_op)
-            self._init_op = (global_variables_initializer() if init_op is self.USE_DEFAULT
-                             else init_op)
-            self._local_init_op = (local_variables_initializer()
-                                   if local_init_op is self.USE_DEFAULT else local_init_op)
-            self._saver = self._default_saver() if saver is self.USE_DEFAULT else saver
-            self._summary_op = merge_all() if summary_op is self.USE_DEFAULT else summary_op
+            self._ready_op = self._from_collection_or(
+                ready_op, GraphKeys.READY_OP, report_uninitialized_variables)
+            self._ready_for_local_init_op = self._from_collection_or(
+                ready_for_local_init_op, GraphKeys.READY_FOR_LOCAL_INIT_OP,
+                lambda: report_uninitialized_variables(global_variables()))
+            self._init_op = self._from_collection_or(init_op, GraphKeys.INIT_OP,
+                                                     global_variables_initializer)
+            self._local_init_op = self._from_collection_or(
+                local_init_op, GraphKeys.LOCAL_INIT_OP, local_variables_initializer)
+            self._saver = self._from_collection_or(saver, GraphKeys.SAVERS,
+                                                   self._new_saver)
+            self._summary_op = self._from_collection_or(summary_op, GraphKeys.SUMMARY_OP,
+                                                        merge_all)
             self._global_step = (get_global_step(self._graph) if global_step is self.USE_DEFAULT
                                  else global_step)
         self._is_chief = is_chief
@@ -106,15 +111,23 @@ class Supervisor:
         self._started_threads: list = []
         self._graph.finalize()
 
-    def _default_saver(self):
-        savers = self._graph.get_collection(GraphKeys.SAVERS)
-        if savers:
-            return savers[0]
-        if not global_variables():
-            return None
-        saver = Saver()
-        self._graph.add_to_collection(GraphKeys.SAVERS, saver)
-        return saver
+    def _from_collection_or(self, given, key: str, make):
+        """`given`, unless it is USE_DEFAULT: then the first item of collection `key`, else
+        ``make()`` (added to that collection when it is not None)."""
+        if given is not self.USE_DEFAULT:
+            return given
+        found = self._graph.get_collection(key)
+        if found:
+            return found[0]
+        made = make()
+        if made is not None:
+            self._graph.add_to_collection(key, made)
+        return made
+
+    @staticmethod
+    def _new_saver():
+        """A Saver of all global variables, or None when there are none."""
+        return Saver() if global_variables() else None
 
     # -- properties -----------------------------------------------------------------------
     is_chief = property(lambda self: self._is_chief)
