@@ -273,8 +273,7 @@ def test_read_cifar10_decodes_the_binary_records(small_cifar10):
                 key, label, image = sess.run([record.key, record.label, record.uint8image])
                 assert label.tolist() == [labels[i]]
                 np.testing.assert_array_equal(image, images[i])
-                # (TF fetches a scalar string as bytes; actorflow as a 0-d object array)
-                assert tf.compat.as_str(np.asarray(key).item()).endswith("test_batch.bin:%d" % i)
+                assert key.decode().endswith("test_batch.bin:%d" % i)  # bytes, as TF fetches it
         finally:
             coord.request_stop()
             coord.join(threads)

@@ -125,7 +125,7 @@ def test_examples_built_here_parse_back():
         "shape": tf.FixedLenFeature([2], tf.int64),
         "w": tf.FixedLenFeature([2], tf.float32, default_value=0.5)})
     got = _run(parsed)
-    assert got["img"].item() == b"\x01\x02" and got["shape"].tolist() == [1, 2]
+    assert got["img"] == b"\x01\x02" and got["shape"].tolist() == [1, 2]
     np.testing.assert_array_equal(got["w"], np.float32([0.5, 0.5]))
 
 

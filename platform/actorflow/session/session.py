@@ -226,6 +226,8 @@ class Session:
                 run_metadata.partition_graphs = list(getattr(plan, "partition_graphs", ()))
         if plan.copies:
             out = copy_aliased(out, plan.copy_mask)
+        if plan.scalars:
+            out = _as_scalars(out, plan.scalar_mask)
         return rebuild(iter(out))
 
     def make_callable(self, fetches, feed_list=None):
@@ -249,6 +251,8 @@ class Session:
                 raise plan.translate(e).with_traceback(None) from None
             if plan.copies:
                 out = copy_aliased(out, plan.copy_mask)
+            if plan.scalars:
+                out = _as_scalars(out, plan.scalar_mask)
             return rebuild(iter(out))
 
         return call
@@ -296,6 +300,9 @@ class Session:
             raise plan.translate(e).with_traceback(None) from None
         if plan.copies:
             out = copy_aliased(out, plan.copy_mask)
+        _mark_scalar_fetches(plan, flat)
+        if plan.scalars:
+            out = _as_scalars(out, plan.scalar_mask)
         return tuple(out)
 
     def _plan_for(self, flat: tuple, feed_tensors: tuple):
@@ -310,6 +317,7 @@ class Session:
                                for f in flat if not (isinstance(f, Tensor) and f in fed)]
                     ops = prune(targets, fed)
                     plan = self._compile(ops, flat, feed_tensors, fed)
+                    _mark_scalar_fetches(plan, flat)
                     self._plans[key] = plan
         return plan
 
@@ -559,6 +567,20 @@ def _check_python_int(t: Tensor, value: int, np_dtype: np.dtype) -> None:
         shown = f"{shown[:12]}... ({len(shown)} digits)"
     raise FeedOverflowError(None, t.op, f"Feed value {shown} for Tensor {t.name!r} does not "
                             f"fit its dtype {t.dtype.name}{hint}")
+
+
+def _mark_scalar_fetches(plan, flat: tuple) -> None:
+    """Marks the fetches that may be 0-d: TF returns those as NumPy scalars (np.float32,
+    bytes for a string), not 0-d arrays. Fetches of known higher rank cost nothing."""
+    mask = tuple(isinstance(f, Tensor) and (f._shape is None or f._shape == ())
+                 for f in flat)
+    plan.scalar_mask = mask
+    plan.scalars = any(mask)
+
+
+def _as_scalars(out: tuple, mask: tuple) -> tuple:
+    return tuple(v[()] if m and type(v) is np.ndarray and v.ndim == 0 else v
+                 for v, m in zip(out, mask))
 
 
 def _feed_order(pair) -> tuple:
