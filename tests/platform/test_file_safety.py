@@ -305,13 +305,13 @@ def test_load_npz_refuses_corrupted_bytes(tmp_path):
 
 # -- event files (TFRecord framing) ------------------------------------------------------------
 def test_record_with_a_huge_declared_length_is_refused_before_allocating(tmp_path):
-    from actorflow.summary import record_io
+    from actorflow.io import tf_record
     length = struct.pack("<Q", GIB)  # its CRC is easy to forge: only the file size bounds it
     path = tmp_path / "events.out"
-    path.write_bytes(record_io.encode_record(b"ok") + length +
-                     struct.pack("<I", record_io.masked_crc32c(length)) + b"\x00" * 8)
-    records = record_io.read_records(str(path))
+    path.write_bytes(tf_record.encode_record(b"ok") + length +
+                     struct.pack("<I", tf_record.masked_crc32c(length)) + b"\x00" * 8)
+    records = tf_record.tf_record_iterator(str(path))
     assert next(records) == b"ok"
     assert _peak_bytes(lambda: next(records)) < 16 << 20
-    with pytest.raises(DataLossError, match="record at offset 18 .* declares 1073741828 bytes"):
-        list(record_io.read_records(str(path)))
+    with pytest.raises(DataLossError, match="events.out: truncated record at offset 18"):
+        list(tf_record.tf_record_iterator(str(path)))

@@ -4,7 +4,7 @@
 protobuf; ``merge``/``merge_all`` combine them; ``FileWriter(logdir, graph)`` writes them
 (``add_summary(value, step)``), the graph and run metadata to an event file that TensorBoard
 reads. The protobuf wire format, CRC-32C and PNG encoding are written here in Python and
-NumPy (`wire`, `record_io`, `encode`), so neither TensorFlow nor protobuf is needed.
+NumPy (`wire`, `encode`; the TFRecord framing of event files is `actorflow.io.tf_record`), so neither TensorFlow nor protobuf is needed.
 """
 from ..ops.summary_ops import (histogram, image, merge, merge_all, scalar, tensor_summary,
                                text)

@@ -18,7 +18,7 @@ from ..framework.graph import Graph, get_default_graph
 from .graph_def import tf_graph_def
 from .protos import (AllocatorMemoryUsed, DeviceStepStats, Event, NodeExecStats,
                      RunMetadataProto, SessionLog, StepStats, Summary, TaggedRunMetadata)
-from .record_io import encode_record, read_records
+from ..io.tf_record import encode_record, tf_record_iterator
 from .wire import Message, as_bytes
 
 __all__ = ["EventFileWriter", "FileWriter", "FileWriterCache", "summary_iterator"]
@@ -265,5 +265,5 @@ class FileWriterCache:
 
 def summary_iterator(path: str) -> Iterator[Event]:
     """Yields the `Event`s of event file `path` (TF 1.x `tf.train.summary_iterator`)."""
-    for record in read_records(path):
+    for record in tf_record_iterator(path):
         yield Event.FromString(record)
