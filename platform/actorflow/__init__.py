@@ -71,7 +71,7 @@ from . import data
 from .summary.protos import Event, HistogramProto, SessionLog, Summary, SummaryMetadata
 from .ops import training as _training_ops
 from .train.clip_ops import clip_by_global_norm, clip_by_norm, global_norm, clip_by_average_norm
-from . import compat
+from . import compat, test
 from .compat import (disable_eager_execution, disable_v2_behavior, disable_v2_tensorshape,
                      enable_eager_execution, enable_v2_behavior, executing_eagerly)
 
