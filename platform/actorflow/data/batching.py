@@ -46,12 +46,7 @@ class BatchValue(DatasetValue):
         if direct is not None:
             yield from direct
             return
-        it = self.input.iterate(run)
-        n = self.batch_size
-        while True:
-            elems = list(itertools.islice(it, n))
-            if not elems or (len(elems) < n and self.drop_remainder):
-                return
+        for elems in _groups(self.input.iterate(run), self.batch_size, self.drop_remainder):
             yield stack_batch(elems, self.op)
 
 
@@ -71,12 +66,7 @@ class PaddedBatchValue(DatasetValue):
         self.op = op
 
     def iterate(self, run):
-        it = self.input.iterate(run)
-        n = self.batch_size
-        while True:
-            elems = list(itertools.islice(it, n))
-            if not elems or (len(elems) < n and self.drop_remainder):
-                return
+        for elems in _groups(self.input.iterate(run), self.batch_size, self.drop_remainder):
             yield tuple(self._pad(k, comp) for k, comp in enumerate(zip(*elems)))
 
     def _pad(self, k: int, comp) -> np.ndarray:
@@ -120,3 +110,12 @@ class UnbatchValue(DatasetValue):
             copy = tuple(needs_copy(c) for c in elem)
             for i in range(sizes.pop()):
                 yield tuple(c[i, ...].copy() if cp else c[i] for c, cp in zip(elem, copy))
+
+
+def _groups(it, n: int, drop_remainder: bool):
+    """Lists of `n` consecutive elements of `it`; the last one shorter unless dropped."""
+    while True:
+        elems = list(itertools.islice(it, n))
+        if not elems or (len(elems) < n and drop_remainder):
+            return
+        yield elems

@@ -18,7 +18,7 @@ from ..tensor_shape import TensorShape, as_shape
 from . import structure
 from .functions import StructuredFunction
 from .kernels import dataset_op
-from .structure import LEAF, ElementSpec
+from .structure import LEAF, ElementSpec, HasElementSpec
 
 __all__ = ["Dataset", "AUTOTUNE"]
 
@@ -53,7 +53,7 @@ def _static_int(t: Tensor):
     return None if v is None else int(np.asarray(v))
 
 
-class Dataset:
+class Dataset(HasElementSpec):
     """A sequence of elements, each a nested structure (tuples, dicts) of tensors.
 
     Build one from a source (`from_tensor_slices`, `from_tensors`, `from_generator`, `range`,
@@ -65,22 +65,6 @@ class Dataset:
     def __init__(self, variant: Tensor, spec: ElementSpec) -> None:
         self._variant = variant
         self._spec = spec
-
-    # -- element description ----------------------------------------------------------
-    @property
-    def output_types(self):
-        """The dtype of each component, nested like the element."""
-        return self._spec.output_types()
-
-    @property
-    def output_shapes(self):
-        """The static TensorShape of each component, nested like the element."""
-        return self._spec.output_shapes()
-
-    @property
-    def output_classes(self):
-        """The class (`tf.Tensor`) of each component, nested like the element."""
-        return self._spec.output_classes()
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} shapes: {self.output_shapes}, types: "

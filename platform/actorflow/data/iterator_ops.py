@@ -25,7 +25,7 @@ from ..framework.graph import Operation, Tensor, convert_to_tensor, make_op
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from . import structure
 from .pipeline import DatasetValue, IteratorRun
-from .structure import ElementSpec
+from .structure import ElementSpec, HasElementSpec
 
 __all__ = ["Iterator", "IteratorState", "make_one_shot_iterator",
            "make_initializable_iterator", "get_output_types", "get_output_shapes",
@@ -217,7 +217,7 @@ register_op("IteratorFromStringHandleV2", infer=_resource_out, grad=NOT_DIFFEREN
 
 
 # -- the Python API -----------------------------------------------------------------------------
-class Iterator:
+class Iterator(HasElementSpec):
     """Reads the elements of a dataset in a session (TF 1.x `tf.data.Iterator`).
 
     Create one with `Dataset.make_one_shot_iterator`, `Dataset.make_initializable_iterator`,
@@ -297,17 +297,6 @@ class Iterator:
         return make_op("IteratorToStringHandle", [self._resource], {},
                        name or "IteratorToStringHandle").outputs[0]
 
-    @property
-    def output_types(self):
-        return self._spec.output_types()
-
-    @property
-    def output_shapes(self):
-        return self._spec.output_shapes()
-
-    @property
-    def output_classes(self):
-        return self._spec.output_classes()
 
 
 def _from_spec(resource: Tensor, initializer, spec: ElementSpec) -> Iterator:

@@ -178,7 +178,26 @@ class _FileDataset(Dataset):
         raise NotImplementedError
 
 
-class TFRecordDataset(_FileDataset):
+class _CompressedFileDataset(_FileDataset):
+    """A file dataset of scalar strings read by op `_OP_TYPE` with a compression type."""
+
+    _OP_TYPE = ""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None) -> None:
+        self._compression_type = compression_type
+        self._buffer_size = buffer_size
+        super().__init__(filenames, num_parallel_reads)
+
+    def _one(self, filenames) -> Dataset:
+        inputs = [_filenames_tensor(filenames),
+                  _string_arg(self._compression_type, "compression_type"),
+                  _int64_scalar(-1 if self._buffer_size is None else self._buffer_size,
+                                "buffer_size")]
+        return Dataset(dataset_op(self._OP_TYPE, inputs, _STRING_SPEC), _STRING_SPEC)
+
+
+class TFRecordDataset(_CompressedFileDataset):
     """The records of TFRecord files, as scalar strings.
 
     Args:
@@ -188,21 +207,10 @@ class TFRecordDataset(_FileDataset):
         num_parallel_reads: files read at once, one record from each in turn.
     """
 
-    def __init__(self, filenames, compression_type=None, buffer_size=None,
-                 num_parallel_reads=None) -> None:
-        self._compression_type = compression_type
-        self._buffer_size = buffer_size
-        super().__init__(filenames, num_parallel_reads)
-
-    def _one(self, filenames) -> Dataset:
-        inputs = [_filenames_tensor(filenames),
-                  _string_arg(self._compression_type, "compression_type"),
-                  _int64_scalar(-1 if self._buffer_size is None else self._buffer_size,
-                                "buffer_size")]
-        return Dataset(dataset_op("TFRecordDataset", inputs, _STRING_SPEC), _STRING_SPEC)
+    _OP_TYPE = "TFRecordDataset"
 
 
-class TextLineDataset(_FileDataset):
+class TextLineDataset(_CompressedFileDataset):
     """The lines of text files (without "\\n" or "\\r\\n"), as scalar strings.
 
     Args:
@@ -211,18 +219,7 @@ class TextLineDataset(_FileDataset):
         buffer_size: accepted for TF's signature.
     """
 
-    def __init__(self, filenames, compression_type=None, buffer_size=None,
-                 num_parallel_reads=None) -> None:
-        self._compression_type = compression_type
-        self._buffer_size = buffer_size
-        super().__init__(filenames, num_parallel_reads)
-
-    def _one(self, filenames) -> Dataset:
-        inputs = [_filenames_tensor(filenames),
-                  _string_arg(self._compression_type, "compression_type"),
-                  _int64_scalar(-1 if self._buffer_size is None else self._buffer_size,
-                                "buffer_size")]
-        return Dataset(dataset_op("TextLineDataset", inputs, _STRING_SPEC), _STRING_SPEC)
+    _OP_TYPE = "TextLineDataset"
 
 
 class FixedLengthRecordDataset(_FileDataset):

@@ -222,3 +222,24 @@ def most_specific_compatible_shape(shape, other):
     if shape is None or other is None or len(shape) != len(other):
         return None
     return tuple(a if a == b else None for a, b in zip(shape, other))
+
+
+class HasElementSpec:
+    """The element description TF's datasets and iterators share (from `self._spec`)."""
+
+    _spec: ElementSpec
+
+    @property
+    def output_types(self):
+        """The dtype of each component, nested like the element."""
+        return self._spec.output_types()
+
+    @property
+    def output_shapes(self):
+        """The static TensorShape of each component, nested like the element."""
+        return self._spec.output_shapes()
+
+    @property
+    def output_classes(self):
+        """The class (`tf.Tensor`) of each component, nested like the element."""
+        return self._spec.output_classes()

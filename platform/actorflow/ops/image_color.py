@@ -368,10 +368,14 @@ def random_contrast(image, lower, upper, seed=None) -> Tensor:
     Raises:
         ValueError: upper <= lower, or lower < 0.
     """
+    return _random_factor(adjust_contrast, image, lower, upper, seed)
+
+
+def _random_factor(adjust, image, lower, upper, seed) -> Tensor:
+    """`adjust(image, factor)` with factor drawn uniformly from [lower, upper)."""
     from .random import random_uniform
     _check_range(lower, upper)
-    factor = random_uniform([], lower, upper, seed=seed)
-    return adjust_contrast(image, factor)
+    return adjust(image, random_uniform([], lower, upper, seed=seed))
 
 
 def _adjust_via(op_type: str, default_name: str, image, amount, name) -> Tensor:
@@ -420,10 +424,7 @@ def random_saturation(image, lower, upper, seed=None) -> Tensor:
     Raises:
         ValueError: upper <= lower, or lower < 0.
     """
-    from .random import random_uniform
-    _check_range(lower, upper)
-    factor = random_uniform([], lower, upper, seed=seed)
-    return adjust_saturation(image, factor)
+    return _random_factor(adjust_saturation, image, lower, upper, seed)
 
 
 _GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)
