@@ -78,6 +78,18 @@ def _kill_and_await_restart(ray, replay: ShardedReplay) -> None:
         time.sleep(0.05)
 
 
+def _await_death(ray, actor) -> None:
+    """Waits until a killed actor is gone (ray.kill is asynchronous: on a busy machine a
+    call made right after it may still be served by the old process)."""
+    for _ in range(1200):
+        try:
+            ray.get(actor.restarted.remote(), timeout=30)
+        except ray.exceptions.RayActorError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the killed actor still answers after a minute")
+
+
 def test_a_restarted_replay_actor_is_restored_before_it_is_read(ray_local):
     replay = ShardedReplay(1, 100, (2,), seed=0, options={"num_cpus": 0.1, "max_restarts": 1})
     try:
@@ -111,6 +123,7 @@ def test_a_replay_actor_that_stays_dead_is_named(ray_local):
     replay = ShardedReplay(1, 100, (2,), seed=0, options={"num_cpus": 0.1, "max_restarts": 1})
     replay.add_batch(_rows(10))
     ray_local.kill(replay.shards[0], no_restart=True)
+    _await_death(ray_local, replay.shards[0])
     with pytest.raises(ReplayActorDiedError, match="replay actor 0 of 1 .* died and was not "
                                                    "restarted"):
         replay.sample(8)
