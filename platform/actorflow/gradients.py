@@ -100,6 +100,9 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients",
             grad_fn = registry.get_op_def(grad_type).grad
             if grad_fn is registry.NOT_DIFFERENTIABLE:
                 continue
+            if grad_fn is registry.NO_GRADIENT:
+                raise LookupError(f"No gradient defined for operation '{op.name}' (op type: "
+                                  f"{op.type})")
             if len(op.outputs) > 1:
                 out_grads = [g if g is not None or not _differentiable(t) else _zeros_for(t)
                              for g, t in zip(out_grads, op.outputs)]

@@ -245,3 +245,11 @@ def test_random_draws_in_a_body_are_reused_by_the_gradient():
         out, grad = sess.run([y, g], {x: xv})
     np.testing.assert_allclose(grad, out / xv)  # the product of this run's three masks
     assert len(np.unique(np.round(grad, 6))) > 1
+
+
+def test_second_order_gradient_through_a_loop_is_refused_not_silently_zero():
+    x = tf.constant(1.5, tf.float64)
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])
+    (dy,) = tf.gradients(y, [x])
+    with pytest.raises(LookupError, match="No gradient defined for operation .*WhileGrad"):
+        tf.gradients(dy, [x])

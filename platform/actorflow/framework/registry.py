@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 __all__ = ["OpDef", "register_op", "register_kernel", "get_op_def", "registered_op_types",
-           "NOT_DIFFERENTIABLE", "kernel_factory", "has_kernel"]
+           "NOT_DIFFERENTIABLE", "NO_GRADIENT", "kernel_factory", "has_kernel"]
 
 
 class _NotDifferentiable:
@@ -28,6 +28,16 @@ class _NotDifferentiable:
 
 
 NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+
+class _NoGradient:
+    def __repr__(self) -> str:
+        return "NO_GRADIENT"
+
+
+#: A differentiable op whose gradient is not built: asking for it raises LookupError (as TF
+#: does for an op without a registered gradient) rather than silently giving none.
+NO_GRADIENT = _NoGradient()
 
 
 @dataclass
@@ -62,7 +72,8 @@ def register_op(type: str, *, infer: Callable, grad, kernel: Callable | None,
 
     Args:
         infer: output dtypes and shapes from the op's inputs and attrs.
-        grad: gradient builder, or `NOT_DIFFERENTIABLE`.
+        grad: gradient builder, `NOT_DIFFERENTIABLE`, or `NO_GRADIENT` (differentiating
+            it raises LookupError).
         kernel: generic kernel factory over ``ctx.xp``; None only for ops the compiler
             handles itself (NoOp, Const).
         ref_inputs: input positions that name a variable to update rather than a value read.

@@ -24,7 +24,7 @@ from ..framework.function import (FuncGraph, add_outer_control_inputs, clone_fun
                                   compile_function, trace)
 from ..framework.graph import (Operation, Tensor, convert_to_tensor, get_default_graph,
                                name_scope)
-from ..framework.registry import NOT_DIFFERENTIABLE, register_op
+from ..framework.registry import NO_GRADIENT, NOT_DIFFERENTIABLE, register_op
 from ..tensor_shape import TensorShape, as_shape
 from .tensor_array import TensorArray, add_lists
 
@@ -549,8 +549,9 @@ def _while_grad_kernel(op, ctx):
     return while_grad
 
 
+# Second-order gradients through a loop are not built: asking for them raises LookupError.
 register_op("WhileGrad", infer=lambda op: list(op.attrs["output_specs"]),
-            grad=NOT_DIFFERENTIABLE, kernel=_while_grad_kernel, aliases_input=True,
+            grad=NO_GRADIENT, kernel=_while_grad_kernel, aliases_input=True,
             doc="Gradient of While: from the recorded iterations, the captured values and "
             "the gradients of the final loop vars, the gradients of the initial loop vars "
             "and of the captured values.")
