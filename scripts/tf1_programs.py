@@ -9,6 +9,10 @@ to be that folder too, as the tutorials read it):
 - ``edit``: the same line edited to ``import actorflow as tf``, run by this Python.
 - ``run``: the program unmodified, run by ``actorflow run``.
 
+A program's helper modules (``*.py`` files of the same folder that another one imports,
+such as ``reader.py`` beside ``ptb_word_lm.py``) are not run themselves: each run gets them
+beside ``prog.py``, with the same import edit.
+
 Long training loops are shortened the same way for every engine (``--max-steps`` caps
 assignments such as ``num_steps = 10000``; ``--max-epochs`` caps ``training_epochs = 25``),
 so a run's figures compare across engines. A run passes when it exits 0 within
@@ -65,10 +69,21 @@ def command(run: str, args) -> list[str]:
     return [sys.executable, "-m", "actorflow.run", "prog.py"]
 
 
+def helpers(folder: Path) -> list[Path]:
+    """The modules of `folder` that another of its ``*.py`` files imports."""
+    files = sorted(folder.glob("*.py"))
+    imports = re.compile(r"^\s*(?:import|from)\s+(\w+)", re.M)
+    imported = {m for f in files for m in imports.findall(f.read_text())
+                if m != f.stem}
+    return [f for f in files if f.stem in imported]
+
+
 def run_one(path: Path, run: str, args) -> dict:
     src = shortened(path.read_text(), args.max_steps, args.max_epochs)
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "prog.py").write_text(variant(src, run))
+        for helper in helpers(path.parent):
+            (Path(work) / helper.name).write_text(variant(helper.read_text(), run))
         os.symlink(args.mnist, Path(work) / "MNIST_data")
         env = dict(os.environ, MPLBACKEND="Agg",
                    ACTORFLOW_DATA_DIR=str(Path(args.mnist).parent))
@@ -103,7 +118,7 @@ def main() -> None:
 
     results = []
     for d in args.dirs:
-        for path in sorted(d.glob("*.py")):
+        for path in sorted(set(d.glob("*.py")) - set(helpers(d))):
             for run in runs:
                 r = run_one(path, run, args)
                 results.append(r)
