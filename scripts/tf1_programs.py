@@ -6,7 +6,9 @@ to be that folder too, as the tutorials read it):
 
 - ``tf``: ``import tensorflow as tf`` edited to ``import tensorflow.compat.v1 as tf;
   tf.disable_v2_behavior()``, run by the Python of a TensorFlow install (``--tf-python``).
-- ``edit``: the same line edited to ``import actorflow as tf``, run by this Python.
+- ``edit``: the same line edited to ``import actorflow as tf`` (and the program's other
+  ``tensorflow`` imports, ``from tensorflow.examples... import``, to ``actorflow``), run by
+  this Python.
 - ``run``: the program unmodified, run by ``actorflow run``.
 
 A program's helper modules (``*.py`` files of the same folder that another one imports,
@@ -39,6 +41,8 @@ from pathlib import Path
 STEP_VARS = r"num_steps|training_steps|training_iters|num_iterations|max_steps|n_steps"
 EPOCH_VARS = r"training_epochs|num_epochs|n_epochs|epochs"
 TF_IMPORT = re.compile(r"^import tensorflow as tf\s*$", re.M)
+# The program's other TensorFlow imports, edited too: ``from tensorflow.examples... import``.
+TF_SUBMODULE = re.compile(r"^(\s*from\s+|\s*import\s+)tensorflow(?=[.\s])", re.M)
 ACCURACY = re.compile(r"accuracy[^0-9\n]*([0-9]*\.[0-9]+)", re.I)
 
 
@@ -57,7 +61,8 @@ def variant(src: str, run: str) -> str:
         return TF_IMPORT.sub("import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()",
                              src)
     if run == "edit":
-        return TF_IMPORT.sub("import actorflow as tf", src)
+        return TF_SUBMODULE.sub(r"\1actorflow",
+                                TF_IMPORT.sub("import actorflow as tf", src))
     return src
 
 
