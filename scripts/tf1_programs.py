@@ -43,7 +43,7 @@ EPOCH_VARS = r"training_epochs|num_epochs|n_epochs|epochs"
 TF_IMPORT = re.compile(r"^import tensorflow as tf\s*$", re.M)
 # The program's other TensorFlow imports, edited too: ``from tensorflow.examples... import``.
 TF_SUBMODULE = re.compile(r"^(\s*from\s+|\s*import\s+)tensorflow(?=[.\s])", re.M)
-ACCURACY = re.compile(r"accuracy[^0-9\n]*([0-9]*\.[0-9]+)", re.I)
+ACCURACY = re.compile(r"accuracy[^\n]*?([0-9]*\.[0-9]+)", re.I)
 
 
 def shortened(src: str, max_steps: int, max_epochs: int) -> str:
