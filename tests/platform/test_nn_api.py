@@ -299,6 +299,15 @@ def test_top_k_gradient_and_in_top_k():
     np.testing.assert_array_equal(_run(hit), [True, False])
 
 
+def test_zero_fraction_counts_zeros_as_float32_scalar():
+    x = tf.placeholder(tf.float32, [None, 4])
+    frac = tf.nn.zero_fraction(tf.nn.relu(x))
+    assert frac.dtype == tf.float32 and frac.shape.as_list() == []
+    v = _run(frac, {x: [[-1, 0, 2, 3], [4, -5, 6, 7]]})
+    assert v.dtype == np.float32 and v == pytest.approx(3 / 8)
+    assert _run(tf.nn.zero_fraction(tf.constant([0, 1, 0, 0], tf.int32))) == pytest.approx(0.75)
+
+
 def test_nn_namespace_exports():
     for name in ("relu", "softmax", "dropout", "conv2d", "max_pool", "lrn", "sigmoid", "tanh",
                  "sparse_softmax_cross_entropy_with_logits", "embedding_lookup", "top_k"):

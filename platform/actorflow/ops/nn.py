@@ -2,7 +2,7 @@
 
 Registers: Relu, ReluGrad, Relu6, Relu6Grad, Elu, EluGrad, Softplus, SoftplusGrad, Softsign,
 SoftsignGrad, Dropout, BiasAdd, BiasAddGrad, L2Loss. `leaky_relu`, `selu`, `swish`, `crelu`,
-`xw_plus_b` and `relu_layer` are composites. The rest of `tf.nn` lives beside this module:
+`xw_plus_b`, `relu_layer` and `zero_fraction` are composites. The rest of `tf.nn` lives beside this module:
 softmax and the cross entropies (nn_loss.py), normalisation (normalization.py), embedding
 lookup and top-k (embedding.py), convolution (conv.py) and pooling (pooling.py); the inference
 rules below are shared with them.
@@ -26,7 +26,7 @@ from .math import multiply
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "softsign", "selu", "swish",
            "crelu",
-           "dropout", "bias_add", "xw_plus_b", "relu_layer", "l2_loss"]
+           "dropout", "bias_add", "xw_plus_b", "relu_layer", "l2_loss", "zero_fraction"]
 
 
 # -- shared rules --------------------------------------------------------------------------
@@ -541,3 +541,15 @@ register_op("L2Loss", infer=lambda op: [(_float_infer(op)[0][0], ())], grad=_l2_
 def l2_loss(t, name=None) -> Tensor:
     """sum(t ** 2) / 2, a scalar."""
     return out1("L2Loss", [convert_to_tensor(t)], None, name or "L2Loss")
+
+
+def zero_fraction(value, name=None) -> Tensor:
+    """The fraction of `value`'s elements that are zero, a float32 scalar (the sparsity of
+    an activation, as the CIFAR-10 tutorial's summaries report it)."""
+    from .logic import equal
+    from .math import cast
+    from .reduction import reduce_mean
+    with name_scope(name, "zero_fraction", [value]):
+        value = convert_to_tensor(value, name="value")
+        zero = convert_to_tensor(0, dtype=value.dtype, name="zero")
+        return reduce_mean(cast(equal(value, zero), dtypes.float32))
