@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import actorflow as tf
-from actorflow.framework.function import FuncGraph, compile_function, trace
+from actorflow.framework.function import FuncGraph, trace
+from actorflow.session.function_plan import compile_function
 
 
 def _ctx(sess):

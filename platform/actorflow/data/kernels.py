@@ -19,7 +19,7 @@ import weakref
 import numpy as np
 
 from .. import dtypes, errors
-from ..framework.function import add_outer_control_inputs, compile_function
+from ..framework.function import add_outer_control_inputs
 from ..framework.graph import make_op
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from . import batching, ordering, pipeline
@@ -144,7 +144,7 @@ _register("ConcatenateDataset",
 def _bind(op, ctx):
     """``bind(captured)``: the op's function compiled for this session, called as
     ``f(*element)`` with the captured values (the op's trailing inputs) appended."""
-    fn = compile_function(_py_attr(op, "f"), ctx)
+    fn = ctx.compile_function(_py_attr(op, "f"))
 
     def bind(captured: tuple):
         if not captured:

@@ -18,13 +18,11 @@ plan like any other, run by the calling kernel.
 """
 from __future__ import annotations
 
-import threading
-
 from .. import dtypes as _dtypes
 from ..tensor_shape import as_shape
 from .graph import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 
-__all__ = ["FuncGraph", "trace", "compile_function", "CompiledFunction", "clone_function"]
+__all__ = ["FuncGraph", "trace", "clone_function"]
 
 
 class FuncGraph(Graph):
@@ -56,12 +54,21 @@ class FuncGraph(Graph):
             outermost = outermost.outer_graph
         self._outermost = outermost
         # Variables, their scopes and collections are the outermost graph's (TF 1.x
-        # get_variable in a loop body finds and creates the same variables as outside).
-        from ..variable_scope import _store
-        self._var_store = _store(outermost)
+        # get_variable in a loop body finds and creates the same variables as outside):
+        # `_var_store` below reads and writes the outermost graph's.
         self._collections = outermost._collections
         self.seed = outermost.seed
         self._gradient_override_map = dict(outer_graph._gradient_override_map)
+
+    @property
+    def _var_store(self):
+        """The outermost graph's variable store (variable_scope creates it on first use)."""
+        return self._outermost._var_store
+
+    @_var_store.setter
+    def _var_store(self, store) -> None:
+        if "_outermost" in self.__dict__:  # Graph.__init__'s None comes before it is known
+            self._outermost._var_store = store
 
     # -- inputs ------------------------------------------------------------------------
     @property
@@ -243,6 +250,22 @@ def _map_leaves(fn, s):
 
 
 # -- cloning (gradient functions recompute the forward body) ------------------------------------
+def _ops_needed(fg: FuncGraph, known: set) -> list[Operation]:
+    """The ops of `fg` its outputs depend on (through data and control inputs) when the
+    tensors in `known` are given, in creation (topological) order."""
+    needed: set = set()
+    stack = [t.op for t in fg.outputs if t not in known]
+    while stack:
+        op = stack.pop()
+        if op in needed or op.graph is not fg:
+            continue
+        needed.add(op)
+        stack.extend(t.op for t in op.inputs if t not in known)
+        stack.extend(op.control_inputs)
+    return sorted(needed, key=lambda op: op._id)
+
+
+
 _CLONED_STATEFUL = frozenset({"If", "While"})
 
 
@@ -257,12 +280,10 @@ def clone_function(fg: FuncGraph, inputs: list[Tensor], values: dict | None = No
     which are cloned like pure ops. The clone's ops capture what they read from outside as
     any op built there does.
     """
-    from ..session.prune import prune
     graph = get_default_graph()
     mapping: dict[Tensor, Tensor] = dict(zip(fg.inputs, inputs))
     mapping.update(values or {})
-    needed = [op for op in prune([t.op for t in fg.outputs], set(mapping))
-              if op.graph is fg]
+    needed = _ops_needed(fg, set(mapping))
     data_needed = {t for op in needed for t in op.inputs} | set(fg.outputs)
     op_map: dict[Operation, Operation] = {}
     for op in needed:
@@ -279,68 +300,6 @@ def clone_function(fg: FuncGraph, inputs: list[Tensor], values: dict | None = No
         for t, nt in zip(op.outputs, new.outputs):
             mapping[t] = nt
     return [mapping[t] for t in fg.outputs]
-
-
-# -- compilation -------------------------------------------------------------------------------
-class CompiledFunction:
-    """A function graph compiled for one session and device: ``f(*input_values)`` returns
-    the tuple of output values. Inputs are in `FuncGraph.inputs` order (explicit arguments,
-    then captured values). Safe to call from several threads at once."""
-
-    def __init__(self, func_graph: FuncGraph, plan, xp) -> None:
-        self.func_graph = func_graph
-        self._plan = plan
-        self._run = plan.run
-        self._copies = plan.copies
-        self._mask = plan.copy_mask
-        self._xp = xp
-        self.num_inputs = len(func_graph.inputs)
-
-    def __call__(self, *values) -> tuple:
-        try:
-            out = self._run(*values)
-        except Exception as e:  # noqa: BLE001 - a body's failure names the body's op
-            raise self._plan.translate(e).with_traceback(None) from None
-        if self._copies:
-            xp = self._xp
-            out = tuple(xp.array(v, copy=True) if c and v is not None else v
-                        for v, c in zip(out, self._mask))
-        return out
-
-
-_compile_lock = threading.RLock()
-
-
-def compile_function(func_graph: FuncGraph, ctx) -> CompiledFunction:
-    """`func_graph` compiled for `ctx`'s session and device (cached on the context).
-
-    The plan computes `func_graph.outputs` from `func_graph.inputs` and also runs the
-    body's stateful ops (an assignment in a branch happens when the branch runs). Values stay
-    on the device: the calling kernel passes device arrays in and gets device arrays out.
-    """
-    cache = ctx.__dict__.get("_functions")
-    if cache is None:
-        with _compile_lock:
-            cache = ctx.__dict__.setdefault("_functions", {})
-    fn = cache.get(func_graph)
-    if fn is not None:
-        return fn
-    with _compile_lock:
-        fn = cache.get(func_graph)
-        if fn is None:
-            from ..session.compile import compile_plan
-            from ..session.prune import prune
-            inputs = func_graph.inputs
-            targets = [t.op for t in func_graph.outputs] + func_graph.control_outputs
-            ops = prune(targets, set(inputs))
-            # Outer ops reached here are variables read in place: they come first (they
-            # have no inputs), then the body in its own creation order.
-            outer = [op for op in ops if op.graph is not func_graph]
-            inner = [op for op in ops if op.graph is func_graph]
-            plan = compile_plan(outer + inner, list(func_graph.outputs), list(inputs), ctx,
-                                host_io=False)
-            fn = cache[func_graph] = CompiledFunction(func_graph, plan, ctx.xp)
-    return fn
 
 
 # -- GraphDef export and import (graph_io.py calls these for FuncGraph attrs) ----------------

@@ -20,11 +20,10 @@ both passes and an assignment is not repeated.
 from __future__ import annotations
 
 from .. import dtypes
-from ..framework.function import (FuncGraph, add_outer_control_inputs, clone_function,
-                                  compile_function, trace)
+from ..framework.function import FuncGraph, add_outer_control_inputs, clone_function, trace
 from ..framework.graph import (Operation, Tensor, convert_to_tensor, get_default_graph,
                                name_scope)
-from ..framework.registry import NO_GRADIENT, NOT_DIFFERENTIABLE, register_op
+from ..framework.registry import NO_GRADIENT, register_op
 from ..tensor_shape import TensorShape, as_shape
 from .tensor_array import TensorArray, add_lists
 
@@ -140,8 +139,8 @@ def _if_infer(op):
 
 
 def _if_kernel(op, ctx):
-    then_fn = compile_function(op.attrs["then_branch"], ctx)
-    else_fn = compile_function(op.attrs["else_branch"], ctx)
+    then_fn = ctx.compile_function(op.attrs["then_branch"])
+    else_fn = ctx.compile_function(op.attrs["else_branch"])
     n_out = len(op.outputs)
 
     def if_kernel(pred, *args):
@@ -419,8 +418,8 @@ def _while_infer(op):
 
 
 def _while_kernel(op, ctx):
-    cond_fn = compile_function(op.attrs["cond"], ctx)
-    body_fn = compile_function(op.attrs["body"], ctx)
+    cond_fn = ctx.compile_function(op.attrs["cond"])
+    body_fn = ctx.compile_function(op.attrs["body"])
     n = op.attrs["num_loop_vars"]
     n_cap = op.attrs["num_captures"]
     has_max = op.attrs["has_max"]
@@ -523,7 +522,7 @@ def _accumulate(a, b):
 
 
 def _while_grad_kernel(op, ctx):
-    gfn = compile_function(op.attrs["grad_body"], ctx)
+    gfn = ctx.compile_function(op.attrs["grad_body"])
     xp = ctx.xp
     n_cap = op.attrs["num_captures"]
     diff_vars, diff_caps = op.attrs["diff_vars"], op.attrs["diff_caps"]

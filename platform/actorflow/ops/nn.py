@@ -2,10 +2,10 @@
 
 Registers: Relu, ReluGrad, Relu6, Relu6Grad, Elu, EluGrad, Softplus, SoftplusGrad, Softsign,
 SoftsignGrad, Dropout, BiasAdd, BiasAddGrad, L2Loss. `leaky_relu`, `selu`, `swish`, `crelu`,
-`xw_plus_b`, `relu_layer` and `zero_fraction` are composites. The rest of `tf.nn` lives beside this module:
-softmax and the cross entropies (nn_loss.py), normalisation (normalization.py), embedding
-lookup and top-k (embedding.py), convolution (conv.py) and pooling (pooling.py); the inference
-rules below are shared with them.
+`xw_plus_b`, `relu_layer` and `zero_fraction` are composites. The rest of `tf.nn` lives
+beside this module: softmax and the cross entropies (nn_loss.py), normalisation
+(normalization.py), embedding lookup and top-k (embedding.py), convolution (conv.py) and
+pooling (pooling.py); the inference rules below are shared with them.
 
 Kernels are written for float32 first: each does one pass per unavoidable elementwise step,
 allocates as few temporaries as it can and works in place (``out=``) on its own buffers.

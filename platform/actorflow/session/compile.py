@@ -58,6 +58,12 @@ class CompileContext:
         """Per-session state of a stateful op, created by `factory()` on first use."""
         return self.session._op_state(op, factory)
 
+    def compile_function(self, func_graph):
+        """`func_graph` (a traced branch, loop body or dataset function) compiled for this
+        context's session and device, cached: a callable ``f(*inputs) -> outputs``."""
+        from .function_plan import compile_function
+        return compile_function(func_graph, self)
+
 
 class Plan:
     """A compiled run: ``plan.run(*feed_values) -> tuple of fetch values``."""

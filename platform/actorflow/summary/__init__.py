@@ -3,8 +3,9 @@
 ``tf.summary.scalar/histogram/image/text`` add ops whose value is a serialized `Summary`
 protobuf; ``merge``/``merge_all`` combine them; ``FileWriter(logdir, graph)`` writes them
 (``add_summary(value, step)``), the graph and run metadata to an event file that TensorBoard
-reads. The protobuf wire format, CRC-32C and PNG encoding are written here in Python and
-NumPy (`wire`, `encode`; the TFRecord framing of event files is `actorflow.io.tf_record`), so neither TensorFlow nor protobuf is needed.
+reads. The protobuf wire format and PNG encoding are written here in Python and NumPy
+(`wire`, `encode`; event files are framed by `actorflow.io.tf_record`), so neither
+TensorFlow nor protobuf is needed.
 """
 from ..ops.summary_ops import (histogram, image, merge, merge_all, scalar, tensor_summary,
                                text)
