@@ -7,9 +7,8 @@ Pipeline (CIFAR-like uint8 images [N, 32, 32, 3]):
              num_parallel_calls=2)
         .batch(128).prefetch(2)
 
-The map uses tf.image ops where actorflow has them (`tf.image.random_flip_left_right`,
-`tf.image.per_image_standardization`), else the same steps from core ops (tf.random_crop,
-tf.reverse chosen by a random draw, moments).
+The map is `tf.random_crop`, `tf.image.random_flip_left_right` and
+`tf.image.per_image_standardization`, traced once.
 
 Candidates, timed interleaved in one process (benchmarks/_timing.py), one call = one batch.
 The prefetch thread refills its buffer (2 batches) while the other candidates run, so each
@@ -49,17 +48,8 @@ BATCH = 128
 def augment_graph(image):
     """Random 24x24 crop, random left-right flip, per-image standardization (graph ops)."""
     image = tf.random_crop(image, [CROP, CROP, 3])
-    image_ops = getattr(tf, "image", None)
-    if image_ops is not None and hasattr(image_ops, "random_flip_left_right") and \
-            hasattr(image_ops, "per_image_standardization"):
-        image = image_ops.random_flip_left_right(image)
-        return image_ops.per_image_standardization(image)
-    flip = tf.random_uniform([]) < 0.5
-    image = tf.where(tf.fill([CROP, CROP, 3], flip), tf.reverse(image, [1]), image)
-    x = tf.cast(image, tf.float32)
-    mean, var = tf.nn.moments(tf.reshape(x, [-1]), [0])
-    floor = 1.0 / np.sqrt(CROP * CROP * 3)
-    return (x - mean) / tf.maximum(tf.sqrt(var), floor)
+    image = tf.image.random_flip_left_right(image)
+    return tf.image.per_image_standardization(image)
 
 
 def augment_numpy(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -174,14 +164,14 @@ def main() -> None:
     result = {
         "benchmark": "data_pipeline", "n_images": args.n, "batch": BATCH,
         "num_parallel_calls": args.parallel,
-        "tf_image_ops": bool(hasattr(tf, "image")
-                             and hasattr(tf.image, "per_image_standardization")),
         "images_per_s": {k: ips(v) for k, v in {**delivery, **training}.items()},
         "pipeline_vs_numpy_slice": ips(delivery["pipeline"]) / ips(delivery["numpy_slice"]),
         "pipeline_vs_numpy_augment":
             ips(delivery["pipeline"]) / ips(delivery["numpy_augment"]),
         "cnn_pipeline_vs_feed":
             ips(training["cnn_from_pipeline"]) / ips(training["cnn_from_feed"]),
+        # The issue's bar: the pipeline delivers >= 3x what the step consumes.
+        "pipeline_vs_cnn_step": ips(delivery["pipeline"]) / ips(training["cnn_from_feed"]),
         "median_s": {k: v["median_s"] for k, v in {**delivery, **training}.items()},
     }
     emit(result)
