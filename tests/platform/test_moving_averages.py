@@ -42,3 +42,20 @@ def test_variables_to_restore_maps_shadow_names_and_rejects_bad_input():
         ema.apply([tf.Variable(1, name="i")])
     with pytest.raises(ValueError, match="Duplicate"):
         ema.apply([w, w])
+
+
+def test_tensor_average_starts_at_zero_without_running_the_tensor():
+    # CIFAR-10's loss averages: initializing must not evaluate the loss, whose input
+    # comes from a queue that no runner fills before the session is ready
+    q = tf.FIFOQueue(10, tf.float32, shapes=[[]])
+    loss = q.dequeue() * 2.0
+    ema = tf.train.ExponentialMovingAverage(0.9, name="avg")
+    update = ema.apply([loss])
+    avg = ema.average(loss)
+    assert avg.op.name == loss.op.name + "/avg"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())  # would block on the empty queue
+        assert sess.run(avg) == 0.0
+        sess.run(q.enqueue(3.0))
+        sess.run(update)
+        np.testing.assert_allclose(sess.run(avg), 0.1 * 6.0, rtol=1e-6)

@@ -3,11 +3,14 @@
 Each `apply` adds, per variable, ``shadow -= (1 - decay) * (shadow - value)`` as one in-place
 `assign_sub` colocated with the shadow; with `num_updates`, the decay used is
 ``min(decay, (1 + num_updates) / (10 + num_updates))`` so early averages move faster (TF 1.x).
+A variable's shadow starts at the variable's initial value, a tensor's at zero.
 """
 from __future__ import annotations
 
 from .. import dtypes
 from ..framework.graph import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from ..ops.array import shape
+from ..ops.constant import zeros
 from ..ops.control import group
 from ..ops.math import cast, minimum, multiply, subtract
 from ..variable_scope import get_variable_scope, variable_scope
@@ -73,7 +76,14 @@ class ExponentialMovingAverage:
 
     def _make_shadow(self, v) -> Variable:
         base = v.op.name
-        init = v.initialized_value() if isinstance(v, Variable) else v
+        if isinstance(v, Variable):
+            init = v.initialized_value()
+        elif v.get_shape().is_fully_defined():
+            # a tensor's average starts at zero (TF's zeros slot): initializing it from the
+            # tensor would run the model, and block on an input queue no runner fills yet
+            init = zeros(v.get_shape().as_list(), dtype=v.dtype)
+        else:
+            init = zeros(shape(v), dtype=v.dtype)
         with get_default_graph().name_scope(None), variable_scope(get_variable_scope(),
                                                                  reuse=False):
             return Variable(init, trainable=False, name=f"{base}/{self._name}",
