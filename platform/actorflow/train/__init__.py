@@ -1,5 +1,6 @@
 """`tf.train`: optimizers, the global step, learning-rate schedules, clipping, checkpoints,
-the Coordinator, queue runners and input pipelines (TF 1.x names)."""
+the Coordinator, queue runners and input pipelines, the Supervisor and the monitored sessions
+with their hooks (TF 1.x names)."""
 # ruff: noqa: F401, F403
 from ..framework.graph_io import write_graph
 from .clip_ops import *
@@ -16,6 +17,9 @@ from .queue_runner import QueueRunner, add_queue_runner, start_queue_runners
 from .input import *
 from .session_manager import SessionManager
 from .supervisor import Supervisor
+from .session_run_hook import *
+from .basic_session_run_hooks import *
+from .monitored_session import *
 from ..summary.writer import summary_iterator
 from ..example import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
                        FloatList, Int64List, SequenceExample)
