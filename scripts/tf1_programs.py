@@ -5,7 +5,8 @@ working directory (with ``MNIST_data`` linked to the MNIST folder, and ``/tmp/da
 to be that folder too, as the tutorials read it):
 
 - ``tf``: ``import tensorflow as tf`` edited to ``import tensorflow.compat.v1 as tf;
-  tf.disable_v2_behavior()``, run by the Python of a TensorFlow install (``--tf-python``).
+  tf.disable_v2_behavior()``, run by the Python of a TensorFlow install (``--tf-python``)
+  with ``TF_USE_LEGACY_KERAS=1``, so that ``tf.layers`` works where ``tf_keras`` is installed.
 - ``edit``: the same line edited to ``import actorflow as tf`` (and the program's other
   ``tensorflow`` imports, ``from tensorflow.examples... import``, to ``actorflow``), run by
   this Python.
@@ -92,6 +93,8 @@ def run_one(path: Path, run: str, args) -> dict:
         os.symlink(args.mnist, Path(work) / "MNIST_data")
         env = dict(os.environ, MPLBACKEND="Agg",
                    ACTORFLOW_DATA_DIR=str(Path(args.mnist).parent))
+        if run == "tf":  # tf.compat.v1.layers needs Keras 2 (the tf_keras package) in TF 2.16+
+            env["TF_USE_LEGACY_KERAS"] = "1"
         try:
             proc = subprocess.run(command(run, args), cwd=work, env=env, capture_output=True,
                                   text=True, timeout=args.timeout)
