@@ -299,6 +299,14 @@ def test_top_k_gradient_and_in_top_k():
     np.testing.assert_array_equal(_run(hit), [True, False])
 
 
+def test_sigmoid_cross_entropy_of_scalars():
+    x, z = tf.constant(0.5), tf.constant(1.0)
+    loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
+    v, g = _run([loss, tf.gradients(loss, x)[0]])
+    assert v.shape == () and v == pytest.approx(np.log1p(np.exp(-0.5)), rel=1e-6)
+    assert g == pytest.approx(np_sigmoid(0.5) - 1.0, rel=1e-6)
+
+
 def test_zero_fraction_counts_zeros_as_float32_scalar():
     x = tf.placeholder(tf.float32, [None, 4])
     frac = tf.nn.zero_fraction(tf.nn.relu(x))

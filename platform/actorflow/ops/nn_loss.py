@@ -384,6 +384,9 @@ def _sigmoid_ce_kernel(op, ctx):
             raise errors.InvalidArgumentError(
                 None, op, f"{op.type} op '{op.name}': logits and labels must have the same "
                 f"shape: {list(x.shape)} vs {list(z.shape)}")
+        if x.ndim == 0:  # NumPy's ufuncs give 0-d inputs scalars, which take no out=
+            loss, backprop = sigmoid_cross_entropy(x.reshape(1), z.reshape(1))
+            return loss.reshape(()), backprop.reshape(())
         t = xp.abs(x)
         xp.negative(t, out=t)
         xp.exp(t, out=t)  # exp(-|x|) in (0, 1]
