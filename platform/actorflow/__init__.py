@@ -53,7 +53,7 @@ from .session.session import InteractiveSession, Session, get_default_session
 from .session.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                              RunMetadata, RunOptions)
 from .framework.graph_io import *
-from . import nn, train, layers, losses, contrib, datasets
+from . import nn, train, layers, losses, contrib, datasets, distributions
 from . import image
 # Device-specific kernels override generic ones of ops registered above (one module a device).
 from .kernels import numpy_kernels as _numpy_kernels
