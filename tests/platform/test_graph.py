@@ -286,3 +286,17 @@ def test_group_and_tuple():
     with tf.Session() as sess:
         assert sess.run(g) is None
         assert sess.run([ta, tb]) == [1.0, 2.0]
+
+
+def test_node_def_reads_as_attributes_in_a_device_function():
+    # TensorFlow-Examples' multigpu_cnn: variables to the parameter device by op type
+    def assign_to_device(op):
+        node_def = op if isinstance(op, tf.NodeDef) else op.node_def
+        return "/cpu:0" if node_def.op in ("Variable", "VariableV2") else "/cpu:1"
+    with tf.device(assign_to_device):
+        v = tf.Variable(1.0, name="v")
+        y = tf.add(v, 1.0, name="y")
+    assert v.op.device.endswith("CPU:0") and y.op.device.endswith("CPU:1")
+    nd = y.op.node_def
+    assert nd.name == nd["name"] == "y" and nd.op == "Add"
+    assert len(nd.input) == 2 and nd.input[0].startswith("v")

@@ -146,9 +146,12 @@ class Operation:
         self._id = -1
 
     @property
-    def node_def(self) -> dict:
-        return {"name": self.name, "op": self.type, "input": [t.name for t in self.inputs],
-                "device": self.device, "attr": dict(self.attrs)}
+    def node_def(self):
+        """This op as a `NodeDef`: a dict whose keys (name, op, input, device, attr) also read
+        as attributes, as device functions read ``op.node_def.op``."""
+        from .graph_io import NodeDef
+        return NodeDef(name=self.name, op=self.type, input=[t.name for t in self.inputs],
+                       device=self.device, attr=dict(self.attrs))
 
     def get_attr(self, name: str):
         try:
