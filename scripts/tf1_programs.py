@@ -84,7 +84,7 @@ def helpers(folder: Path) -> list[Path]:
     return [f for f in files if f.stem in imported]
 
 
-def run_one(path: Path, run: str, args) -> dict:
+def run_one(path: Path, run: str, args, program: str) -> dict:
     src = shortened(path.read_text(), args.max_steps, args.max_epochs)
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "prog.py").write_text(variant(src, run))
@@ -105,7 +105,7 @@ def run_one(path: Path, run: str, args) -> dict:
                 else (e.stdout or "")
     lines = [ln for ln in out.splitlines() if ln.strip()]
     acc = ACCURACY.findall(out)
-    return {"program": path.stem, "run": run, "ok": rc == 0, "rc": rc,
+    return {"program": program, "run": run, "ok": rc == 0, "rc": rc,
             "accuracy": float(acc[-1]) if acc else None,
             "last": lines[-1][:200] if lines else ""}
 
@@ -127,8 +127,10 @@ def main() -> None:
     results = []
     for d in args.dirs:
         for path in sorted(set(d.glob("*.py")) - set(helpers(d))):
+            # with several folders, the folder tells apart programs of one name
+            program = path.stem if len(args.dirs) == 1 else f"{d.name}/{path.stem}"
             for run in runs:
-                r = run_one(path, run, args)
+                r = run_one(path, run, args, program)
                 results.append(r)
                 print(f"{r['program']:32s} {run:5s} {'ok' if r['ok'] else 'FAIL':4s} "
                       f"acc={r['accuracy']} :: {r['last']}", flush=True)
