@@ -406,3 +406,19 @@ def test_updates_are_in_place(key):
         after = [sess._var_cell(v.op).value for v in refs]
     assert all(a is b for a, b in zip(after, before))
     assert not np.array_equal(after[0], start[0])
+
+
+def test_minimize_var_list_may_be_a_dict_view_or_generator():
+    # nlintz/TensorFlow-Tutorials 11_gan: minimize(G_obj, var_list=g_weights.values())
+    weights = {"w1": tf.Variable(1.0, name="w1"), "w2": tf.Variable(2.0, name="w2")}
+    other = tf.Variable(3.0, name="other")
+    loss = weights["w1"] * weights["w2"] + other
+    opt = tf.train.GradientDescentOptimizer(0.1)
+    grads = opt.compute_gradients(loss, var_list=weights.values())
+    assert [v for _, v in grads] == [weights["w1"], weights["w2"]]
+    train = opt.minimize(loss, var_list=(v for v in weights.values()))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        w1, w2, o = sess.run([weights["w1"], weights["w2"], other])
+    assert (w1, w2, o) == (pytest.approx(0.8), pytest.approx(1.9), 3.0)

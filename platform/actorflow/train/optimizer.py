@@ -8,6 +8,8 @@ created non-trainable and colocated with the variable they serve.
 """
 from __future__ import annotations
 
+import collections.abc
+
 import numpy as np
 
 from .. import dtypes
@@ -328,7 +330,9 @@ def create_slot(primary, val, op_name: str):
 
 
 def _flatten(x) -> list:
-    if isinstance(x, (list, tuple, set)):
+    """The variables of a nesting of lists, tuples, sets, dicts, dict views (``d.values()``)
+    and iterators, in order."""
+    if isinstance(x, (list, tuple, set, collections.abc.MappingView, collections.abc.Iterator)):
         out = []
         for e in x:
             out.extend(_flatten(e))
