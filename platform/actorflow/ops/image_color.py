@@ -90,24 +90,27 @@ def hsv_to_rgb_values(x: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=-1).astype(x.dtype, copy=False)
 
 
-def _colorspace_kernel(fn):
+def _rgb_kernel(fn):
+    """A host kernel applying ``fn(image in its working float dtype, *scalar args)`` to an
+    RGB image and returning the input's dtype (colour-space conversions and adjustments)."""
     def factory(op, ctx):
         xp = ctx.xp
 
-        def convert(x):
+        def rgb_kernel(x, *scalars):
             _check_channels(op, x)
             wd = _work_dtype(x.dtype)
-            return xp.asarray(fn(np.asarray(x, dtype=wd)).astype(x.dtype, copy=False))
-        return convert
+            out = fn(np.asarray(x, dtype=wd), *(float(v) for v in scalars))
+            return xp.asarray(out.astype(x.dtype, copy=False))
+        return rgb_kernel
     factory.__name__ = f"{fn.__name__}_kernel"
     return factory
 
 
 register_op("RGBToHSV", infer=_rgb_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_colorspace_kernel(rgb_to_hsv_values), host_only=True,
+            kernel=_rgb_kernel(rgb_to_hsv_values), host_only=True,
             doc="HSV of a float RGB image (last dimension 3), each component in [0, 1].")
 register_op("HSVToRGB", infer=_rgb_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_colorspace_kernel(hsv_to_rgb_values), host_only=True,
+            kernel=_rgb_kernel(hsv_to_rgb_values), host_only=True,
             doc="RGB of a float HSV image (last dimension 3).")
 
 
@@ -161,22 +164,8 @@ def adjust_hue_values(x: np.ndarray, delta: float) -> np.ndarray:
     return np.stack([out_r, out_g, out_b], axis=-1).astype(x.dtype, copy=False)
 
 
-def _adjust_kernel(fn):
-    def factory(op, ctx):
-        xp = ctx.xp
-
-        def adjust(x, factor):
-            _check_channels(op, x)
-            wd = _work_dtype(x.dtype)
-            out = fn(np.asarray(x, dtype=wd), float(factor))
-            return xp.asarray(out.astype(x.dtype, copy=False))
-        return adjust
-    factory.__name__ = f"{fn.__name__}_kernel"
-    return factory
-
-
 register_op("AdjustHue", infer=_rgb_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_adjust_kernel(adjust_hue_values), host_only=True,
+            kernel=_rgb_kernel(adjust_hue_values), host_only=True,
             doc="A float RGB image with its hue turned by delta (a fraction of the wheel).")
 
 
@@ -213,7 +202,7 @@ def adjust_saturation_values(x: np.ndarray, scale: float) -> np.ndarray:
 
 
 register_op("AdjustSaturation", infer=_rgb_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=_adjust_kernel(adjust_saturation_values), host_only=True,
+            kernel=_rgb_kernel(adjust_saturation_values), host_only=True,
             doc="A float RGB image with its HSV saturation scaled and clipped to [0, 1].")
 
 
