@@ -60,6 +60,10 @@ __all__ = ["FIFOQueue", "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue
            "QueueEmpty", "QueueFull", "QueueClosed", "QueueCancelled"]
 
 
+#: The turn lock a QueueRunner thread holds while it runs an enqueue op (train/queue_runner.py),
+#: released when the thread blocks in a queue.
+runner_turn = threading.local()
+
 class QueueEmpty(errors.DeadlineExceededError, _stdlib_queue.Empty):
     """A dequeue timed out before enough items arrived."""
 
@@ -120,7 +124,14 @@ class _QueueBase:
         self._closed = False
         self._cancelled = False       # pending enqueues fail
         self._aborted = False         # every blocked or later call fails (session closed)
-        self._cond = threading.Condition()
+        # Consumers wait on `_cond`, producers on `_room`, over one lock. An enqueue wakes
+        # consumers only when the smallest request waiting (`_needs`) can be served: waking a
+        # dequeue_many(128) at every single enqueue made the threads of a pipeline hand the
+        # GIL back and forth between cores (3x slower on 2 idle cores than on one).
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)
+        self._room = threading.Condition(lock)
+        self._needs: list[int] = []
 
     # ----- public API -------------------------------------------------------------------
     @property
@@ -208,6 +219,7 @@ class _QueueBase:
             self._closed = True
             self._cancelled = self._cancelled or bool(cancel_pending_enqueues)
             self._cond.notify_all()
+            self._room.notify_all()
 
     def cancel(self) -> None:
         """Closes the queue and fails every blocked or later call with `QueueCancelled`
@@ -215,6 +227,7 @@ class _QueueBase:
         with self._cond:
             self._closed = self._cancelled = self._aborted = True
             self._cond.notify_all()
+            self._room.notify_all()
 
     def cancel_on_session_close(self) -> None:
         """`cancel`, called by the session that owns this queue when it closes."""
@@ -245,7 +258,7 @@ class _QueueBase:
                                          f"'{self.name}' was closed)")
                 room = self.capacity - self._size
                 if room == 0:
-                    if not self._wait(deadline):
+                    if not self._wait(deadline, self._room):
                         raise QueueFull(f"Timed out enqueueing {count - done} item(s) into "
                                         f"{self._type_name} '{self.name}' after {timeout} s "
                                         f"(size {self._size}/{self.capacity})")
@@ -255,7 +268,8 @@ class _QueueBase:
                 self._put(part, k)
                 self._size += k
                 done += k
-                self._cond.notify_all()
+                if self._needs and self._ready(min(self._needs)):
+                    self._cond.notify_all()
 
     def _dequeue(self, n: int, timeout: float | None, up_to: bool) -> list:
         """Takes n items at once; a request larger than the capacity takes them in parts,
@@ -287,16 +301,23 @@ class _QueueBase:
                     parts.append(self._take(k))
                     self._size -= k
                     got += k
-                    self._cond.notify_all()
+                    self._room.notify(k)
                     continue
-                if not self._wait(deadline):
+                # A request larger than the queue takes what it can: any item serves it.
+                wanted = need if n <= self.capacity else 1
+                self._needs.append(wanted)
+                try:
+                    waited = self._wait(deadline, self._cond)
+                finally:
+                    self._needs.remove(wanted)
+                if not waited:
                     raise QueueEmpty(f"Timed out dequeueing {need} item(s) from "
                                      f"{self._type_name} '{self.name}' after {timeout} s "
                                      f"(size {self._size})")
             if k:
                 parts.append(self._take(k))
                 self._size -= k
-                self._cond.notify_all()
+                self._room.notify(k)
         return parts[0] if len(parts) == 1 else [
             _concat_padded([p[c] for p in parts], self._dtypes[c]) for c in range(len(parts[0]))]
 
@@ -304,15 +325,21 @@ class _QueueBase:
         """How many items may leave now, the queue being open."""
         return self._size
 
-    def _wait(self, deadline: float | None) -> bool:
-        """Waits on the condition; False once the deadline has passed."""
+    @staticmethod
+    def _wait(deadline: float | None, cond: threading.Condition) -> bool:
+        """Waits on `cond`; False once the deadline has passed. A queue-runner thread gives
+        up its turn first, so that its runner's other threads go on meanwhile."""
+        held = getattr(runner_turn, "lock", None)
+        if held is not None:
+            runner_turn.lock = None
+            held.release()
         if deadline is None:
-            self._cond.wait()
+            cond.wait()
             return True
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        self._cond.wait(remaining)
+        cond.wait(remaining)
         return True
 
     # ----- structure ----------------------------------------------------------------------

@@ -244,3 +244,36 @@ def test_start_queue_runners_uses_the_default_session_and_collection():
         assert sess.run(q.dequeue()) == 1
         coord.request_stop()
         coord.join(threads)
+
+
+def test_a_runner_thread_gives_its_turn_up_when_it_blocks_in_a_queue():
+    """The threads of one QueueRunner take turns (they share one interpreter lock); a thread
+    waiting in a queue must hand its turn on, or the runner's other threads would stall."""
+    from actorflow import queues
+    turn = threading.Lock()
+    turn.acquire()
+    queues.runner_turn.lock = turn
+    q = queues.FIFOQueue(2)
+    try:
+        with pytest.raises(queues.QueueEmpty):
+            q.dequeue(timeout=0.01)
+        assert queues.runner_turn.lock is None
+        assert turn.acquire(blocking=False), "the turn is still held"
+    finally:
+        queues.runner_turn.lock = None
+
+
+def test_runner_threads_taking_turns_still_fill_the_queue_from_several_ops():
+    src = tf.FIFOQueue(10, tf.int32)
+    q = tf.FIFOQueue(10, tf.int32)
+    # The first op blocks on an empty queue; the second must keep filling `q`.
+    qr = tf.train.QueueRunner(q, [q.enqueue([src.dequeue()]), q.enqueue([tf.constant(7)])])
+    with tf.Session() as sess:
+        coord = tf.train.Coordinator()
+        threads = qr.create_threads(sess, coord=coord, start=True)
+        got = [sess.run(q.dequeue()) for _ in range(20)]
+        coord.request_stop()
+        sess.run(q.close(cancel_pending_enqueues=True))
+        sess.run(src.close(cancel_pending_enqueues=True))
+        coord.join(threads)
+    assert got == [7] * 20
