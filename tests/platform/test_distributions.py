@@ -1,5 +1,6 @@
 """tf.distributions: Normal, Categorical, Bernoulli, Uniform against closed forms: shapes
-of samples, log_prob/prob, entropy, moments, KL, gradients, and the RL usage (a Normal policy's sample and log_prob, PPO's KL penalty)."""
+of samples, log_prob/prob, entropy, moments, KL, gradients, and the RL usage (a Normal
+policy's sample and log_prob, PPO's KL penalty)."""
 import math
 
 import numpy as np
