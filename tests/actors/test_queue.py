@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import queue as stdlib_queue
-import threading
 
 import numpy as np
 import pytest
@@ -12,29 +11,7 @@ from actorflow.actors._remote import _ray_options
 from actorflow.actors.queue import (FIFOQueue, QueueActor, QueueCancelled, QueueClosed,
                                     QueueEmpty, QueueFull, RandomShuffleQueue)
 
-JOIN_S = 10.0  # generous bound on a thread that must finish; never a speed check
-
-
-def in_thread(fn, *args, **kwargs):
-    """Runs fn in a thread; returns (thread, outcome) with outcome["value"] or ["error"]."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001 - the test inspects it
-            outcome["error"] = e
-        outcome["done"] = True
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    return t, outcome
-
-
-def wait_blocked(t):
-    """Gives a thread time to reach its wait; it must still be running afterwards."""
-    t.join(0.2)
-    assert t.is_alive(), "the call should block"
+from ..blocking_calls import JOIN_S, in_thread, wait_blocked
 
 
 def test_fifo_order_and_wraparound():

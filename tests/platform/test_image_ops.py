@@ -18,12 +18,6 @@ U8 = FIXTURES["in_uint8"]
 GRAD_W = FIXTURES["in_grad_w"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def run(fetches, feed=None):
     with tf.Session() as sess:
         return sess.run(fetches, feed)

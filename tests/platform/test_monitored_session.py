@@ -10,12 +10,6 @@ import pytest
 import actorflow as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def _counter_model():
     step = tf.train.get_or_create_global_step()
     x = tf.placeholder(tf.float32, [], name="x")

@@ -8,12 +8,6 @@ import actorflow as tf
 from .op_cases.nn import np_log_softmax, np_sigmoid, np_softmax
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def _run(fetches, feed=None):
     with tf.Session() as sess:
         return sess.run(fetches, feed)

@@ -10,27 +10,7 @@ import pytest
 import actorflow as tf
 from actorflow import queues as core_queues
 
-JOIN_S = 10.0  # generous bound on a thread that must finish; never a speed check
-
-
-def in_thread(fn, *args):
-    """Runs fn in a daemon thread; returns (thread, outcome) with "value" or "error"."""
-    outcome: dict = {}
-
-    def target():
-        try:
-            outcome["value"] = fn(*args)
-        except Exception as e:  # noqa: BLE001 - the test inspects it
-            outcome["error"] = e
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    return t, outcome
-
-
-def wait_blocked(t):
-    t.join(0.2)
-    assert t.is_alive(), "the call should block"
+from ..blocking_calls import JOIN_S, in_thread, wait_blocked
 
 
 def test_fifo_order_through_the_graph():
