@@ -15,6 +15,7 @@ import math
 
 from . import dtypes
 from .framework.graph import convert_to_tensor, name_scope
+from .ops._common import broadcast_shapes
 from .tensor_shape import TensorShape
 
 __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "kl_divergence",
@@ -336,23 +337,14 @@ class Uniform(Distribution):
 
 
 def _broadcast_static(a: TensorShape, b: TensorShape) -> TensorShape:
-    """The broadcast of two static shapes (unknown dimensions stay unknown)."""
-    if a.ndims is None or b.ndims is None:
-        return TensorShape(None)
-    da, db = a.as_list(), b.as_list()
-    n = max(len(da), len(db))
-    da, db = [1] * (n - len(da)) + da, [1] * (n - len(db)) + db
-    out = []
-    for x, y in zip(da, db):
-        if x == 1:
-            out.append(y)
-        elif y == 1 or x == y:
-            out.append(x)
-        elif x is None or y is None:
-            out.append(x if y is None else y)
-        else:
-            raise ValueError(f"Incompatible shapes for broadcasting: {a} and {b}")
-    return TensorShape(out)
+    """The broadcast of two static shapes (unknown dimensions stay unknown).
+
+    Raises:
+        ValueError: the shapes cannot broadcast.
+    """
+    dims = broadcast_shapes(None if a.ndims is None else tuple(a.as_list()),
+                            None if b.ndims is None else tuple(b.as_list()))
+    return TensorShape(None if dims is None else list(dims))
 
 
 def _shape_tensor(static: TensorShape, a, b):
