@@ -1,1 +1,10 @@
-"""actorflow.models: graph-building functions (book models, Q-networks, policies)."""
+"""actorflow.models: graph-building functions — the book's models, Q-networks, policies.
+
+Each family module holds builders that take input tensors (and ``is_training``) and return
+a dict of named tensors (``logits``, ``q_values``, ``value``, ``loss``, ``end_points``). They
+register themselves by name in `registry` so that the CLI and the supervised trainer can
+build them from a string: ``actorflow.models.get_model("cifar10_cnn")``.
+"""
+from .registry import ModelSpec, UnknownModelError, get_model, model_names, register_model
+
+__all__ = ["ModelSpec", "UnknownModelError", "get_model", "model_names", "register_model"]
