@@ -6,6 +6,7 @@ register themselves by name in `registry` so that the CLI and the supervised tra
 build them from a string: ``actorflow.models.get_model("cifar10_cnn")``.
 """
 from .registry import ModelSpec, UnknownModelError, get_model, model_names, register_model
+from . import cifar10  # noqa: E402,F401 - registers the ch. 5.3 CNN
 from . import word2vec  # noqa: F401,E402 - registers its builders
 
 __all__ = ["ModelSpec", "UnknownModelError", "get_model", "model_names", "register_model"]
