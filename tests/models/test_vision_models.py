@@ -95,3 +95,57 @@ def test_cifar10_cnn_names_and_weight_losses_as_the_tutorial():
 def test_cifar10_cnn_rejects_unknown_spatial_shape():
     with pytest.raises(ValueError, match="static height"):
         cifar10.cifar10_cnn(tf.placeholder(tf.float32, [None, None, None, 3]))
+
+
+# -- ch. 3-5.2 MNIST -------------------------------------------------------------------------
+# The book publishes no counts for these: the expected figures follow its layer sizes.
+MNIST_LAYERS = {
+    "mnist_softmax": [(784, 10)],
+    "mnist_mlp": [(784, 300), (300, 10)],
+    "mnist_cnn": [(5, 5, 1, 32), (5, 5, 32, 64), (7 * 7 * 64, 1024), (1024, 10)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MNIST_LAYERS))
+def test_mnist_models_count_and_step(name):
+    spec, out, logits, before, after, count = train_step(name, batch=3)
+    check_step(logits, before, after, 3, 10)
+    assert spec.dataset == "mnist" and spec.input_shape == (784,)
+    assert count == sum(int(np.prod(s)) + s[-1] for s in MNIST_LAYERS[name])
+
+
+def test_mnist_initialisers_as_the_book():
+    x = tf.constant(np.random.RandomState(0).rand(2, 28, 28, 1), tf.float32)
+    get_model("mnist_softmax")(x)
+    with tf.variable_scope("mlp"):
+        get_model("mnist_mlp")(x)
+    with tf.variable_scope("cnn"):
+        get_model("mnist_cnn")(x, is_training=False)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        v = sess.run({var.op.name: var for var in tf.trainable_variables()})
+    assert not v["softmax_linear/kernel"].any() and not v["softmax_linear/bias"].any()
+    assert 0.05 < v["mlp/hidden1/kernel"].std() < 0.1  # truncated normal, sigma 0.1
+    assert not v["mlp/softmax_linear/kernel"].any()
+    assert np.all(v["cnn/conv1/bias"] == 0.1) and np.all(v["cnn/fc2/bias"] == 0.1)
+    assert np.abs(v["cnn/fc1/kernel"]).max() <= 0.2 + 1e-6
+
+
+def test_mnist_dropout_follows_is_training():
+    x = tf.constant(np.random.RandomState(0).rand(4, 784), tf.float32)
+    training = tf.placeholder(tf.bool, [])
+    out = get_model("mnist_mlp")(x, is_training=training, keep_prob=0.5)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        # The book's zero output weights would hide dropout from the logits.
+        kernel, = [v for v in tf.trainable_variables() if v.op.name == "softmax_linear/kernel"]
+        sess.run(tf.assign(kernel, tf.ones([300, 10])))
+        eval_a, eval_b = (sess.run(out["logits"], {training: False}) for _ in range(2))
+        train_logits = sess.run(out["logits"], {training: True})
+    np.testing.assert_array_equal(eval_a, eval_b)
+    assert not np.allclose(train_logits, eval_a)
+
+
+def test_mnist_rejects_wrong_image_size():
+    with pytest.raises(ValueError, match=r"mnist_cnn needs MNIST images"):
+        get_model("mnist_cnn")(tf.placeholder(tf.float32, [None, 32, 32, 1]))
