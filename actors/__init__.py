@@ -7,6 +7,7 @@ package does not import Ray.
 from .cluster import Cluster
 from .data import ShardedBatches
 from .executor import GraphExecutor
+from .feeder import FileShards, InputContext, ProducerFailed, QueueFeed
 from .parameter_server import ParameterServer
 from .queue import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueActor, QueueCancelled,
                     QueueClosed, QueueEmpty, QueueFull, RandomShuffleQueue)
@@ -14,7 +15,8 @@ from .replay import ReplayBuffer, ShardedReplay
 from .replica_worker import ReplicaWorker
 from .trainer import ReplicatedTrainer
 
-__all__ = ["Cluster", "ShardedBatches", "GraphExecutor", "ParameterServer", "FIFOQueue",
+__all__ = ["Cluster", "ShardedBatches", "FileShards", "InputContext", "QueueFeed",
+           "ProducerFailed", "GraphExecutor", "ParameterServer", "FIFOQueue",
            "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueActor",
            "QueueEmpty", "QueueFull", "QueueClosed", "QueueCancelled",
            "ReplayBuffer", "ShardedReplay", "ReplicaWorker", "ReplicatedTrainer"]
