@@ -1,0 +1,482 @@
+"""A scaling model of data-parallel training: images/s and efficiency for N workers, for
+synchronous parameter-server shards and for ring all-reduce, from a few measured pieces.
+
+The pieces:
+
+- `ModelProfile`: one worker's step (forward and backward, no communication) at a batch,
+  and the bytes of the gradients it produces (the bytes of the weights it pulls back).
+- `ClusterProfile`: the links between nodes (bandwidth per direction, a fixed cost per
+  message), how fast a node sums gradients, and how fast its workers compute relative to
+  the machine a ModelProfile was measured on.
+
+`predict(model, cluster, workers, mode="ps", ps_shards=K)` combines them::
+
+    step = compute + communication - hidden
+    images/s = workers x batch / step
+    efficiency = compute / step          (1.0: N workers are N times one worker alone)
+
+Communication per step, with G gradient bytes, B bandwidth, L seconds per message,
+R the bytes per second a node sums gradients at:
+
+- **PS, K shards, sync** (`ReplicatedTrainer` with a SyncReplicasOptimizer): every worker
+  pushes G/K bytes to each shard and pulls G/K back, one call each, after one global-step
+  check: the worker's path is G in and G out over its link plus (2K + 1) L. A shard
+  receives N x G/K and sends N x G/K per round and serves 2N calls: its path is those bytes
+  over its link (or the time to sum them at R, whichever is longer: the shard sums each
+  gradient as it arrives, so summing overlaps the transfers) plus 2N L, plus applying the
+  mean and publishing the new version (2 G/K / R) after the last gradient arrived. The
+  round takes the slower of the two paths: the busiest shard or a worker.
+- **Ring all-reduce**: reduce-scatter then all-gather over N workers, 2(N - 1) messages of
+  G/N bytes each: 2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R.
+  One worker communicates nothing.
+
+A full-duplex link (the default, as Ethernet and the loopback are) carries its in and out
+bytes at once: a path's transfer time is max(in, out) / B; half duplex, (in + out) / B.
+
+**Overlap.** `overlap` is the fraction of the compute time during which gradients can
+already travel (the backward pass, with gradient buckets sent as soon as they are ready);
+the communication hidden behind it is ``min(communication, overlap x compute)``. It is 0 by
+default because that is what the trainers here do: a `ReplicaWorker` pushes after its whole
+backward pass and then waits for the round, so nothing overlaps. An implementation that
+sends buckets during the backward pass would set it up to the backward pass's share of the
+step (about 2/3: the backward pass costs about twice the forward pass).
+
+**Describing a real cluster.** Give its link and its workers' speed::
+
+    dc = ClusterProfile.describe("datacenter", gbit_s=10, latency_us=50, speed=8.0)
+
+``speed=8.0``: a worker computes the step 8 times faster than the machine the model
+profile was measured on (e.g. a measured CPU step of 0.5 s against 0.066 s for the book's
+CIFAR-10 CNN on a GTX 1080 gives speed = 0.5 / 0.066). ``reduce_gb_s`` is a node's summing
+speed (memory bound: a few GB/s per core). A shared machine whose "nodes" share cores (the
+local test cluster) gives `contention`: how much each worker's step slows when n workers
+compute at once (1.0 wherever every worker has cores of its own).
+
+Measurement helpers (`profile_model`, `profile_model_on_cluster`, `profile_links`,
+`measure_reduce_bandwidth`) return these profiles from this machine or a running Ray
+cluster.
+"""
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .replica_worker import ReplicaWorker
+
+__all__ = ["ClusterProfile", "ModelProfile", "Prediction", "predict", "communication_s",
+           "profile_model", "profile_model_on_cluster", "profile_links",
+           "measure_reduce_bandwidth", "measure_trainer_throughput", "gradient_bytes",
+           "MODES"]
+
+MODES = ("ps", "allreduce")
+
+
+@dataclass(frozen=True)
+class ClusterProfile:
+    """The cluster the model predicts for.
+
+    Attributes:
+        name: a label for tables.
+        bandwidth: bytes per second of one node's link, in each direction.
+        latency: seconds one message (an actor call) costs beyond its bytes: the round trip
+            and the call's overhead at both ends.
+        reduce_bandwidth: gradient bytes per second one node sums into another array.
+        speed: how many times faster a worker computes a step than the machine where the
+            `ModelProfile` was measured (1.0: the same).
+        full_duplex: a link carries its in and out bytes at the same time.
+        contention: on a machine whose nodes share cores, ``contention[n - 1]`` is the
+            factor by which each worker's step slows when n workers compute at once
+            (measured by `profile_model_on_cluster`); beyond the measured n the last
+            factor grows in proportion to n. Empty: every worker has its own cores.
+
+    Raises:
+        ValueError: a bandwidth, reduce bandwidth or speed that is not positive, a negative
+            latency, or a contention factor below 1.
+    """
+
+    name: str
+    bandwidth: float
+    latency: float
+    reduce_bandwidth: float = 5e9
+    speed: float = 1.0
+    full_duplex: bool = True
+    contention: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        for field in ("bandwidth", "reduce_bandwidth", "speed"):
+            if not getattr(self, field) > 0:
+                raise ValueError(f"ClusterProfile.{field} must be > 0, got "
+                                 f"{getattr(self, field)!r}")
+        if not self.latency >= 0:
+            raise ValueError(f"ClusterProfile.latency must be >= 0, got {self.latency!r}")
+        object.__setattr__(self, "contention", tuple(float(c) for c in self.contention))
+        if any(c < 1.0 for c in self.contention):
+            raise ValueError(f"ClusterProfile.contention factors must be >= 1, got "
+                             f"{self.contention}")
+
+    @classmethod
+    def describe(cls, name: str, gbit_s: float, latency_us: float, speed: float = 1.0,
+                 reduce_gb_s: float = 5.0, full_duplex: bool = True) -> ClusterProfile:
+        """A cluster in the units a data sheet uses: link Gb/s, latency in microseconds,
+        worker speed relative to the profiling machine, summing speed in GB/s."""
+        return cls(name, bandwidth=gbit_s * 1e9 / 8, latency=latency_us * 1e-6,
+                   reduce_bandwidth=reduce_gb_s * 1e9, speed=speed, full_duplex=full_duplex)
+
+    def slowdown(self, workers: int) -> float:
+        """The factor by which contention slows each of `workers` concurrent steps."""
+        if not self.contention:
+            return 1.0
+        if workers <= len(self.contention):
+            return self.contention[workers - 1]
+        n = len(self.contention)
+        return self.contention[-1] * workers / n
+
+    def transfer_s(self, bytes_in: float, bytes_out: float) -> float:
+        """Seconds one link takes to carry `bytes_in` and `bytes_out`."""
+        moved = max(bytes_in, bytes_out) if self.full_duplex else bytes_in + bytes_out
+        return moved / self.bandwidth
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """One worker's training step.
+
+    Attributes:
+        name: the model's name.
+        batch_size: examples per worker per step.
+        compute_s: seconds of one step (forward, backward, no communication) at that batch.
+        grad_bytes: bytes of the gradients of one step (the trainable variables' bytes).
+
+    Raises:
+        ValueError: a batch size or compute time that is not positive, negative bytes.
+    """
+
+    name: str
+    batch_size: int
+    compute_s: float
+    grad_bytes: int
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"ModelProfile.batch_size must be >= 1, got {self.batch_size}")
+        if not self.compute_s > 0:
+            raise ValueError(f"ModelProfile.compute_s must be > 0, got {self.compute_s!r}")
+        if self.grad_bytes < 0:
+            raise ValueError(f"ModelProfile.grad_bytes must be >= 0, got {self.grad_bytes}")
+
+    def at_batch(self, batch_size: int, fixed_s: float = 0.0) -> ModelProfile:
+        """This step at another batch size: `fixed_s` of the step does not depend on the
+        batch, the rest grows in proportion to it (a CPU step is close to linear)."""
+        per_example = (self.compute_s - fixed_s) / self.batch_size
+        return dataclasses.replace(self, batch_size=int(batch_size),
+                                   compute_s=fixed_s + per_example * batch_size)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What `predict` expects of one configuration.
+
+    Attributes:
+        workers, mode, ps_shards: the configuration (ps_shards is 0 for all-reduce).
+        compute_s: one worker's step compute on this cluster.
+        communication_s: the exchange of one step (before overlap).
+        step_s: one synchronous step.
+        images_per_s: examples per second of all workers together.
+        speedup: images_per_s over one worker alone without communication.
+        efficiency: speedup / workers.
+    """
+
+    workers: int
+    mode: str
+    ps_shards: int
+    compute_s: float
+    communication_s: float
+    step_s: float
+    images_per_s: float
+    speedup: float
+    efficiency: float
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
+                    mode: str = "ps", ps_shards: int = 1) -> float:
+    """Seconds of one synchronous step's gradient exchange (see the module docstring).
+
+    Raises:
+        ValueError: an unknown mode, fewer than one worker or shard.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    n, g, c = workers, float(grad_bytes), cluster
+    if mode == "allreduce":
+        if n == 1:
+            return 0.0
+        frac = (n - 1) / n
+        return (2 * frac * g / c.bandwidth + 2 * (n - 1) * c.latency
+                + frac * g / c.reduce_bandwidth)
+    if ps_shards < 1:
+        raise ValueError(f"ps_shards must be >= 1, got {ps_shards}")
+    k = ps_shards
+    worker_path = c.transfer_s(g, g) + (2 * k + 1) * c.latency
+    shard_bytes = n * g / k
+    shard_path = (max(c.transfer_s(shard_bytes, shard_bytes), shard_bytes / c.reduce_bandwidth)
+                  + 2 * n * c.latency + 2 * (g / k) / c.reduce_bandwidth)
+    return max(worker_path, shard_path)
+
+
+def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: str = "ps",
+            ps_shards: int = 1, overlap: float = 0.0) -> Prediction:
+    """Throughput and efficiency of `workers` synchronous data-parallel workers.
+
+    Args:
+        model: the step and its gradient bytes.
+        cluster: the links, summing speed and worker speed.
+        workers: N, each computing `model.batch_size` examples per step.
+        mode: "ps" (sync parameter-server shards) or "allreduce" (ring).
+        ps_shards: K, the parameter-server shards (ignored for all-reduce).
+        overlap: the fraction of the compute during which communication can proceed
+            (0: none, as `ReplicaWorker` does; see the module docstring).
+
+    Returns:
+        A `Prediction`.
+
+    Raises:
+        ValueError: an unknown mode, workers or shards < 1, overlap outside [0, 1].
+    """
+    if not 0.0 <= overlap <= 1.0:
+        raise ValueError(f"overlap must be within [0, 1], got {overlap!r}")
+    comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards)
+    alone = model.compute_s / cluster.speed
+    compute = alone * cluster.slowdown(workers)
+    step = compute + comm - min(comm, overlap * compute)
+    images = workers * model.batch_size / step
+    speedup = images / (model.batch_size / alone)
+    return Prediction(workers, mode, ps_shards if mode == "ps" else 0, compute, comm, step,
+                      images, speedup, speedup / workers)
+
+
+# -- measuring the pieces ------------------------------------------------------------------
+
+def gradient_bytes(graph, train_op) -> int:
+    """Bytes of the gradients `train_op` applies in one step: the bytes of the variables it
+    updates (dense gradients: one value per variable element).
+
+    Args:
+        graph: a Graph holding `train_op`.
+        train_op: the op `minimize` / `apply_gradients` returned, or its name.
+
+    Raises:
+        ValueError: the op records no gradients.
+    """
+    from actorflow.train.distribute import _variable_bytes
+    name = train_op if isinstance(train_op, str) else train_op.name
+    op = graph.get_operation_by_name(name.split(":")[0])
+    pairs = op.attrs.get("_gradients")
+    if not pairs:
+        raise ValueError(f"{name!r} records no gradients: pass the op returned by an "
+                         "optimizer's minimize or apply_gradients")
+    return sum(_variable_bytes(graph.get_operation_by_name(var)) for _, var in pairs)
+
+
+class _StepTimer(ReplicaWorker):
+    """A replica that only computes: the gradient step a `ReplicaWorker` runs, timed, with
+    freshly initialised weights and no parameter server."""
+
+    def __init__(self, graph_def, train_op: str, data_fn: Callable[[int, int], Iterator[dict]],
+                 worker_index: int = 0, num_workers: int = 1) -> None:
+        from actorflow.framework.graph_io import GraphDef
+        from .executor import graph_def_bytes
+        gd = GraphDef()
+        gd.ParseFromString(graph_def_bytes(graph_def))
+        op = next(n for n in gd.node if n["name"] == train_op.split(":")[0])
+        variables = [var for _, var in op["attr"]["_gradients"]]
+        super().__init__(gd, train_op, [variables], data_fn, worker_index, num_workers)
+        self.executor.initialize()
+
+    def time_steps(self, steps: int, warmup: int = 1) -> list[float]:
+        """Seconds of each of `steps` gradient steps, after `warmup` untimed ones."""
+        fetch = self._fetch[0]
+        out = []
+        for i in range(warmup + steps):
+            feeds = next(self._data)
+            t0 = time.perf_counter()
+            self.executor.run(fetch, feeds)
+            if i >= warmup:
+                out.append(time.perf_counter() - t0)
+        return out
+
+
+def profile_model(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
+                  batch_size: int, name: str = "model", steps: int = 5,
+                  warmup: int = 1) -> ModelProfile:
+    """One worker's step, timed in this process (the median of `steps`).
+
+    Args:
+        graph: the training graph (a Graph; its GraphDef is what the workers run).
+        train_op: the optimizer's update op, or its name.
+        data_fn: ``data_fn(0, 1)`` yields feed dicts of `batch_size` examples (as
+            `ReplicatedTrainer` takes).
+        batch_size: the examples per step `data_fn` feeds.
+
+    Raises:
+        ValueError: steps < 1, or a train op without gradients.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    op = train_op if isinstance(train_op, str) else train_op.name
+    timer = _StepTimer(graph, op, data_fn)
+    try:
+        seconds = statistics.median(timer.time_steps(steps, warmup))
+    finally:
+        timer.executor.close()
+    return ModelProfile(name, batch_size, seconds, gradient_bytes(graph, op))
+
+
+def profile_model_on_cluster(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
+                             batch_size: int, name: str = "model", max_workers: int = 2,
+                             steps: int = 5, warmup: int = 1, strategy: str = "STRICT_SPREAD",
+                             bundle: dict | None = None) -> tuple[ModelProfile, tuple]:
+    """One worker's step timed in Ray actors placed as `ReplicatedTrainer` places its
+    workers, alone and then with 2..`max_workers` of them computing at once.
+
+    On a real cluster the concurrent steps take as long as one alone; where the nodes
+    share a machine's cores they do not, and the ratios are the cluster's `contention`.
+
+    Returns:
+        (the ModelProfile of one worker alone, the contention factors for 1..max_workers
+        concurrent workers: each the mean concurrent step over the step alone, at least 1).
+
+    Raises:
+        ValueError: max_workers or steps < 1.
+        TimeoutError: the cluster cannot place `max_workers` workers with `strategy`.
+    """
+    if max_workers < 1 or steps < 1:
+        raise ValueError(f"max_workers and steps must be >= 1, got {max_workers}, {steps}")
+    from ._remote import get
+    from .cluster import Cluster
+    from .executor import graph_def_bytes
+    op = train_op if isinstance(train_op, str) else train_op.name
+    gd = graph_def_bytes(graph)
+    means = []
+    for n in range(1, max_workers + 1):
+        cluster = Cluster({"worker": n}, strategy=strategy, bundle=bundle or {"CPU": 1})
+        try:
+            timers = [cluster.start("worker", i, _StepTimer, gd, op, data_fn, i, n)
+                      for i in range(n)]
+            runs = get([t.time_steps.remote(steps, warmup) for t in timers])
+        finally:
+            cluster.shutdown()
+        means.append(statistics.mean(statistics.median(r) for r in runs))
+    contention = tuple(max(1.0, m / means[0]) for m in means)
+    return ModelProfile(name, batch_size, means[0], gradient_bytes(graph, op)), contention
+
+
+def measure_reduce_bandwidth(nbytes: int = 16 << 20, repeats: int = 5) -> float:
+    """Gradient bytes per second this process sums into an accumulator (``acc += g``, as a
+    parameter-server shard does): the median of `repeats` sums of `nbytes`."""
+    acc = np.ones(max(1, nbytes // 4), np.float32)
+    g = np.ones_like(acc)
+    samples = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        np.add(acc, g, out=acc)
+        samples.append(time.perf_counter() - t0)
+    return acc.nbytes / statistics.median(samples[1:])
+
+
+class _LinkProbe:
+    """One end of a link measurement: calls its peer with arrays, or receives them."""
+
+    def sink(self, value) -> int:
+        return int(getattr(value, "nbytes", 0))
+
+    def send(self, peer, nbytes: int, repeats: int) -> list[float]:
+        """Seconds of each of `repeats` calls of ``peer.sink(array of nbytes)``."""
+        import ray
+        x = np.ones(max(1, nbytes // 4), np.float32)
+        ray.get(peer.sink.remote(x))  # warm: the peer's connection, the store's pages
+        out = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            ray.get(peer.sink.remote(x))
+            out.append(time.perf_counter() - t0)
+        return out
+
+    def reduce_bandwidth(self) -> float:
+        return measure_reduce_bandwidth()
+
+
+def profile_links(name: str = "local", sizes: Sequence[int] = (1 << 20, 4 << 20, 16 << 20),
+                  repeats: int = 5, strategy: str = "STRICT_SPREAD") -> ClusterProfile:
+    """The link between two nodes of the running Ray cluster, as actor calls see it.
+
+    Two actors on two nodes (`strategy` "STRICT_SPREAD": different nodes). `latency` is the
+    median time of a call carrying 4 bytes; `bandwidth` the slope of a least-squares line
+    through the median call times carrying `sizes` bytes (arrays travel through the object
+    stores, serialised and copied as a worker's gradients are); `reduce_bandwidth` is
+    measured on the receiving node.
+
+    Raises:
+        ValueError: fewer than two sizes, or call times that do not grow with size.
+        TimeoutError: the cluster cannot place two actors with `strategy`.
+    """
+    if len(set(sizes)) < 2:
+        raise ValueError(f"profile_links needs two different sizes, got {sizes}")
+    from ._remote import get
+    from .cluster import Cluster
+    cluster = Cluster({"worker": 2}, strategy=strategy, bundle={"CPU": 0.01})
+    try:
+        sender = cluster.start("worker", 0, _LinkProbe)
+        receiver = cluster.start("worker", 1, _LinkProbe)
+        latency = statistics.median(get(sender.send.remote(receiver, 4, 4 * repeats)))
+        times = [statistics.median(get(sender.send.remote(receiver, s, repeats)))
+                 for s in sizes]
+        reduce_bw = get(receiver.reduce_bandwidth.remote())
+    finally:
+        cluster.shutdown()
+    slope = np.polyfit(np.asarray(sizes, float), np.asarray(times), 1)[0]
+    if not slope > 0:
+        raise ValueError(f"call times {times} do not grow with sizes {list(sizes)}: "
+                         "measure larger sizes")
+    return ClusterProfile(name, bandwidth=float(1.0 / slope), latency=float(latency),
+                          reduce_bandwidth=float(reduce_bw))
+
+
+def measure_trainer_throughput(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
+                               batch_size: int, workers: int, steps: int = 10, warmup: int = 2,
+                               ps_shards: int = 1, strategy: str = "STRICT_SPREAD",
+                               **trainer_options) -> float:
+    """Images per second that `ReplicatedTrainer` trains at on the running Ray cluster: the
+    global steps from `warmup` to `warmup + steps`, each a sync round of `workers` batches.
+
+    `graph` must aggregate `workers` replicas (a SyncReplicasOptimizer(opt, workers,
+    workers)), so that one global step is one round. `trainer_options` go to
+    ReplicatedTrainer (e.g. ``mode="allreduce"`` with ``ps_shards=0``).
+
+    Raises:
+        ValueError: steps or workers < 1.
+    """
+    if steps < 1 or workers < 1:
+        raise ValueError(f"steps and workers must be >= 1, got {steps}, {workers}")
+    from .trainer import ReplicatedTrainer
+    cluster = {"worker": workers, **({"ps": ps_shards} if ps_shards else {})}
+    trainer = ReplicatedTrainer(graph, train_op, data_fn, cluster, strategy=strategy,
+                                progress=False, **trainer_options)
+    try:
+        trainer.train(warmup)
+        before = trainer.global_step()
+        t0 = time.perf_counter()
+        done = trainer.train(before + steps)["global_step"] - before
+        wall = time.perf_counter() - t0
+    finally:
+        trainer.shutdown()
+    return done * workers * batch_size / wall

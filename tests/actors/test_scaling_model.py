@@ -1,0 +1,183 @@
+"""The scaling model (actorflow.actors.scaling): its algebra, its measurement helpers, and
+its prediction against what a real local 3-node Ray cluster trains at for N = 1, 2."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import actorflow as tf
+from actorflow.actors import scaling
+from actorflow.actors.scaling import ClusterProfile, ModelProfile, predict
+
+MODEL = ModelProfile("m", batch_size=128, compute_s=0.25, grad_bytes=4_000_000)
+LAN = ClusterProfile.describe("lan", gbit_s=10, latency_us=50)
+
+
+# -- the algebra ---------------------------------------------------------------------------
+
+def test_one_allreduce_worker_communicates_nothing():
+    p = predict(MODEL, LAN, 1, "allreduce")
+    assert p.communication_s == 0.0
+    assert p.step_s == MODEL.compute_s
+    assert p.efficiency == pytest.approx(1.0)
+    assert p.images_per_s == pytest.approx(128 / 0.25)
+
+
+def test_one_ps_worker_still_pushes_and_pulls():
+    p = predict(MODEL, LAN, 1, "ps")
+    # G out and G in over a full-duplex link, 3 calls, then apply + publish at R.
+    want = max(4e6 / LAN.bandwidth + 3 * LAN.latency,
+               4e6 / LAN.bandwidth + 2 * LAN.latency + 2 * 4e6 / LAN.reduce_bandwidth)
+    assert p.communication_s == pytest.approx(want)
+    assert p.efficiency < 1.0
+
+
+@pytest.mark.parametrize("mode", scaling.MODES)
+@pytest.mark.parametrize("workers", [1, 2, 16, 256])
+def test_infinite_bandwidth_and_no_latency_scale_linearly(mode, workers):
+    ideal = ClusterProfile("ideal", bandwidth=math.inf, latency=0.0, reduce_bandwidth=math.inf)
+    p = predict(MODEL, ideal, workers, mode, ps_shards=4)
+    assert p.communication_s == 0.0
+    assert p.speedup == pytest.approx(workers)
+    assert p.efficiency == pytest.approx(1.0)
+
+
+def test_bandwidth_towards_infinity_approaches_linear_scaling():
+    effs = [predict(MODEL, ClusterProfile("c", bandwidth=b, latency=0.0,
+                                          reduce_bandwidth=math.inf), 64, "allreduce").efficiency
+            for b in (1e8, 1e9, 1e10, 1e12)]
+    assert effs == sorted(effs)
+    assert effs[-1] == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4, 16, 64, 256])
+def test_more_ps_shards_are_never_slower(workers):
+    steps = [predict(MODEL, LAN, workers, "ps", ps_shards=k).step_s for k in range(1, 65)]
+    assert all(b <= a * (1 + 1e-12) + LAN.latency * 2 for a, b in zip(steps, steps[1:]))
+    # Shards only ever remove bytes from the busiest path; each costs a worker 2 calls,
+    # so with latency 0 the step never grows at all.
+    flat = dataclasses.replace(LAN, latency=0.0)
+    steps = [predict(MODEL, flat, workers, "ps", ps_shards=k).step_s for k in range(1, 65)]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(steps, steps[1:]))
+
+
+def test_one_shard_is_the_bottleneck_that_the_ring_is_not():
+    ps = predict(MODEL, LAN, 64, "ps", ps_shards=1)
+    ring = predict(MODEL, LAN, 64, "allreduce")
+    # The shard moves 64 G each way, a ring worker under 2 G (both pay about 2N latencies).
+    assert ps.communication_s > 10 * ring.communication_s
+    assert ring.efficiency > ps.efficiency
+
+
+def test_ring_bytes_approach_twice_the_gradient():
+    fat = ClusterProfile("c", bandwidth=1e9, latency=0.0, reduce_bandwidth=math.inf)
+    assert scaling.communication_s(1e9, fat, 2, "allreduce") == pytest.approx(1.0)
+    assert scaling.communication_s(1e9, fat, 1000, "allreduce") == pytest.approx(1.998)
+
+
+def test_half_duplex_links_pay_for_both_directions():
+    half = dataclasses.replace(LAN, full_duplex=False, latency=0.0, reduce_bandwidth=math.inf)
+    full = dataclasses.replace(half, full_duplex=True)
+    assert scaling.communication_s(4e6, half, 4, "ps", 4) == pytest.approx(
+        2 * scaling.communication_s(4e6, full, 4, "ps", 4))
+
+
+def test_overlap_hides_communication_up_to_the_compute():
+    slow = ClusterProfile.describe("slow", gbit_s=1, latency_us=50)
+    plain = predict(MODEL, slow, 16, "allreduce")
+    half = predict(MODEL, slow, 16, "allreduce", overlap=0.5)
+    assert half.step_s == pytest.approx(plain.step_s - min(plain.communication_s,
+                                                           0.5 * MODEL.compute_s))
+    # Communication longer than the compute: never hidden beyond the compute.
+    tiny = dataclasses.replace(MODEL, compute_s=1e-3)
+    p = predict(tiny, slow, 16, "allreduce", overlap=1.0)
+    assert p.step_s == pytest.approx(p.communication_s)
+
+
+def test_speed_and_contention_scale_the_compute():
+    fast = dataclasses.replace(LAN, speed=4.0)
+    assert predict(MODEL, fast, 2, "allreduce").compute_s == pytest.approx(0.25 / 4)
+    shared = dataclasses.replace(LAN, contention=(1.0, 1.8))
+    assert predict(MODEL, shared, 2, "ps").compute_s == pytest.approx(0.25 * 1.8)
+    assert shared.slowdown(4) == pytest.approx(3.6)  # beyond the measured: in proportion
+    # Efficiency is against one worker alone: contention shows as lost efficiency.
+    assert predict(MODEL, shared, 2, "allreduce").efficiency < 0.56
+
+
+def test_describe_uses_data_sheet_units():
+    c = ClusterProfile.describe("dc", gbit_s=10, latency_us=50, speed=8, reduce_gb_s=4)
+    assert (c.bandwidth, c.latency, c.speed, c.reduce_bandwidth) == pytest.approx(
+        (1.25e9, 5e-5, 8, 4e9))
+
+
+def test_at_batch_keeps_the_fixed_part():
+    m = ModelProfile("r", batch_size=2, compute_s=3.0, grad_bytes=10)
+    assert m.at_batch(32).compute_s == pytest.approx(48.0)
+    assert m.at_batch(32, fixed_s=1.0).compute_s == pytest.approx(1.0 + 32.0)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: ClusterProfile("c", bandwidth=0, latency=0),
+    lambda: ClusterProfile("c", bandwidth=1, latency=-1),
+    lambda: ClusterProfile("c", bandwidth=1, latency=0, speed=0),
+    lambda: ClusterProfile("c", bandwidth=1, latency=0, contention=(0.5,)),
+    lambda: ModelProfile("m", 0, 1.0, 1),
+    lambda: ModelProfile("m", 1, 0.0, 1),
+    lambda: predict(MODEL, LAN, 0),
+    lambda: predict(MODEL, LAN, 2, "ring"),
+    lambda: predict(MODEL, LAN, 2, "ps", ps_shards=0),
+    lambda: predict(MODEL, LAN, 2, overlap=1.5),
+])
+def test_bad_inputs_are_refused(bad):
+    with pytest.raises(ValueError):
+        bad()
+
+
+# -- measuring the pieces in-process --------------------------------------------------------
+
+def mlp_graph(params_in: int = 256, hidden: int = 512, batch: int = 32, replicas: int = 0):
+    """A 2-layer MLP regression; with `replicas`, its optimizer aggregates that many."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, params_in], name="x")
+        y = tf.placeholder(tf.float32, [None, 1], name="y")
+        h = tf.layers.dense(x, hidden, tf.nn.relu)
+        loss = tf.reduce_mean(tf.square(tf.layers.dense(h, 1) - y))
+        opt = tf.train.GradientDescentOptimizer(0.01)
+        if replicas:
+            opt = tf.train.SyncReplicasOptimizer(opt, replicas, replicas)
+        train = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
+    rng = np.random.default_rng(0)
+    data = scaling_data(rng, 4 * batch, params_in)
+    return g, train, data
+
+
+def scaling_data(rng, rows: int, width: int):
+    from actorflow.actors.data import ShardedBatches
+    return ShardedBatches({"x:0": rng.normal(size=(rows, width)).astype(np.float32),
+                           "y:0": rng.normal(size=(rows, 1)).astype(np.float32)},
+                          batch_size=rows // 4, shuffle=False)
+
+
+def test_gradient_bytes_are_the_trained_variables_bytes():
+    g, train, _ = mlp_graph(256, 512)
+    assert scaling.gradient_bytes(g, train) == 4 * (256 * 512 + 512 + 512 + 1)
+    with g.as_default():
+        plain = tf.no_op(name="plain")
+    with pytest.raises(ValueError, match="records no gradients"):
+        scaling.gradient_bytes(g, plain)
+
+
+def test_profile_model_times_the_gradient_step_in_process():
+    g, train, data = mlp_graph(batch=32)
+    p = scaling.profile_model(g, train, data, batch_size=32, name="mlp", steps=3)
+    assert p.name == "mlp" and p.batch_size == 32
+    assert p.grad_bytes == scaling.gradient_bytes(g, train)
+    assert 0 < p.compute_s < 10
+
+
+def test_reduce_bandwidth_is_positive():
+    assert scaling.measure_reduce_bandwidth(1 << 20, repeats=2) > 0
