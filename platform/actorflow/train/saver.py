@@ -16,6 +16,10 @@ entry's dtype, shape and byte count pass `actorflow.file_safety.check_array` (dt
 actorflow writes, sizes within the data file on disk) before a byte is allocated. The
 "checkpoint" state file is the same text TF writes (``model_checkpoint_path: "..."``) and
 is replaced atomically too.
+
+Checkpoints TensorFlow wrote (its V2 format, told apart by the index's table magic) are read
+too: `NewCheckpointReader`, `list_variables`, `load_variable` and `Saver.restore` hand them to
+`actorflow.train.tf_checkpoint.TFCheckpointReader`.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ import numpy as np
 from .. import errors
 from ..file_safety import check_array, check_size, stored_shape
 from ..framework.graph import GraphKeys, Operation, Tensor, get_default_graph
+from .tf_checkpoint import TFCheckpointReader, is_tf_checkpoint, not_found_message
 
 __all__ = ["Saver", "CheckpointState", "NewCheckpointReader", "CheckpointReader",
            "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
@@ -255,8 +260,8 @@ class CheckpointReader:
         """
         e = self._entries.get(name)
         if e is None:
-            raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint "
-                                       f"{self._prefix}")
+            raise errors.NotFoundError(None, None, not_found_message(name, self._entries,
+                                                                     self._prefix))
         with self._open_data() as f:
             return self._read(f, e)
 
@@ -318,19 +323,23 @@ class CheckpointReader:
                                        "mismatch)")
 
 
-def NewCheckpointReader(filepattern: str) -> CheckpointReader:  # noqa: N802 - TF spelling
-    """A reader of the checkpoint with prefix `filepattern`."""
+def NewCheckpointReader(filepattern: str):  # noqa: N802 - TF spelling
+    """A reader of the checkpoint with prefix `filepattern`: a `CheckpointReader` for
+    actorflow's own checkpoints, a `TFCheckpointReader` for those TensorFlow wrote (both
+    have TF's reader methods: get_tensor, has_tensor, get_variable_to_shape_map, ...)."""
+    if is_tf_checkpoint(filepattern):
+        return TFCheckpointReader(filepattern)
     return CheckpointReader(filepattern)
 
 
-def _reader_for(ckpt_dir_or_file: str) -> CheckpointReader:
+def _reader_for(ckpt_dir_or_file: str):
     if os.path.isdir(ckpt_dir_or_file):
         path = latest_checkpoint(ckpt_dir_or_file)
         if path is None:
             raise ValueError(f"Couldn't find 'checkpoint' file or checkpoints in given "
                              f"directory {ckpt_dir_or_file}")
-        return CheckpointReader(path)
-    return CheckpointReader(ckpt_dir_or_file)
+        return NewCheckpointReader(path)
+    return NewCheckpointReader(ckpt_dir_or_file)
 
 
 def list_variables(ckpt_dir_or_file: str) -> list:
@@ -724,34 +733,56 @@ class Saver:
         if sess.graph is not self._graph:
             raise ValueError("The Saver's variables belong to a different graph than the "
                              "session's graph.")
-        reader = CheckpointReader(save_path)
-        plan = [(name, _var_op(v), self._check_entry(reader, name, v, save_path))
-                for name, v in self._vars.items()]
+        reader = NewCheckpointReader(save_path)
+        if isinstance(reader, TFCheckpointReader):
+            arrays = self._read_tf(reader, save_path)
+        else:
+            arrays = self._read_own(reader, save_path)
         values = []
-        with reader._open_data() as f:
-            for _, op, entry in sorted(plan, key=lambda p: p[2]["offset"]):
-                arr = reader._read(f, entry)
-                static = op.outputs[0]._shape
-                if static is not None and tuple(arr.shape) != static and self._reshape:
-                    arr = arr.reshape(static)
-                values.append((op, arr))
+        for op, arr in arrays:
+            static = op.outputs[0]._shape
+            if static is not None and tuple(arr.shape) != static and self._reshape:
+                arr = arr.reshape(static)
+            values.append((op, arr))
         for op, arr in values:
             sess._store_variable(op, arr)
 
-    def _check_entry(self, reader: CheckpointReader, name: str, v, save_path: str) -> dict:
-        e = reader._entries.get(name)
-        if e is None:
-            raise errors.NotFoundError(None, _var_op(v), f"Key {name} not found in "
-                                       f"checkpoint {save_path}")
+    def _read_own(self, reader: CheckpointReader, save_path: str) -> list:
+        """[(variable op, value)] from an actorflow checkpoint, read in file order."""
+        plan = []
+        for name, v in self._vars.items():
+            e = reader._entries.get(name)
+            if e is None:
+                raise errors.NotFoundError(None, _var_op(v), not_found_message(
+                    name, reader._entries, save_path))
+            dtype = "string" if e["dtype"] == "string" else np.dtype(e["dtype"]).name
+            self._check_saved(name, v, save_path, dtype, tuple(e["shape"]))
+            plan.append((_var_op(v), e))
+        with reader._open_data() as f:
+            return [(op, reader._read(f, e))
+                    for op, e in sorted(plan, key=lambda p: p[1]["offset"])]
+
+    def _read_tf(self, reader: TFCheckpointReader, save_path: str) -> list:
+        """[(variable op, value)] from a checkpoint TensorFlow wrote."""
+        shapes = reader.get_variable_to_shape_map()
+        for name, v in self._vars.items():
+            if name not in shapes:
+                raise errors.NotFoundError(None, _var_op(v), not_found_message(
+                    name, shapes, save_path))
+            self._check_saved(name, v, save_path, reader.dtype_name(name),
+                              tuple(shapes[name]))
+        arrays = reader.read_tensors(list(self._vars))
+        return [(_var_op(v), arrays[name]) for name, v in self._vars.items()]
+
+    def _check_saved(self, name: str, v, save_path: str, got: str, shape: tuple) -> None:
+        """InvalidArgumentError unless the saved dtype `got` and `shape` fit variable `v`."""
         op = _var_op(v)
         want = op.outputs[0].dtype
-        got = "string" if e["dtype"] == "string" else np.dtype(e["dtype"]).name
         if got != want.name:
             raise errors.InvalidArgumentError(
                 None, op, f"Restoring variable {name!r} from {save_path}: dtype {got} in the "
                 f"checkpoint does not match the variable's dtype {want.name}")
         static = op.outputs[0]._shape
-        shape = tuple(e["shape"])
         if static is not None:
             same = len(static) == len(shape) and all(
                 d is None or d == s for d, s in zip(static, shape))
@@ -762,7 +793,6 @@ class Saver:
                     None, op, f"Restoring variable {name!r} from {save_path}: shape "
                     f"{list(shape)} in the checkpoint does not match the variable's shape "
                     f"{list(static)}")
-        return e
 
     # -- bookkeeping of kept checkpoints ---------------------------------------------------
     @property
