@@ -320,6 +320,24 @@ class ParameterServer:
             self._lock.notify_all()
         return True
 
+    def load_state(self, version: int, weights: Mapping[str, np.ndarray]) -> None:
+        """Sets the shard's state and version as a restore does, from another shard's
+        `weights()` and version (an all-reduce replica catching up with a live peer).
+
+        Raises:
+            KeyError: a name that is no state variable of the shard.
+            ValueError: a value whose shape differs from its variable's.
+        """
+        unknown = sorted(set(weights) - set(self._state_names))
+        if unknown:
+            raise KeyError(f"ps shard {self.shard_index} holds no state named {unknown}")
+        with self._lock:
+            self.executor.set_weights(weights, copy=True)
+            self.version = int(version)
+            self._pending.clear()
+            self._sum = None
+            self._lock.notify_all()
+
     def weights(self) -> dict:
         """{name: array} of every state variable of the shard (variables, slots, step)."""
         with self._lock:
