@@ -7,9 +7,9 @@ The agent, in the order it runs (CleanRL's ``dqn.py`` order):
 1. ``DQNConfig``: every setting, validated; the defaults reach CartPole-v1's 500 within 50k
    env steps (``DQNConfig.book()``: the book's GridWorld run).
 2. Environments: ``actorflow.envs.make_vector(env_id, num_envs, seed)``.
-3. Networks (``q_network``): ``online`` and ``target`` copies in one graph, each mapping
-   observations to ``q_values`` [batch, num_actions]; dueling heads combine
-   V + (A - mean A) (``dueling_combine``).
+3. Networks (``q_network``, composing ``actorflow.models.rl.q_network``): ``online`` and
+   ``target`` copies in one graph, each mapping observations to ``q_values``
+   [batch, num_actions]; dueling heads combine V + (A - mean A) (``dueling_combine``).
 4. Learner step (one ``make_callable``): Q(s, a) of the taken actions, the n-step Double DQN
    target ``td_targets`` (r + γ^m (1 - terminated) Q_target(s', argmax Q_online(s'))), Huber or
    squared TD error weighted by the importance weights, Adam on globally clipped gradients;
@@ -40,6 +40,8 @@ from actorflow.actors.columns import (ACTIONS, GAMMAS, INDICES, NEXT_OBS, OBS, R
 from actorflow.actors.replay import ReplayBuffer
 from actorflow.actors.rollout import transition_fragment
 from actorflow.file_safety import load_npz
+from actorflow.models import rl
+from actorflow.models.rl import dueling_combine
 
 from .run import Checkpoint, RunLogger, check_finite, window_means
 
@@ -244,55 +246,16 @@ class LinearSchedule:
 
 
 # ----- 3. networks ------------------------------------------------------------------------------
-def dueling_combine(value, advantages):
-    """Q = V + (A - mean_a A): value [B, 1], advantages [B, A] -> q_values [B, A]."""
-    return value + (advantages - tf.reduce_mean(advantages, axis=1, keepdims=True))
-
-
 def q_network(obs, num_actions: int, config: DQNConfig):
-    """q_values [B, num_actions] of `obs` [B, *obs_shape], built in the current variable scope.
+    """q_values [B, num_actions] of `obs` [B, *obs_shape], built in the current variable scope:
+    `actorflow.models.rl.q_network` with the config's ``network``, ``hidden`` and
+    ``dueling`` (the mlp, or the book's conv body; one linear or dueling heads).
 
-    - mlp: ``config.hidden`` ReLU layers; float observations.
-    - conv (the book): uint8 images scaled by 1/255, then VALID convs without biases
-      8×8/4 32, 4×4/2 64, 3×3/1 64 and a last one of 512 filters covering what remains
-      (7×7 on 84×84 inputs) → [B, 512]; the dueling heads take one half each.
-
-    Heads: dueling (value from the first half / all features, advantages from the second half
-    for conv, all features for mlp) or one linear layer.
+    Raises:
+        ValueError: ``network="conv"`` on observations that are not [H, W, C] with H, W >= 36.
     """
-    if _is_conv(obs.shape.as_list()[1:], config):
-        x = tf.cast(obs, tf.float32) * (1.0 / 255.0)
-        for i, (filters, kernel, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
-            x = tf.layers.conv2d(x, filters, kernel, stride, "valid", activation=tf.nn.relu,
-                                 use_bias=False, name=f"conv{i}")
-        height, width = x.shape.as_list()[1:3]
-        x = tf.layers.conv2d(x, 512, (height, width), 1, "valid", activation=tf.nn.relu,
-                             use_bias=False, name="conv3")
-        features = tf.reshape(x, [-1, 512])
-        if not config.dueling:
-            return tf.layers.dense(features, num_actions, use_bias=False, name="q")
-        value_in, adv_in = tf.split(features, 2, axis=1)
-        value = tf.layers.dense(value_in, 1, use_bias=False, name="value")
-        advantages = tf.layers.dense(adv_in, num_actions, use_bias=False, name="advantage")
-        return dueling_combine(value, advantages)
-    x = tf.cast(obs, tf.float32) if obs.dtype != tf.float32 else obs
-    x = tf.reshape(x, [-1, int(np.prod(obs.shape.as_list()[1:]))])
-    for i, units in enumerate(config.hidden):
-        x = tf.layers.dense(x, units, activation=tf.nn.relu, name=f"hidden{i}")
-    if not config.dueling:
-        return tf.layers.dense(x, num_actions, name="q")
-    value = tf.layers.dense(x, 1, name="value")
-    advantages = tf.layers.dense(x, num_actions, name="advantage")
-    return dueling_combine(value, advantages)
-
-
-def _is_conv(obs_shape, config: DQNConfig) -> bool:
-    if config.network == "conv":
-        if len(obs_shape) != 3 or obs_shape[0] < 36 or obs_shape[1] < 36:
-            raise ValueError(f"DQN conv network needs [H, W, C] observations with H, W >= 36, "
-                             f"got {obs_shape}")
-        return True
-    return config.network == "auto" and len(obs_shape) == 3
+    return rl.q_network(obs, num_actions, network=config.network, hidden=config.hidden,
+                        dueling=config.dueling)["q_values"]
 
 
 def td_targets(rewards, gammas, terminateds, next_q_online, next_q_target, double: bool = True):

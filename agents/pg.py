@@ -24,6 +24,7 @@ import numpy as np
 import actorflow as tf
 
 from actorflow.actors.rollout import complete_episodes
+from actorflow.models.rl import policy_mlp
 
 from .run import Checkpoint, RunLogger, check_finite
 
@@ -117,13 +118,7 @@ class PolicyGradient:
         c = self.config
         tf.set_random_seed(c.seed)
         self.observations = tf.placeholder(tf.float32, [None, self.obs_dim], name="input_x")
-        w1 = tf.get_variable("W1", shape=[self.obs_dim, c.hidden],
-                             initializer=tf.contrib.layers.xavier_initializer())
-        layer1 = tf.nn.relu(tf.matmul(self.observations, w1))
-        w2 = tf.get_variable("W2", shape=[c.hidden, 1],
-                             initializer=tf.contrib.layers.xavier_initializer())
-        self.probability = tf.reshape(tf.nn.sigmoid(tf.matmul(layer1, w2)), [-1],
-                                      name="probability")
+        self.probability = policy_mlp(self.observations, hidden=c.hidden)["probability"]
         self.input_y = tf.placeholder(tf.float32, [None], name="input_y")
         self.advantages = tf.placeholder(tf.float32, [None], name="reward_signal")
         # 1/length of each step's episode: the mean over an episode, summed over episodes,

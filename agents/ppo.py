@@ -5,8 +5,8 @@ Schulman et al. 2017, in the form Stable-Baselines3 and CleanRL run it. Reading 
 1. `PPOConfig`: every setting, defaults from rl-baselines3-zoo's CartPole-v1 PPO (8 envs x
    32 steps per update, minibatch 256, 20 epochs, gamma 0.98, lambda 0.8, lr 1e-3 and clip
    0.2 both decayed linearly to 0, no entropy bonus), measured to solve CartPole-v1 here.
-2. `build_actor_critic`: the network (two 64-64 tanh MLPs, or one shared trunk), returning
-   the named tensors ``logits`` and ``value``.
+2. `build_actor_critic` (``actorflow.models.rl.actor_critic``): the network (two 64-64 tanh
+   MLPs, or one shared trunk), returning the named tensors ``logits`` and ``value``.
 3. `ppo_loss`: the clipped surrogate, value loss and entropy bonus as graph tensors.
 4. `gae`: advantages and returns of a rollout (NumPy, time-major).
 5. `RolloutSampler`: steps a vector env with the policy and returns a trajectory fragment
@@ -33,6 +33,7 @@ import numpy as np
 
 import actorflow as tf
 from actorflow.actors.columns import ACTIONS, OBS, REWARDS, TERMINATEDS, TRUNCATEDS
+from actorflow.models.rl import actor_critic as build_actor_critic
 
 from .run import Checkpoint, RunLogger, check_finite
 
@@ -154,37 +155,6 @@ class PPOConfig:
     def batch_size(self) -> int:
         """Transitions per update: num_envs * rollout_steps."""
         return self.num_envs * self.rollout_steps
-
-
-# -- network -------------------------------------------------------------------------------
-def _mlp(x, hidden: tuple[int, ...], scope: str):
-    """tanh MLP with orthogonal(sqrt 2) weights and zero biases."""
-    with tf.variable_scope(scope):
-        for i, units in enumerate(hidden):
-            x = tf.layers.dense(x, units, activation=tf.tanh, name=f"fc{i}",
-                                kernel_initializer=tf.orthogonal_initializer(np.sqrt(2.0)))
-    return x
-
-
-def build_actor_critic(obs, num_actions: int, hidden: tuple[int, ...] = (64, 64),
-                       shared: bool = False) -> dict:
-    """The actor-critic on float observations `obs` [B, d].
-
-    Returns {"logits": [B, num_actions], "value": [B]}: an agent first samples actions from
-    ``logits`` (rollouts also read ``value``), then trains both through `ppo_loss`. The heads
-    are orthogonally initialised with gain 0.01 (policy: near-uniform at start) and 1 (value).
-    """
-    if shared:
-        pi_features = vf_features = _mlp(obs, hidden, "trunk")
-    else:
-        pi_features = _mlp(obs, hidden, "pi")
-        vf_features = _mlp(obs, hidden, "vf")
-    logits = tf.layers.dense(pi_features, num_actions, name="logits",
-                             kernel_initializer=tf.orthogonal_initializer(0.01))
-    value = tf.layers.dense(vf_features, 1, name="value_head",
-                            kernel_initializer=tf.orthogonal_initializer(1.0))
-    return {"logits": tf.identity(logits, name="logits_out"),
-            "value": tf.reshape(value, [-1], name="value_out")}
 
 
 def ppo_loss(logits, value, actions, old_logp, advantages, returns, clip,

@@ -8,6 +8,6 @@ build them from a string: ``actorflow.models.get_model("cifar10_cnn")``.
 from .registry import ModelSpec, UnknownModelError, get_model, model_names, register_model
 from . import cifar10  # noqa: E402,F401 - registers the ch. 5.3 CNN
 from . import mnist  # noqa: E402,F401 - registers the ch. 3-5.2 MNIST models
-from . import ptb_lstm, sequence, word2vec  # noqa: F401,E402 - registers builders
+from . import ptb_lstm, rl, sequence, word2vec  # noqa: F401,E402 - registers builders
 
 __all__ = ["ModelSpec", "UnknownModelError", "get_model", "model_names", "register_model"]
