@@ -75,4 +75,5 @@ from . import compat, test
 from .compat import (disable_eager_execution, disable_v2_behavior, disable_v2_tensorshape,
                      enable_eager_execution, enable_v2_behavior, executing_eagerly)
 
-convert_to_tensor_or_indexed_slices = convert_to_tensor
+from .framework.indexed_slices import (IndexedSlices, IndexedSlicesValue,
+                                       convert_to_tensor_or_indexed_slices)

@@ -4,18 +4,30 @@ Keep the ops between `xs` and `ys` (forward-reachable from xs, backward-reachabl
 walk them in reverse creation order (creation order is topological), sum the gradients
 arriving at each output, and call the op type's registered gradient function. The result is
 ordinary graph ops, so backward passes are pruned, compiled and run like forward ones.
+
+Sparse gradients: a gather along axis 0 (and so `embedding_lookup` and the sampled losses)
+gives its params an `IndexedSlices` gradient. Several IndexedSlices reaching one tensor are
+aggregated by concatenating their rows; mixed with dense gradients they are summed densely
+(TF would turn the dense ones into slices of every row). A gradient function that does not
+take IndexedSlices (all but those of `_SPARSE_AWARE`) receives the dense tensor.
 """
 from __future__ import annotations
 
 from .dtypes import variant as _variant
 from .framework import registry
 from .framework.graph import Operation, Tensor, convert_to_tensor, get_default_graph
+from .framework.indexed_slices import IndexedSlices
 
 __all__ = ["gradients", "hessians", "AggregationMethod", "GradientError"]
 
 
 class GradientError(LookupError):
     """No gradient is registered for an op on the path from xs to ys."""
+
+
+_SPARSE_AWARE = frozenset({"Identity"})
+"""Op types whose gradient function passes an IndexedSlices gradient through unchanged
+(a variable's ``read`` snapshot is an Identity)."""
 
 
 def _as_list(x):
@@ -103,6 +115,9 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients",
             if grad_fn is registry.NO_GRADIENT:
                 raise LookupError(f"No gradient defined for operation '{op.name}' (op type: "
                                   f"{op.type})")
+            if grad_type not in _SPARSE_AWARE:
+                out_grads = [convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
+                             for g in out_grads]
             if len(op.outputs) > 1:
                 out_grads = [g if g is not None or not _differentiable(t) else _zeros_for(t)
                              for g, t in zip(out_grads, op.outputs)]
@@ -128,15 +143,34 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients",
 
 
 def _aggregate(grads):
+    """The sum of the gradients reaching one tensor: AddN of dense ones, the concatenation of
+    IndexedSlices, a dense AddN when both kinds meet."""
     if not grads:
         return None
     if len(grads) == 1:
         return grads[0]
+    sparse = [g for g in grads if isinstance(g, IndexedSlices)]
+    if len(sparse) == len(grads):
+        return _concat_slices(sparse)
+    if sparse:
+        grads = [convert_to_tensor(g) for g in grads]
     if grads[0].dtype is _variant:
         from .ops._common import out1
         return out1("TensorListAddN", list(grads))
     from .ops.math import add_n
     return add_n(grads)
+
+
+def _concat_slices(grads: list) -> IndexedSlices:
+    """One IndexedSlices holding the rows of all of `grads` (TF's
+    _AggregateIndexedSlicesGradients); indices of mixed int types are taken as int64."""
+    from .ops.joining import concat
+    from .ops.math import cast
+    index_dtypes = {g.indices.dtype for g in grads}
+    indices = [g.indices if len(index_dtypes) == 1 else cast(g.indices, "int64")
+               for g in grads]
+    return IndexedSlices(concat([g.values for g in grads], 0), concat(indices, 0),
+                         grads[0].dense_shape)
 
 
 def _zeros_for(t: Tensor):

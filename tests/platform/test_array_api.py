@@ -264,10 +264,12 @@ def test_gather_and_segment_sum():
     np.testing.assert_array_equal(run(s), [0, 5, 0])
 
 
-def test_gather_gradient_is_a_dense_scatter_add():
+def test_gather_gradient_is_indexed_slices_of_a_scatter_add():
     w = tf.placeholder(tf.float64, [4, 2])
     y = tf.reduce_sum(tf.gather(w, [0, 3, 0]))
-    g = run(tf.gradients(y, w)[0], {w: np.zeros((4, 2))})
+    grad = tf.gradients(y, w)[0]
+    assert isinstance(grad, tf.IndexedSlices)
+    g = run(tf.convert_to_tensor(grad), {w: np.zeros((4, 2))})
     np.testing.assert_array_equal(g, [[2, 2], [0, 0], [0, 0], [1, 1]])
 
 

@@ -265,13 +265,14 @@ def test_embedding_lookup_single_and_sharded():
         np.testing.assert_array_equal(v, table[ids])
 
 
-def test_embedding_lookup_dense_gradient_and_bad_ids():
+def test_embedding_lookup_sparse_gradient_and_bad_ids():
     params = tf.constant(np.zeros((4, 3)))
     ids = tf.placeholder(tf.int32, [None])
     rows = tf.nn.embedding_lookup(params, ids)
     (g,) = tf.gradients(tf.reduce_sum(rows), [params])
-    np.testing.assert_array_equal(_run(g, {ids: [1, 1, 3]}), [[0] * 3, [2] * 3, [0] * 3,
-                                                              [1] * 3])
+    assert isinstance(g, tf.IndexedSlices)
+    np.testing.assert_array_equal(_run(tf.convert_to_tensor(g), {ids: [1, 1, 3]}),
+                                  [[0] * 3, [2] * 3, [0] * 3, [1] * 3])
     shards = [tf.constant(np.zeros((2, 3))), tf.constant(np.zeros((2, 3)))]
     sharded = tf.nn.embedding_lookup(shards, ids)
     with pytest.raises(tf.errors.InvalidArgumentError):

@@ -68,7 +68,7 @@ def test_sampled_softmax_over_every_class_uniformly_is_the_full_softmax():
                                                     sampled_values=sampled_values))
     full = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=labels[:, 0], logits=tf.matmul(x, w, transpose_b=True) + b))
-    grads = tf.gradients(loss, [w, b, x])
+    grads = [tf.convert_to_tensor(g) for g in tf.gradients(loss, [w, b, x])]  # w, b: sparse
     full_grads = tf.gradients(full, [w, b, x])
     with tf.Session() as sess:
         got, ref, g, fg = sess.run([loss, full, grads, full_grads])

@@ -41,12 +41,14 @@ def _gather_kernel(op, ctx):
 
 
 def _gather_grad(op, grad):
-    """Returns unsorted_segment_sum(grad, indices, params.shape[axis]) (moved to axis)."""
+    """Returns IndexedSlices(grad as [size(indices)] + params.shape[1:] rows, flat indices,
+    shape(params)) along axis 0; elsewhere unsorted_segment_sum(grad, indices,
+    params.shape[axis]) moved to axis."""
     params, indices = op.inputs
     axis = op.attrs["axis"]
-    n = _dim(params, axis, indices.dtype)
     if axis == 0:
-        return [unsorted_segment_sum(grad, indices, n), None]
+        return [_gather_rows_grad(params, indices, grad), None]
+    n = _dim(params, axis, indices.dtype)
     if params._shape is None or indices._shape is None:
         raise ValueError(f"gather gradient along axis {axis} needs the ranks of "
                          f"{params.name} and {indices.name} to be known")
@@ -56,6 +58,20 @@ def _gather_grad(op, grad):
     summed = unsorted_segment_sum(g, indices, n)
     back = list(range(1, axis + 1)) + [0] + list(range(axis + 1, rp))
     return [transpose(summed, back), None]
+
+
+def _gather_rows_grad(params: Tensor, indices: Tensor, grad):
+    """The sparse gradient of gather(params, indices) along axis 0: one row of `grad` per
+    index (TF's _GatherV2Grad), so an optimizer updates only the gathered rows."""
+    from ..framework.indexed_slices import IndexedSlices
+    grad = convert_to_tensor(grad)
+    flat = reshape(indices, [-1])
+    tail = None if params._shape is None else params._shape[1:]
+    if tail is not None and None not in tail:
+        values = reshape(grad, [-1] + list(tail))
+    else:
+        values = reshape(grad, concat([[-1], shape(params, out_type=dtypes.int32)[1:]], 0))
+    return IndexedSlices(values, flat, shape(params, out_type=dtypes.int32))
 
 
 register_op("GatherV2", infer=_gather_infer, grad=_gather_grad, kernel=_gather_kernel,
