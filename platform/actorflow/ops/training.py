@@ -1,6 +1,7 @@
 """Optimizer update ops (TF 1.x `training_ops`): ApplyGradientDescent, ApplyMomentum,
 ApplyAdagrad, ApplyAdadelta, ApplyRMSProp, ApplyCenteredRMSProp, ApplyAdam, ApplyFtrl and
-ApplyFtrlV2.
+ApplyFtrlV2, and their Sparse forms (SparseApplyMomentum, ..., SparseApplyFtrlV2, plus the
+lazy SparseApplyAdam) that update only the rows at an index vector.
 
 Each op takes the variable and its slot variables as *ref* inputs (the kernel updates their
 session cells in place), then scalar hyper-parameters and the gradient as values, and returns
@@ -26,7 +27,9 @@ from .state import check_ref, uninitialized_error
 
 __all__ = ["CHUNK", "apply_gradient_descent", "apply_momentum", "apply_adagrad",
            "apply_adadelta", "apply_rms_prop", "apply_centered_rms_prop", "apply_adam",
-           "apply_ftrl", "apply_ftrl_v2"]
+           "apply_ftrl", "apply_ftrl_v2", "sparse_apply_momentum", "sparse_apply_adagrad",
+           "sparse_apply_adadelta", "sparse_apply_rms_prop", "sparse_apply_centered_rms_prop",
+           "sparse_apply_adam", "sparse_apply_ftrl", "sparse_apply_ftrl_v2"]
 
 CHUNK = 1 << 16
 """Elements per chunk of a host update (measured by benchmarks/adam_step.py)."""
@@ -394,6 +397,137 @@ for _spec in SPECS:
                 stateful=True, aliases_input=True, doc=_spec.doc)
 
 
+# -- sparse updates: the same steps over the rows at `indices` -------------------------------
+# SparseApplyX(var, slots..., hyper-parameters..., grad, indices, ...) applies ApplyX's update
+# to the rows var[indices[i]] (and the same rows of each slot) with grad[i]; other rows, and
+# their slots, are left alone. The kernel gathers the rows, runs the dense step on them and
+# scatters them back. A row indexed twice is updated twice, in order (TF's kernels loop over
+# the indices); the optimizers pass unique indices (duplicates summed first), so that happens
+# only for direct calls. SparseApplyAdam has no TF counterpart: it is the row-wise ("lazy")
+# Adam update of tf.contrib.opt.LazyAdamOptimizer.
+def _sparse_inputs(spec: _ApplySpec) -> tuple:
+    g = spec.grad_index
+    return spec.inputs[:g + 1] + ("indices",) + spec.inputs[g + 1:]
+
+
+def _sparse_apply_infer(spec: _ApplySpec):
+    inputs = _sparse_inputs(spec)
+    g, k = spec.grad_index, spec.grad_index + 1
+    op_type = "Sparse" + spec.type
+
+    def infer(op):
+        var, grad = op.inputs[0], op.inputs[g]
+        for i, t in enumerate(op.inputs):
+            what = inputs[i]
+            if i < spec.n_refs:
+                check_ref(t, f"{op_type} input '{what}'")
+            if i == k:
+                if not t.dtype.is_integer:
+                    raise TypeError(f"{op_type}: indices must be int32 or int64, got "
+                                    f"{t.dtype.name}")
+                if t._shape is not None and len(t._shape) != 1:
+                    raise ValueError(f"{op_type}: indices must be a vector: {_fmt(t._shape)}")
+                continue
+            if t.dtype != var.dtype:
+                raise TypeError(f"{op_type}: input '{what}' has dtype {t.dtype.name}, "
+                                f"expected {var.dtype.name} (the variable's dtype)")
+            if i < spec.n_refs:
+                if not _compatible(var._shape, t._shape):
+                    raise ValueError(f"{op_type}: var and {what} do not have the same shape: "
+                                     f"{_fmt(var._shape)} vs {_fmt(t._shape)}")
+            elif i != g and t._shape is not None and len(t._shape) != 0:
+                raise ValueError(f"{op_type}: {what} is not a scalar: {_fmt(t._shape)}")
+        rows = None if var._shape is None else (None,) + tuple(var._shape[1:])
+        if grad._shape is not None and not _compatible(rows, grad._shape):
+            raise ValueError(f"{op_type}: grad must be [n] + var.shape[1:] = {_fmt(rows)}, got "
+                             f"{_fmt(grad._shape)}")
+        if not var.dtype.is_floating:
+            raise TypeError(f"{op_type}: variable dtype {var.dtype.name} is not a float type")
+        return [(var.dtype, var._shape)]
+    return infer
+
+
+def _sparse_apply_kernel(spec: _ApplySpec):
+    """Kernel factory: checks the operands, then runs `spec.step` on the indexed rows."""
+    op_type = "Sparse" + spec.type
+
+    def factory(op, ctx):
+        xp = ctx.xp
+        ref_ops = [t.op for t in op.inputs[:spec.n_refs]]
+        cells = [ctx.var_cell(o) for o in ref_ops]
+        attrs = dict(op.attrs)
+        prepare, step, n_scratch = spec.prepare, spec.step, spec.n_scratch
+        if spec.nesterov_step is not None and attrs.get("use_nesterov", False):
+            step, n_scratch = spec.nesterov_step, n_scratch + 1
+        g_at = spec.grad_index - spec.n_refs
+        var_name = ref_ops[0].name
+
+        def sparse_apply(*values):
+            refs = [c.value for c in cells]
+            for r, o in zip(refs, ref_ops):
+                if r is None:
+                    raise uninitialized_error(o)
+            var = refs[0]
+            grad, indices = values[g_at], values[g_at + 1]
+            scalars = values[:g_at] + values[g_at + 2:]
+            for r, o in zip(refs, ref_ops):
+                if r.shape != var.shape:
+                    raise errors.InvalidArgumentError(
+                        None, op, f"{op_type}: var and {o.name} do not have the same shape: "
+                        f"{list(var.shape)} vs {list(r.shape)}")
+            if indices.ndim != 1 or grad.shape != indices.shape + var.shape[1:]:
+                raise errors.InvalidArgumentError(
+                    None, op, f"{op_type}: grad {list(grad.shape)} must be [len(indices)] + "
+                    f"var.shape[1:] for indices {list(indices.shape)} and variable "
+                    f"{var_name} of shape {list(var.shape)}")
+            if indices.size and bool(((indices < 0) | (indices >= var.shape[0])).any()):
+                bad = int(indices[(indices < 0) | (indices >= var.shape[0])][0])
+                raise errors.InvalidArgumentError(
+                    None, op, f"{op_type}: index {bad} is not in [0, {var.shape[0]}) "
+                    f"(variable {var_name})")
+            consts = prepare(xp, var.dtype, attrs, *scalars)
+            for at, rows_grad in _occurrence_passes(xp, indices, grad):
+                rows = [r[at] for r in refs]
+                scratch = [xp.empty(rows_grad.shape, var.dtype) for _ in range(n_scratch)]
+                step(xp, *rows, rows_grad, *scratch, *consts)
+                for r, new in zip(refs, rows):
+                    r[at] = new
+            return var
+        return sparse_apply
+    return factory
+
+
+def _occurrence_passes(xp, indices, grad):
+    """(rows, grad rows) to update in turn: one pass when the indices are unique; else pass k
+    holds the k-th occurrence of each repeated row, so that every pass indexes a row once."""
+    if indices.size < 2:
+        return [(indices, grad)]
+    order = xp.argsort(indices, kind="stable")
+    ranked = indices[order]
+    new_row = ranked[1:] != ranked[:-1]
+    if bool(new_row.all()):
+        return [(indices, grad)]
+    pos = xp.arange(indices.size)
+    starts = xp.concatenate([xp.zeros(1, dtype=pos.dtype), xp.flatnonzero(new_row) + 1])
+    run_start = starts[xp.cumsum(xp.concatenate([xp.zeros(1, dtype=pos.dtype),
+                                                 new_row.astype(pos.dtype)]))]
+    rank = pos - run_start
+    passes = []
+    for k in range(int(rank.max()) + 1):
+        sel = order[rank == k]
+        passes.append((indices[sel], grad[sel]))
+    return passes
+
+
+for _spec in SPECS:
+    if _spec.type == "ApplyGradientDescent":
+        continue  # TF's sparse SGD is scatter_sub(var, indices, lr * values)
+    register_op("Sparse" + _spec.type, infer=_sparse_apply_infer(_spec),
+                grad=NOT_DIFFERENTIABLE, kernel=_sparse_apply_kernel(_spec),
+                ref_inputs=tuple(range(_spec.n_refs)), stateful=True, aliases_input=True,
+                doc=f"{_spec.doc} Only the rows at indices (grad holds one row each).")
+
+
 
 # -- graph construction --------------------------------------------------------------------
 def _ref(v) -> Tensor:
@@ -475,3 +609,77 @@ def apply_ftrl_v2(var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power,
     return _apply("ApplyFtrlV2", [var, accum, linear],
                   [grad, lr, l1, l2, l2_shrinkage, lr_power],
                   {"use_locking": bool(use_locking)}, name)
+
+
+def sparse_apply_momentum(var, accum, lr, grad, indices, momentum, use_locking=False,
+                          use_nesterov=False, name=None) -> Tensor:
+    """ApplyMomentum on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyMomentum", [var, accum],
+                         [lr, grad, _indices(indices), momentum],
+                  {"use_locking": bool(use_locking),
+                          "use_nesterov": bool(use_nesterov)}, name)
+
+
+def sparse_apply_adagrad(var, accum, lr, grad, indices, use_locking=False, update_slots=True,
+                         name=None) -> Tensor:
+    """ApplyAdagrad on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyAdagrad", [var, accum], [lr, grad, _indices(indices)],
+                  {"use_locking": bool(use_locking),
+                          "update_slots": bool(update_slots)}, name)
+
+
+def sparse_apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad, indices,
+                          use_locking=False, name=None) -> Tensor:
+    """ApplyAdadelta on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyAdadelta", [var, accum, accum_update],
+                         [lr, rho, epsilon, grad, _indices(indices)],
+                  {"use_locking": bool(use_locking)}, name)
+
+
+def sparse_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, indices,
+                          use_locking=False, name=None) -> Tensor:
+    """ApplyRMSProp on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyRMSProp", [var, ms, mom],
+                         [lr, rho, momentum, epsilon, grad, _indices(indices)],
+                  {"use_locking": bool(use_locking)}, name)
+
+
+def sparse_apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad,
+                                   indices, use_locking=False, name=None) -> Tensor:
+    """ApplyCenteredRMSProp on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyCenteredRMSProp", [var, mg, ms, mom],
+                         [lr, rho, momentum, epsilon, grad, _indices(indices)],
+                  {"use_locking": bool(use_locking)}, name)
+
+
+def sparse_apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
+                      indices, use_locking=False, use_nesterov=False, name=None) -> Tensor:
+    """The lazy Adam update: ApplyAdam on the rows var[indices], m[indices], v[indices] only
+    (tf.contrib.opt.LazyAdamOptimizer's rule; TF has no op for it)."""
+    return _apply("SparseApplyAdam", [var, m, v],
+                         [beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
+                          _indices(indices)],
+                  {"use_locking": bool(use_locking),
+                          "use_nesterov": bool(use_nesterov)}, name)
+
+
+def sparse_apply_ftrl(var, accum, linear, grad, indices, lr, l1, l2, lr_power,
+                      use_locking=False, name=None) -> Tensor:
+    """ApplyFtrl on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyFtrl", [var, accum, linear],
+                         [grad, _indices(indices), lr, l1, l2, lr_power],
+                  {"use_locking": bool(use_locking)}, name)
+
+
+def sparse_apply_ftrl_v2(var, accum, linear, grad, indices, lr, l1, l2, l2_shrinkage,
+                         lr_power, use_locking=False, name=None) -> Tensor:
+    """ApplyFtrlV2 on the rows var[indices] with grad (one row per index)."""
+    return _apply("SparseApplyFtrlV2", [var, accum, linear],
+                         [grad, _indices(indices), lr, l1, l2, l2_shrinkage, lr_power],
+                  {"use_locking": bool(use_locking)}, name)
+
+
+def _indices(indices) -> Tensor:
+    """The index vector as a tensor of its own integer type (`_apply` would cast values to
+    the variable's dtype)."""
+    return indices if isinstance(indices, Tensor) else convert_to_tensor(indices, name="indices")

@@ -1,10 +1,16 @@
 """Gradient clipping by norm (TF 1.x `tf.clip_by_global_norm`, `tf.clip_by_norm`,
-`tf.global_norm`, `tf.clip_by_average_norm`)."""
+`tf.global_norm`, `tf.clip_by_average_norm`).
+
+As in TF, `global_norm`, `clip_by_global_norm` and `clip_by_norm` take `IndexedSlices` too:
+the norm is that of their `values` (rows of repeated indices are not summed first), and the
+clipped result is an IndexedSlices with the same indices.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from ..framework.graph import colocate_with, convert_to_tensor, get_default_graph
+from ..framework.indexed_slices import IndexedSlices
 from ..ops.array import identity
 from ..ops.math import add_n, cast
 from ..ops.reduction import reduce_sum
@@ -18,6 +24,18 @@ def _as_sequence(t_list, what: str) -> list:
     return list(t_list)
 
 
+def _dense_part(t):
+    """The tensor whose norm counts: an IndexedSlices' values, else `t` itself."""
+    return t.values if isinstance(t, IndexedSlices) else t
+
+
+def _like(given, clipped):
+    """`clipped` values in the form of `given` (an IndexedSlices keeps its indices)."""
+    if isinstance(given, IndexedSlices):
+        return IndexedSlices(clipped, given.indices, given.dense_shape)
+    return clipped
+
+
 def global_norm(t_list, name: str | None = None):
     """sqrt(sum over the non-None tensors of sum(t^2)).
 
@@ -28,8 +46,8 @@ def global_norm(t_list, name: str | None = None):
     from .. import sqrt
     t_list = _as_sequence(t_list, "global_norm")
     with get_default_graph().name_scope(name or "global_norm"):
-        values = [convert_to_tensor(t, name=f"t_{i}") for i, t in enumerate(t_list)
-                  if t is not None]
+        values = [convert_to_tensor(_dense_part(t), name=f"t_{i}")
+                  for i, t in enumerate(t_list) if t is not None]
         if not values:
             raise ValueError("global_norm: t_list holds no tensor (all entries are None)")
         squares = []
@@ -67,9 +85,10 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name: str | None = Non
             if t is None:
                 clipped.append(None)
                 continue
-            v = convert_to_tensor(t, name=f"t_{i}")
+            v = convert_to_tensor(_dense_part(t), name=f"t_{i}")
             with colocate_with(v):
-                clipped.append(identity(v * cast(scale, v.dtype), name=f"{base}_{i}"))
+                clipped.append(_like(t, identity(v * cast(scale, v.dtype),
+                                                 name=f"{base}_{i}")))
     return clipped, use_norm
 
 
@@ -77,13 +96,14 @@ def clip_by_norm(t, clip_norm, axes=None, name: str | None = None):
     """t * clip_norm / max(||t||_2, clip_norm), the norm taken over `axes` (default all)."""
     from .. import maximum, ones_like, sqrt, where
     with get_default_graph().name_scope(name or "clip_by_norm") as scope:
-        t = convert_to_tensor(t, name="t")
+        given = t
+        t = convert_to_tensor(_dense_part(t), name="t")
         clip_norm = convert_to_tensor(clip_norm, dtype=t.dtype)
         l2sum = reduce_sum(t * t, axes, keepdims=True)
         pred = l2sum > 0
         # Guards sqrt's gradient at 0: the norm of an all-zero tensor is 0.
         l2norm = where(pred, sqrt(where(pred, l2sum, ones_like(l2sum))), l2sum)
-        return identity(t * clip_norm / maximum(l2norm, clip_norm), name=scope)
+        return _like(given, identity(t * clip_norm / maximum(l2norm, clip_norm), name=scope))
 
 
 def clip_by_average_norm(t, clip_norm, name: str | None = None):

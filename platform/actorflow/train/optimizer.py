@@ -5,6 +5,17 @@ followed by ``apply_gradients`` (one update op per variable, built by the subcla
 ``_apply_dense``, then ``_finish`` and the global-step increment). Subclasses keep their
 per-variable state in *slot* variables ("<var>/<Optimizer>", "<var>/<Optimizer>_1", ...),
 created non-trainable and colocated with the variable they serve.
+
+Sparse gradients: an `IndexedSlices` gradient (from a gather / `embedding_lookup`) goes to
+``_apply_sparse_duplicate_indices``, which by default sums the rows of repeated indices
+(TF's ``_deduplicate_indexed_slices``) and calls ``_apply_sparse(grad, var)`` with unique
+indices; an optimizer without a sparse rule applies the dense tensor instead.
+
+The train op records in its attr ``_gradients`` which gradient tensor updates which variable,
+so that a parameter server can run the update with gradients fed from workers: one entry per
+updated variable, ``[gradient tensor, variable op]`` for a dense gradient and
+``[values tensor, variable op, indices tensor]`` for an IndexedSlices gradient (its dense
+shape is the variable's shape). Feeding those tensors runs the same update.
 """
 from __future__ import annotations
 
@@ -15,6 +26,7 @@ import numpy as np
 from .. import dtypes
 from ..framework.graph import (GraphKeys, Operation, Tensor, convert_to_tensor,
                                get_default_graph)
+from ..framework.indexed_slices import IndexedSlices
 
 __all__ = ["Optimizer"]
 
@@ -41,7 +53,8 @@ class Optimizer:
 
     Subclasses implement ``_create_slots(var_list)``, ``_prepare()`` (convert
     hyper-parameters to tensors once per `apply_gradients`), ``_apply_dense(grad, var)`` and
-    optionally ``_finish(update_ops, name)``.
+    optionally ``_apply_sparse(grad, var)`` (an IndexedSlices with unique indices) and
+    ``_finish(update_ops, name)``.
     """
 
     GATE_NONE = 0
@@ -93,7 +106,8 @@ class Optimizer:
 
         Returns:
             A list of (gradient, variable) pairs; the gradient is None where `loss` does not
-            depend on the variable.
+            depend on the variable, and an `IndexedSlices` where it reaches the variable only
+            through gathers (`embedding_lookup`, the sampled losses).
 
         Raises:
             ValueError: `gate_gradients` is invalid, or there are no variables.
@@ -146,7 +160,7 @@ class Optimizer:
         converted = []
         for g, v in grads_and_vars:
             _var_op(v)
-            if g is not None:
+            if g is not None and not isinstance(g, IndexedSlices):
                 try:
                     g = convert_to_tensor(g)
                 except (TypeError, ValueError) as e:
@@ -168,7 +182,10 @@ class Optimizer:
                     continue
                 op = _var_op(var)
                 with graph.name_scope("update_" + op.name), graph.colocate_with(op):
-                    update = self._apply_dense(grad, var)
+                    if isinstance(grad, IndexedSlices):
+                        update = self._apply_sparse_duplicate_indices(grad, var)
+                    else:
+                        update = self._apply_dense(grad, var)
                 update_ops.append(update.op if isinstance(update, Tensor) else update)
             if global_step is None:
                 apply_updates = self._finish(update_ops, scope)
@@ -178,8 +195,9 @@ class Optimizer:
                     with graph.colocate_with(_var_op(global_step)):
                         apply_updates = assign_add(global_step, 1, name=scope).op
         # Which gradient updates which variable: a parameter server applying this update with
-        # gradients from elsewhere feeds these tensors (kept through GraphDef export).
-        apply_updates.attrs["_gradients"] = [[g.name, _var_op(v).name]
+        # gradients from elsewhere feeds these tensors (kept through GraphDef export; the
+        # format is in the module docstring).
+        apply_updates.attrs["_gradients"] = [_gradient_entry(g, v)
                                              for g, v in converted if g is not None]
         train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
         if apply_updates not in train_ops:
@@ -261,6 +279,17 @@ class Optimizer:
     def _apply_dense(self, grad, var):
         raise NotImplementedError(f"{type(self).__name__} must implement _apply_dense")
 
+    def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var):
+        """Applies an IndexedSlices gradient that may repeat indices: sums the rows of each
+        index, then calls `_apply_sparse`."""
+        values, indices = _deduplicate_indexed_slices(grad.values, grad.indices)
+        return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
+
+    def _apply_sparse(self, grad: IndexedSlices, var):
+        """The update for an IndexedSlices gradient with unique indices. Default: the dense
+        update with the gradient made dense (for optimizers with no sparse rule)."""
+        return self._apply_dense(convert_to_tensor(grad), var)
+
     def _finish(self, update_ops, name_scope) -> Operation:
         """The op that completes a step: by default, a group of the update ops."""
         from ..ops.control import group
@@ -288,6 +317,24 @@ class Optimizer:
         if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
             return convert_to_tensor(value)
         return convert_to_tensor(value, name=name)
+
+
+def _gradient_entry(grad, var) -> list:
+    """The ``_gradients`` entry of one (gradient, variable) pair (module docstring)."""
+    if isinstance(grad, IndexedSlices):
+        return [grad.values.name, _var_op(var).name, grad.indices.name]
+    return [grad.name, _var_op(var).name]
+
+
+def _deduplicate_indexed_slices(values: Tensor, indices: Tensor) -> tuple:
+    """(summed values, unique indices): the rows of `values` added up per distinct index,
+    in order of first occurrence (TF's ``_deduplicate_indexed_slices``)."""
+    from ..ops.array import shape
+    from ..ops.indexing import unsorted_segment_sum
+    from ..ops.segment import unique
+    unique_indices, positions = unique(indices)
+    summed = unsorted_segment_sum(values, positions, shape(unique_indices)[0])
+    return summed, unique_indices
 
 
 def _cast_like(t: Tensor, var) -> Tensor:

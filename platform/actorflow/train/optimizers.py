@@ -2,10 +2,18 @@
 
 Each converts its hyper-parameters to tensors once per `apply_gradients` (`_prepare`), casts
 them to the variable's dtype and adds one in-place update op (ops/training.py) per variable.
+
+Sparse (IndexedSlices) gradients follow TF 1.x's ``_apply_sparse`` rules: GradientDescent
+scatter-subtracts lr * values (repeated indices adding up); Momentum, Adagrad, Adadelta,
+RMSProp and Ftrl update only the gradient's rows and their slots (SparseApply* ops, indices
+made unique first); Adam decays all of m and v densely, scatter-adds the new rows' parts
+and updates the whole variable (its result equals the dense update).
 """
 from __future__ import annotations
 
 from ..framework.graph import Tensor
+from ..framework.indexed_slices import IndexedSlices
+from ..ops import state as state_ops
 from ..ops import training as training_ops
 from .optimizer import Optimizer, _cast_like
 
@@ -27,6 +35,12 @@ class GradientDescentOptimizer(Optimizer):
     def _apply_dense(self, grad, var) -> Tensor:
         return training_ops.apply_gradient_descent(
             var, _cast_like(self._learning_rate_tensor, var), grad,
+            use_locking=self._use_locking)
+
+    def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var) -> Tensor:
+        """var[indices] -= lr * values; rows of repeated indices add up (no deduplication)."""
+        return state_ops.scatter_sub(
+            var, grad.indices, grad.values * _cast_like(self._learning_rate_tensor, var),
             use_locking=self._use_locking)
 
 
@@ -55,6 +69,12 @@ class MomentumOptimizer(Optimizer):
             grad, _cast_like(self._momentum_tensor, var), use_locking=self._use_locking,
             use_nesterov=self._use_nesterov)
 
+    def _apply_sparse(self, grad: IndexedSlices, var) -> Tensor:
+        return training_ops.sparse_apply_momentum(
+            var, self.get_slot(var, "momentum"), _cast_like(self._learning_rate_tensor, var),
+            grad.values, grad.indices, _cast_like(self._momentum_tensor, var),
+            use_locking=self._use_locking, use_nesterov=self._use_nesterov)
+
 
 class AdagradOptimizer(Optimizer):
     """accum += grad^2; var -= lr * grad / sqrt(accum)."""
@@ -80,6 +100,12 @@ class AdagradOptimizer(Optimizer):
         return training_ops.apply_adagrad(
             var, self.get_slot(var, "accumulator"),
             _cast_like(self._learning_rate_tensor, var), grad, use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad: IndexedSlices, var) -> Tensor:
+        return training_ops.sparse_apply_adagrad(
+            var, self.get_slot(var, "accumulator"),
+            _cast_like(self._learning_rate_tensor, var), grad.values, grad.indices,
+            use_locking=self._use_locking)
 
 
 class AdadeltaOptimizer(Optimizer):
@@ -109,6 +135,13 @@ class AdadeltaOptimizer(Optimizer):
             _cast_like(self._lr_t, var), _cast_like(self._rho_t, var),
             _cast_like(self._epsilon_t, var), grad, use_locking=self._use_locking)
 
+    def _apply_sparse(self, grad: IndexedSlices, var) -> Tensor:
+        return training_ops.sparse_apply_adadelta(
+            var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update"),
+            _cast_like(self._lr_t, var), _cast_like(self._rho_t, var),
+            _cast_like(self._epsilon_t, var), grad.values, grad.indices,
+            use_locking=self._use_locking)
+
 
 class RMSPropOptimizer(Optimizer):
     """ms = decay ms + (1-decay) grad^2; mom = momentum mom + lr grad / sqrt(ms + eps);
@@ -137,16 +170,28 @@ class RMSPropOptimizer(Optimizer):
         self._momentum_tensor = self._hyper(self._momentum, "momentum")
         self._epsilon_tensor = self._hyper(self._epsilon, "epsilon")
 
-    def _apply_dense(self, grad, var) -> Tensor:
-        args = (_cast_like(self._learning_rate_tensor, var),
+    def _hypers(self, var) -> tuple:
+        return (_cast_like(self._learning_rate_tensor, var),
                 _cast_like(self._decay_tensor, var), _cast_like(self._momentum_tensor, var),
-                _cast_like(self._epsilon_tensor, var), grad)
+                _cast_like(self._epsilon_tensor, var))
+
+    def _apply_dense(self, grad, var) -> Tensor:
+        args = self._hypers(var) + (grad,)
         rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
         if self._centered:
             return training_ops.apply_centered_rms_prop(
                 var, self.get_slot(var, "mg"), rms, mom, *args, use_locking=self._use_locking)
         return training_ops.apply_rms_prop(var, rms, mom, *args,
                                            use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad: IndexedSlices, var) -> Tensor:
+        args = self._hypers(var) + (grad.values, grad.indices)
+        rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
+        if self._centered:
+            return training_ops.sparse_apply_centered_rms_prop(
+                var, self.get_slot(var, "mg"), rms, mom, *args, use_locking=self._use_locking)
+        return training_ops.sparse_apply_rms_prop(var, rms, mom, *args,
+                                                  use_locking=self._use_locking)
 
 
 class AdamOptimizer(Optimizer):
@@ -188,6 +233,29 @@ class AdamOptimizer(Optimizer):
             _cast_like(self._lr_t, var), _cast_like(self._beta1_t, var),
             _cast_like(self._beta2_t, var), _cast_like(self._epsilon_t, var), grad,
             use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad: IndexedSlices, var):
+        """TF's sparse Adam: m = b1 m, then m[indices] += (1-b1) values (v alike with
+        values^2); var -= lr_t m / (sqrt(v) + eps) over the whole variable."""
+        from ..ops.control import group
+        from ..ops.unary import sqrt
+        beta1_power, beta2_power = self._get_beta_accumulators(var.graph)
+        b1p, b2p = _cast_like(beta1_power, var), _cast_like(beta2_power, var)
+        b1, b2 = _cast_like(self._beta1_t, var), _cast_like(self._beta2_t, var)
+        lr = _cast_like(self._lr_t, var) * sqrt(1 - b2p) / (1 - b1p)
+        graph = var.graph
+        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        decayed_m = m.assign(m * b1, use_locking=self._use_locking)
+        with graph.control_dependencies([decayed_m]):
+            m_t = state_ops.scatter_add(m, grad.indices, grad.values * (1 - b1),
+                                        use_locking=self._use_locking)
+        decayed_v = v.assign(v * b2, use_locking=self._use_locking)
+        with graph.control_dependencies([decayed_v]):
+            v_t = state_ops.scatter_add(v, grad.indices, grad.values * grad.values * (1 - b2),
+                                        use_locking=self._use_locking)
+        step = lr * m_t / (sqrt(v_t) + _cast_like(self._epsilon_t, var))
+        var_update = var.assign_sub(step, use_locking=self._use_locking)
+        return group(var_update, m_t, v_t)
 
     def _finish(self, update_ops, name_scope):
         from ..ops.control import group
@@ -251,14 +319,24 @@ class FtrlOptimizer(Optimizer):
         self._learning_rate_power_tensor = self._hyper(self._learning_rate_power,
                                                        "learning_rate_power")
 
-    def _apply_dense(self, grad, var) -> Tensor:
+    def _update(self, var, grad, indices=None) -> Tensor:
+        """The dense update, or with `indices` the sparse one of those rows."""
         accum, linear = self.get_slot(var, "accum"), self.get_slot(var, "linear")
         lr, l1, l2 = (_cast_like(t, var) for t in (self._learning_rate_tensor,
                                                    self._l1_tensor, self._l2_tensor))
         power = _cast_like(self._learning_rate_power_tensor, var)
+        grad = (grad,) if indices is None else (grad, indices)
         if self._l2_shrinkage_regularization_strength <= 0.0:
-            return training_ops.apply_ftrl(var, accum, linear, grad, lr, l1, l2, power,
-                                           use_locking=self._use_locking)
-        return training_ops.apply_ftrl_v2(
-            var, accum, linear, grad, lr, l1, l2,
-            _cast_like(self._l2_shrinkage_tensor, var), power, use_locking=self._use_locking)
+            fn = training_ops.apply_ftrl if indices is None else training_ops.sparse_apply_ftrl
+            return fn(var, accum, linear, *grad, lr, l1, l2, power,
+                      use_locking=self._use_locking)
+        fn = training_ops.apply_ftrl_v2 if indices is None else training_ops.sparse_apply_ftrl_v2
+        return fn(var, accum, linear, *grad, lr, l1, l2,
+                  _cast_like(self._l2_shrinkage_tensor, var), power,
+                  use_locking=self._use_locking)
+
+    def _apply_dense(self, grad, var) -> Tensor:
+        return self._update(var, grad)
+
+    def _apply_sparse(self, grad: IndexedSlices, var) -> Tensor:
+        return self._update(var, grad.values, grad.indices)

@@ -133,3 +133,58 @@ CASES = [
           lambda var, acc, lin, g, lr, l1, l2, sh, p: ref_ftrl(var, acc, lin, g, lr, l1, l2,
                                                                 p, sh)),
 ]
+
+
+# -- sparse updates: the dense reference applied row by row, in index order -------------------
+def _sparse_case(op_type, fn, n_refs, inputs, reference, name="", **attrs):
+    """A case of a SparseApply op: `inputs` hold the grad rows, then the indices, where the
+    dense op has its grad. The reference updates each indexed row in turn, so a repeated
+    index is updated twice."""
+    g = next(i for i, x in enumerate(inputs) if isinstance(x, np.ndarray) and
+             x.dtype.kind == "i") - 1
+
+    def rowwise(*xs, **kw):
+        refs = [np.array(x, copy=True) for x in xs[:n_refs]]
+        grad, indices = xs[g], xs[g + 1]
+        rest = xs[n_refs:g] + xs[g + 2:]
+        for k, row in enumerate(indices):
+            args = [r[row] for r in refs] + list(rest[:g - n_refs]) + [grad[k]] + \
+                list(rest[g - n_refs:])
+            for r, new in zip(refs, reference(*args, **kw)):
+                r[row] = new
+        return refs
+    return _case(op_type, fn, n_refs, inputs, rowwise, name=name, **attrs)
+
+
+SV = randn(4, 3, seed=6)
+SM = randn(4, 3, seed=7)
+SPOS = randu(4, 3, seed=8)
+SPOS2 = randu(4, 3, seed=9)
+SMG = 0.1 * randn(4, 3, seed=10)
+SG = randn(3, 3, seed=11)
+ROWS = np.array([3, 1, 3], np.int32)  # row 3 twice: updated twice, in order
+
+CASES += [
+    _sparse_case("SparseApplyMomentum", training_ops.sparse_apply_momentum, 2,
+                 [SV, SM, _s(0.1), SG, ROWS, _s(0.9)], ref_momentum),
+    _sparse_case("SparseApplyAdagrad", training_ops.sparse_apply_adagrad, 2,
+                 [SV, SPOS, _s(0.1), SG, ROWS], ref_adagrad),
+    _sparse_case("SparseApplyAdadelta", training_ops.sparse_apply_adadelta, 3,
+                 [SV, SPOS, SPOS2, _s(0.5), _s(0.95), _s(1e-6), SG, ROWS], ref_adadelta),
+    _sparse_case("SparseApplyRMSProp", training_ops.sparse_apply_rms_prop, 3,
+                 [SV, SPOS, SM, _s(0.01), _s(0.9), _s(0.5), _s(1e-10), SG, ROWS],
+                 ref_rms_prop),
+    _sparse_case("SparseApplyCenteredRMSProp", training_ops.sparse_apply_centered_rms_prop,
+                 4, [SV, SMG, SPOS, SM, _s(0.01), _s(0.9), _s(0.5), _s(1e-10), SG, ROWS],
+                 ref_centered_rms_prop),
+    _sparse_case("SparseApplyAdam", training_ops.sparse_apply_adam, 3,
+                 [SV, SM, SPOS, _s(0.9 ** 3), _s(0.999 ** 3), _s(0.01), _s(0.9), _s(0.999),
+                  _s(1e-8), SG, ROWS], ref_adam),
+    _sparse_case("SparseApplyFtrl", training_ops.sparse_apply_ftrl, 3,
+                 [SV, SPOS, SM, SG, ROWS, _s(0.5), _s(0.3), _s(0.1), _s(-0.5)], ref_ftrl),
+    _sparse_case("SparseApplyFtrlV2", training_ops.sparse_apply_ftrl_v2, 3,
+                 [SV, SPOS, SM, SG, ROWS, _s(0.5), _s(0.3), _s(0.1), _s(0.2), _s(-0.5)],
+                 lambda var, acc, lin, g, lr, l1, l2, sh, p: ref_ftrl(var, acc, lin, g, lr, l1,
+                                                                       l2, p, sh)),
+]
+
