@@ -184,6 +184,9 @@ class Supervised:
             self.saver = tf.train.Saver(max_to_keep=3)
         self.sess = self.executor.session
         self.step = 0
+        self.trainer = None
+        """The `ReplicatedTrainer` while a run with workers trains (its actors, e.g. to
+        watch the global step or to kill one)."""
 
     # -- the run -----------------------------------------------------------------------
     def train(self, logdir: str | None = None, resume: bool = False,
@@ -237,15 +240,18 @@ class Supervised:
         data = self._batches(self.step)(0, 1)
         run = self.sess.make_callable(["train", "total_loss:0", "accuracy:0"],
                                       [inputs.IMAGES, inputs.LABELS])
-        while self.step < c.total_steps:
-            feeds = next(data)
-            _, loss, accuracy = run(feeds[inputs.IMAGES], feeds[inputs.LABELS])
-            self.step += 1
-            if self.step % c.log_every == 0 or self.step == c.total_steps or log.due():
-                log.log(self.step, {"loss": float(loss), "accuracy": float(accuracy)})
-            check_finite(self.step, {"loss": loss})  # before a save can keep it
-            if ckpt and self.step % c.checkpoint_every == 0:
-                self._save(ckpt, log)
+        try:
+            while self.step < c.total_steps:
+                feeds = next(data)
+                _, loss, accuracy = run(feeds[inputs.IMAGES], feeds[inputs.LABELS])
+                self.step += 1
+                if self.step % c.log_every == 0 or self.step == c.total_steps or log.due():
+                    log.log(self.step, {"loss": float(loss), "accuracy": float(accuracy)})
+                check_finite(self.step, {"loss": loss})  # before a save can keep it
+                if ckpt and self.step % c.checkpoint_every == 0:
+                    self._save(ckpt, log)
+        finally:
+            data.close()
 
     def _train_replicated(self, log: "_SupervisedLogger", ckpt: Checkpoint | None,
                           ps_dir: str) -> int:
@@ -266,7 +272,8 @@ class Supervised:
                                     mode=c.mode, checkpoint_dir=ps_dir,
                                     checkpoint_every=c.checkpoint_every, progress=False,
                                     **kwargs)
-        probe = next(self._batches(0, distorted=False)(0, 1))
+        probe = next(self._batches(0, distorted=False, prefetch=0)(0, 1))
+        self.trainer = trainer
         try:
             self.step = trainer.global_step()  # a resumed ps shard restored its checkpoint
             while self.step < c.total_steps:
@@ -281,13 +288,15 @@ class Supervised:
                     self._save(ckpt, log)
             return trainer.worker_restarts
         finally:
+            self.trainer = None
             trainer.shutdown()
 
-    def _batches(self, start_step: int, distorted: bool | None = None):
+    def _batches(self, start_step: int, distorted: bool | None = None, prefetch: int = 2):
         """The data function of this run's input, from batch `start_step` of each shard."""
         c = self.config
         distorted = c.input == "distorted" if distorted is None else distorted
-        return inputs.CifarBatches(self.data_dir, c.batch_size, distorted, c.seed, start_step)
+        return inputs.CifarBatches(self.data_dir, c.batch_size, distorted, c.seed, start_step,
+                                   prefetch)
 
     # -- evaluation --------------------------------------------------------------------
     def evaluate(self, examples: int = 10_000, batch_size: int = 500) -> dict:

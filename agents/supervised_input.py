@@ -13,7 +13,8 @@ num_workers)`` yields ``{tensor name: batch}``): worker i of N reads files i, i 
 fewer files than workers, records i, i + N, ... of all files). Batch k of a worker depends
 only on (seed, worker, k): its epoch's shuffle and its distortions are drawn from generators
 seeded with them, so an iterator can start at any step and a resumed run sees exactly the
-batches the uninterrupted one would have.
+batches the uninterrupted one would have. A `Prefetcher` thread (actors/feeder.py) makes the
+next batches while the step runs.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ IMAGES, LABELS = "images:0", "labels:0"
 _HEIGHT = _WIDTH = 32
 _RECORD_BYTES = 1 + _HEIGHT * _WIDTH * 3
 _SUBDIR = "cifar-10-batches-bin"
+_TRAIN_NAMES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 
 
 def cifar10_dir(data_dir: str | None = None) -> str:
@@ -56,9 +58,6 @@ def cifar10_dir(data_dir: str | None = None) -> str:
         if not os.path.isfile(os.path.join(path, name)):
             raise FileNotFoundError(f"CIFAR-10 file {os.path.join(path, name)} is missing")
     return path
-
-
-_TRAIN_NAMES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 
 
 def train_files(data_dir: str) -> list[str]:
@@ -154,13 +153,14 @@ class CifarBatches:
             crops in file order.
         seed: seeds every shuffle and distortion (with the worker index and the step).
         start_step: the first batch each worker yields (a resumed run's step).
+        prefetch: batches a background thread keeps ready (0: made when asked for).
 
     Raises:
         ValueError: a batch larger than a worker's shard (raised when a worker starts).
     """
 
     def __init__(self, data_dir: str, batch_size: int, distorted: bool = True, seed: int = 0,
-                 start_step: int = 0) -> None:
+                 start_step: int = 0, prefetch: int = 2) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.data_dir = data_dir
@@ -168,6 +168,7 @@ class CifarBatches:
         self.distorted = distorted
         self.seed = int(seed)
         self.start_step = int(start_step)
+        self.prefetch = int(prefetch)
 
     def shard(self, worker_index: int, num_workers: int) -> tuple[np.ndarray, np.ndarray]:
         """(labels, images) of worker `worker_index` of `num_workers`: its files, or, with
@@ -183,7 +184,11 @@ class CifarBatches:
         if len(labels) < self.batch_size:
             raise ValueError(f"worker {worker_index} of {num_workers} has {len(labels)} "
                              f"CIFAR-10 images, fewer than a batch of {self.batch_size}")
-        return self._batches(labels, images, worker_index)
+        if self.prefetch == 0:
+            return self._batches(labels, images, worker_index)
+        from actorflow.actors.feeder import Prefetcher
+        return Prefetcher(lambda: self._batches(labels, images, worker_index), self.prefetch,
+                          name=f"cifar10-prefetch-{worker_index}")
 
     def _batches(self, labels: np.ndarray, images: np.ndarray, worker: int) -> Iterator[dict]:
         per_epoch = len(labels) // self.batch_size
