@@ -10,6 +10,8 @@ from .learning_rate_decay import *
 from .optimizer import Optimizer
 from .optimizers import *
 from .saver import *
+from .checkpoint_utils import *
+from .tf_checkpoint import TFCheckpointReader
 from .training_util import *
 from .coordinator import Coordinator, LooperThread
 from . import queue_runner
