@@ -16,6 +16,12 @@ Modes:
 - **async**: each gradient is applied on arrival unless it is more than `staleness` versions
   old. The version (and global step) counts applied gradients, the sum of worker steps.
 
+Sparse gradients: a variable whose recorded gradient is an IndexedSlices (an embedding) is
+pushed as ``(values, indices)`` — only the rows a worker touched — and fed to the update as
+such. A sync round concatenates the workers' rows and divides the values by their number
+(the mean of the dense gradients, since the optimizer sums repeated rows); async mode
+applies each push as it comes.
+
 Weights are versioned: `pull(since)` returns nothing when the version has not moved, and can
 wait for the next version (sync workers wait for the round to close). With a checkpoint
 directory the shard saves its state (variables, optimizer slots, global step) every
@@ -33,6 +39,7 @@ import numpy as np
 
 import actorflow as tf
 from actorflow.session.prune import prune
+from actorflow.train.optimizer import recorded_gradients
 
 from .executor import GraphExecutor
 
@@ -55,14 +62,14 @@ def shard_variables(graph, train_op: str, num_shards: int) -> list[list[str]]:
     from actorflow.framework.device_spec import DeviceSpec
     from actorflow.train.distribute import _variable_bytes
     op = graph.get_operation_by_name(train_op.split(":")[0])
-    pairs = op.attrs.get("_gradients")
-    if not pairs:
+    entries = recorded_gradients(op)
+    if not entries:
         raise ValueError(f"{train_op!r} is not an optimizer's update (apply_gradients / "
                          "minimize): it records no gradients to apply")
     shards: list[list[str]] = [[] for _ in range(num_shards)]
     loads = [0] * num_shards
     rest = []
-    for _, var in pairs:
+    for var in (e.variable for e in entries):
         vop = graph.get_operation_by_name(var)
         spec = DeviceSpec.from_string(vop.device or "")
         if spec.job == "ps" and spec.task is not None:
@@ -109,11 +116,11 @@ class ParameterServer:
         self.executor = GraphExecutor(graph_def, device=device)
         graph = self.executor.graph
         self.train_op = graph.get_operation_by_name(train_op.split(":")[0])
-        pairs = self.train_op.attrs.get("_gradients")
-        if not pairs:
+        entries = {e.variable: e for e in recorded_gradients(self.train_op)}
+        if not entries:
             raise ValueError(f"{train_op!r} records no gradients: pass the op returned by "
                              "an optimizer's minimize or apply_gradients")
-        grad_of = {var: name for name, var in pairs}
+        grad_of = {var: e.tensors for var, e in entries.items()}  # sparse: values, indices
         owned = list(grad_of) if variables is None else list(variables)
         unknown = [v for v in owned if v not in grad_of]
         if unknown:
@@ -130,7 +137,9 @@ class ParameterServer:
         self.staleness = int(staleness)
         self.variables = owned
         self.shard_index = shard_index
-        self._grad_tensors = [graph.get_tensor_by_name(grad_of[v]) for v in owned]
+        # Per owned variable its fed tensors: [gradient], or [values, indices] when sparse.
+        self._grad_parts = [[graph.get_tensor_by_name(n) for n in grad_of[v]] for v in owned]
+        self._grad_tensors = [t for parts in self._grad_parts for t in parts]
         self._plan = self._compile_update(graph, set(owned), grad_of)
         self._lock = threading.Condition()
         self._pending: dict = {}  # workers that pushed in the current round
@@ -155,8 +164,8 @@ class ParameterServer:
     def _compile_update(self, graph, owned: set, grad_of: dict):
         """The train op's closure with the owned gradients fed, other updates left out."""
         fed = set(self._grad_tensors)
-        others = {graph.get_operation_by_name(grad_of[v].rsplit(":", 1)[0])
-                  for v in grad_of if v not in owned}
+        others = {graph.get_operation_by_name(name.rsplit(":", 1)[0])
+                  for v in grad_of if v not in owned for name in grad_of[v]}
         # The ops applying another shard's gradient read it: leave out every reader.
         skip = set()
         for g_op in others:
@@ -179,8 +188,9 @@ class ParameterServer:
                 return op
         return None
 
-    def _apply(self, grads: Sequence[np.ndarray]) -> None:
-        self._plan.run(*[grads[i] for i in self._feed_order])
+    def _apply(self, grads: Sequence) -> None:
+        flat = [a for g in grads for a in (g if isinstance(g, tuple) else (g,))]
+        self._plan.run(*[flat[i] for i in self._feed_order])
         self.version += 1
         if self._saver is not None and self.version % self._checkpoint_every == 0:
             self.save()
@@ -189,12 +199,15 @@ class ParameterServer:
     def push(self, worker: int, version: int, grads: Mapping[str, np.ndarray] | Sequence) -> bool:
         """Offers `worker`'s gradients, computed against weights of `version`.
 
-        `grads` is {variable name: gradient} (or a list in `variables` order). Returns
-        whether they were used (False: stale, dropped).
+        `grads` is {variable name: gradient} (or a list in `variables` order); the gradient
+        of a variable with a sparse (IndexedSlices) gradient is ``(values, indices)`` (or an
+        `IndexedSlicesValue`): the touched rows and their row numbers. Returns whether they
+        were used (False: stale, dropped).
 
         Raises:
             KeyError: a gradient is missing for an owned variable.
             ValueError: a gradient's shape differs from its variable's.
+            TypeError: a dense array for a sparse gradient, or the reverse.
         """
         values = self._checked(grads)
         with self._lock:
@@ -220,21 +233,34 @@ class ParameterServer:
         """Adds a round's gradient into the running sum as it arrives (TF's conditional
         accumulator), so summing overlaps with the other workers' transfers."""
         self._pending[worker] = True
+        # A sparse gradient's running "sum" is the list of the pushed (values, indices).
         if self._sum is None:
-            self._sum = values  # kept as received (maybe read-only): no copy yet
+            self._sum = [[v] if isinstance(v, tuple) else v  # kept as received: no copy yet
+                         for v in values]
         elif len(self._pending) == 2:
-            self._sum = [a + v for a, v in zip(self._sum, values)]  # one pass, owned arrays
+            self._sum = [a + [v] if isinstance(v, tuple) else a + v  # one pass, owned arrays
+                         for a, v in zip(self._sum, values)]
         else:
             for acc, v in zip(self._sum, values):
-                np.add(acc, v, out=acc)
+                if isinstance(v, tuple):
+                    acc.append(v)
+                else:
+                    np.add(acc, v, out=acc)
 
     def _take_mean(self) -> list:
         total, n = self._sum, len(self._pending)
         self._sum = None
         self._pending.clear()
-        if n > 1:
-            for acc in total:
-                acc *= acc.dtype.type(1.0 / n)
+        scale = 1.0 / n
+        for k, acc in enumerate(total):
+            if isinstance(acc, list):  # sparse: all rows, values / n
+                values = np.concatenate([v for v, _ in acc])  # owned, so scaled in place
+                indices = np.concatenate([i for _, i in acc])
+                if n > 1:
+                    values *= values.dtype.type(scale)
+                total[k] = (values, indices)
+            elif n > 1:
+                acc *= acc.dtype.type(scale)
         return total
 
     def _checked(self, grads) -> list:
@@ -245,13 +271,34 @@ class ParameterServer:
                 raise KeyError(f"No gradient pushed for variable {e.args[0]!r} of ps shard "
                                f"{self.shard_index}") from None
         out = []
-        for v, t, g in zip(self.variables, self._grad_tensors, grads):
+        for v, parts, g in zip(self.variables, self._grad_parts, grads):
+            if len(parts) == 2:
+                out.append(self._checked_rows(v, parts, g))
+                continue
+            t = parts[0]
+            if isinstance(g, tuple):
+                raise TypeError(f"Gradient for {v} is dense: push an array, not {type(g)}")
             arr = np.asarray(g, dtype=t.dtype.np)
             if t._shape is not None and None not in t._shape and arr.shape != t._shape:
                 raise ValueError(f"Gradient for {v} has shape {list(arr.shape)}, expected "
                                  f"{list(t._shape)}")
             out.append(arr)
         return out
+
+    def _checked_rows(self, v: str, parts, g) -> tuple:
+        """A sparse push as (values [n, ...], indices [n]) arrays of the fed dtypes."""
+        if not isinstance(g, tuple) or len(g) not in (2, 3):
+            raise TypeError(f"Gradient for {v} is sparse: push (values, indices), got "
+                            f"{type(g).__name__}")
+        values = np.asarray(g[0], dtype=parts[0].dtype.np)
+        indices = np.asarray(g[1], dtype=parts[1].dtype.np)
+        row = self.executor._var_op(v).outputs[0]._shape
+        if indices.ndim != 1 or values.shape[:1] != indices.shape or (
+                row is not None and values.shape[1:] != tuple(row[1:])):
+            raise ValueError(f"Sparse gradient for {v}: values {list(values.shape)} and "
+                             f"indices {list(indices.shape)} must be [n] + "
+                             f"{'?' if row is None else list(row[1:])} and [n]")
+        return values, indices
 
     def pull(self, since: int = -1, wait: bool = False, timeout: float | None = None):
         """``(version, weights)``; weights is None when the version is still `since`.

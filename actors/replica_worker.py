@@ -2,7 +2,9 @@
 weights (between-graph replication: every worker holds the whole graph).
 
 One step: pull the shards' weights if their version moved, compute the gradients that the
-train op applies on a batch of this worker's data, push each shard its part. In sync mode
+train op applies on a batch of this worker's data, push each shard its part. A sparse
+(IndexedSlices) gradient is fetched and pushed as ``(values, indices)``: only the rows the
+batch touched travel, not the whole embedding table. In sync mode
 the worker then waits for the round to close (the next version); in async mode it goes on.
 It stops when the global step reaches the target.
 
@@ -15,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
+
+from actorflow.train.optimizer import recorded_gradients
 
 from .executor import GraphExecutor
 
@@ -70,8 +74,9 @@ class ReplicaWorker:
                  num_workers: int, device: str = "/cpu:0") -> None:
         self.executor = GraphExecutor(graph_def, device=device)
         op = self.executor.graph.get_operation_by_name(train_op.split(":")[0])
-        grad_of = {var: g for g, var in op.attrs["_gradients"]}
+        grad_of = {e.variable: e.tensors for e in recorded_gradients(op)}
         self.shards = [list(s) for s in shards]
+        # Per shard, per variable: [gradient] or, for a sparse gradient, [values, indices].
         self._fetch = [[grad_of[v] for v in shard] for shard in self.shards]
         self.sync = bool(op.attrs.get("_sync_replicas"))
         self.worker_index = worker_index
@@ -101,14 +106,13 @@ class ReplicaWorker:
                 feeds = next(self._data)
             except StopIteration:
                 break
-            flat = [name for names in self._fetch for name in names]
-            values = self.executor.run(flat, feeds)
-            pos = 0
+            flat = [name for names in self._fetch for parts in names for name in parts]
+            values = iter(self.executor.run(flat, feeds))
             used = True
             for k, shard in enumerate(ps):
-                n = len(self._fetch[k])
-                used &= bool(shard.push(self.worker_index, versions[k], values[pos:pos + n]))
-                pos += n
+                grads = [next(values) if len(parts) == 1 else (next(values), next(values))
+                         for parts in self._fetch[k]]
+                used &= bool(shard.push(self.worker_index, versions[k], grads))
             steps += 1
             accepted += used
             for k, shard in enumerate(ps):

@@ -20,6 +20,7 @@ shape is the variable's shape). Feeding those tensors runs the same update.
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from ..framework.graph import (GraphKeys, Operation, Tensor, convert_to_tensor,
                                get_default_graph)
 from ..framework.indexed_slices import IndexedSlices
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "GradientEntry", "recorded_gradients"]
 
 _TRAINABLE_RESOURCE_VARIABLES = getattr(GraphKeys, "TRAINABLE_RESOURCE_VARIABLES",
                                         "trainable_resource_variables")
@@ -317,6 +318,48 @@ class Optimizer:
         if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
             return convert_to_tensor(value)
         return convert_to_tensor(value, name=name)
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientEntry:
+    """One entry of a train op's ``_gradients`` attr, read by name.
+
+    Attributes:
+        variable: the name of the updated variable's op.
+        gradient: the name of the gradient tensor (an IndexedSlices gradient: its values).
+        indices: the name of the IndexedSlices gradient's indices tensor, None when dense.
+    """
+
+    variable: str
+    gradient: str
+    indices: str | None = None
+
+    @classmethod
+    def parse(cls, entry) -> "GradientEntry":
+        """Reads ``[gradient, variable]`` or ``[values, variable, indices]``.
+
+        Raises:
+            ValueError: an entry of another length.
+        """
+        if len(entry) not in (2, 3):
+            raise ValueError(f"A _gradients entry is [gradient, variable] or [values, "
+                             f"variable, indices], got {entry!r}")
+        return cls(entry[1], entry[0], entry[2] if len(entry) == 3 else None)
+
+    @property
+    def sparse(self) -> bool:
+        return self.indices is not None
+
+    @property
+    def tensors(self) -> list[str]:
+        """The names of the tensors to fetch / feed: [gradient] or [values, indices]."""
+        return [self.gradient] if self.indices is None else [self.gradient, self.indices]
+
+
+def recorded_gradients(train_op) -> list[GradientEntry]:
+    """The (gradient, variable) pairs an optimizer's train op records (its ``_gradients``
+    attr, format in the module docstring), empty when it records none."""
+    return [GradientEntry.parse(e) for e in train_op.attrs.get("_gradients") or ()]
 
 
 def _gradient_entry(grad, var) -> list:
