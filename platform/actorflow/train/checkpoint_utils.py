@@ -82,8 +82,9 @@ def init_from_checkpoint(ckpt_dir_or_file: str, assignment_map) -> None:
                 full = ckpt_name + full
             full = full[:-1] if full.endswith("/") else full
             if full not in shapes:
+                inner = var_name[len(scopes) + 1:] if scopes else var_name
                 raise ValueError(_missing(full, shapes, ckpt_dir_or_file,
-                                          f" ({var_name[len(scopes) + 1:]} in {ckpt_name})"))
+                                          f" ({inner} in {ckpt_name})"))
             plan.append((store[var_name], full))
     for var, ckpt_name in plan:
         _check(var, ckpt_name, shapes[ckpt_name], reader)
