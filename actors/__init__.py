@@ -4,6 +4,7 @@ Every class here is a plain Python class that works in-process without Ray;
 `actorflow.actors._remote.as_actor` is the one place that makes one an actor. Importing this
 package does not import Ray.
 """
+from .allreduce import AllReduceReplica, Ring, RingAborted, RingTimeout
 from .cluster import Cluster
 from .data import ShardedBatches
 from .executor import GraphExecutor
@@ -15,7 +16,8 @@ from .replay import ReplayBuffer, ShardedReplay
 from .replica_worker import ReplicaWorker
 from .trainer import ReplicatedTrainer
 
-__all__ = ["Cluster", "ShardedBatches", "FileShards", "InputContext", "QueueFeed",
+__all__ = ["AllReduceReplica", "Ring", "RingAborted", "RingTimeout",
+           "Cluster", "ShardedBatches", "FileShards", "InputContext", "QueueFeed",
            "ProducerFailed", "GraphExecutor", "ParameterServer", "FIFOQueue",
            "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueActor",
            "QueueEmpty", "QueueFull", "QueueClosed", "QueueCancelled",
