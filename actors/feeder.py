@@ -431,14 +431,16 @@ class QueueBatches:
             self._request()
             if not self._pending:
                 raise StopIteration
-            oldest = self._pending[0]
-            ready, _ = ray.wait([oldest, *self._watch.values()], num_returns=1)
-            if oldest not in ready:
-                self._producers_done(ready)
+            # Waiting on every request starts their transfers to this node; the first batch
+            # to arrive is taken (a queue's batches have no order to keep).
+            ready, _ = ray.wait([*self._pending, *self._watch.values()], num_returns=1)
+            ref = ready[0]
+            if ref not in self._pending:
+                self._producers_done(ref)
                 continue
-            self._pending.popleft()
+            self._pending.remove(ref)
             try:
-                batch = get(oldest)
+                batch = get(ref)
             except QueueClosed:
                 # Fewer than a batch left, or the feed shut down: no new requests; those
                 # already out may still hold a batch each (requests run in any order).
@@ -452,11 +454,11 @@ class QueueBatches:
         while not self._closed and len(self._pending) < self.prefetch:
             self._pending.append(self.queue.actor.dequeue_many.remote(self.batch_size, None))
 
-    def _producers_done(self, ready: list) -> None:
-        """Drops finished producers from the watch; closes the queue when all are done."""
-        for k, ref in list(self._watch.items()):
-            if ref in ready:
-                _producer_result(ref, k)
-                del self._watch[k]
+    def _producers_done(self, run) -> None:
+        """Drops a finished producer's `run` from the watch (ProducerFailed if it failed);
+        closes the queue when every producer is done."""
+        k = next(k for k, ref in self._watch.items() if ref == run)
+        _producer_result(run, k)
+        del self._watch[k]
         if not self._watch:
             self.queue.close()  # the remainder drains; then dequeues raise QueueClosed

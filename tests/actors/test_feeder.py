@@ -133,22 +133,31 @@ def test_book_queue_runner_pipeline_per_worker(tmp_path):
         np.testing.assert_allclose(images.reshape(len(want), -1).mean(1), 0, atol=1e-4)
 
 
-def test_file_shards_feed_replicated_training(id_files):
-    from actorflow.actors.trainer import ReplicatedTrainer
+def mean_id_graph():
+    """Learns the mean id: the loss (w - id)^2 over a batch of ids fed to "ids:0"."""
     graph = tf.Graph()
     with graph.as_default():
         ids = tf.placeholder(tf.int64, [None], name="ids")
         w = tf.Variable(0.0, name="w")
         loss = tf.reduce_mean(tf.square(w - tf.cast(ids, tf.float32)))
         train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
-    data = FileShards(id_files, endless_ids_input)
-    trainer = ReplicatedTrainer(graph, train, data, {"ps": 1, "worker": 2}, mode="async",
-                                use_ray=False, progress=False)
+    return graph, train
+
+
+def train_mean_id(data_fn, steps: int, use_ray: bool) -> tuple[dict, float]:
+    from actorflow.actors.trainer import ReplicatedTrainer
+    graph, train = mean_id_graph()
+    trainer = ReplicatedTrainer(graph, train, data_fn, {"ps": 1, "worker": 2}, mode="async",
+                                use_ray=use_ray, progress=False)
     try:
-        summary = trainer.train(20)
-        weight = trainer.weights()["w"]
+        summary = trainer.train(steps)
+        return summary, float(trainer.weights()["w"])
     finally:
         trainer.shutdown()
+
+
+def test_file_shards_feed_replicated_training(id_files):
+    summary, weight = train_mean_id(FileShards(id_files, endless_ids_input), 20, False)
     assert summary["global_step"] >= 20
     assert 0.0 < weight < 49.0
 
@@ -216,6 +225,17 @@ def test_queue_fed_workers_get_every_batch_the_producers_made(ray_local, id_file
     assert all(len(batch) == 5 for batches in got for batch in batches)  # whole batches
     every = sorted(i for batches in got for batch in batches for i in batch)
     assert every == list(range(50))
+
+
+@pytest.mark.slow
+def test_a_queue_feeds_replicated_workers_on_ray(ray_local, id_files):
+    feed = QueueFeed(FileShards(id_files, endless_ids_input), batch_size=5, capacity=20)
+    try:
+        summary, weight = train_mean_id(feed, 20, True)
+    finally:
+        feed.shutdown()
+    assert summary["global_step"] >= 20 and summary["worker_steps"] >= 20
+    assert 0.0 < weight < 49.0
 
 
 @pytest.mark.slow
