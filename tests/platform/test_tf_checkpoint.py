@@ -72,9 +72,11 @@ def _header(endianness: int = 0) -> bytes:
                              version=tfc._VersionDef(producer=1)).SerializeToString()
 
 
-def _entry(dtype: int, shape, size: int, crc: int, offset: int = 0) -> bytes:
+def _entry(dtype: int, shape, size: int, crc: int, offset: int = 0, slices=()) -> bytes:
     proto = tfc._BundleEntry(dtype=dtype, shape=tfc._TensorShape(
-        dim=[tfc._Dim(size=d) for d in shape]), shard_id=0, offset=offset, size=size)
+        dim=[tfc._Dim(size=d) for d in shape]), shard_id=0, offset=offset, size=size,
+        slices=[tfc._TensorSlice(extent=[tfc._Extent(start=a, length=n) for a, n in s])
+                for s in slices])
     return proto.SerializeToString() + wire.field_key(6, wire.FIXED32) + \
         struct.pack("<I", crc)
 
@@ -251,6 +253,31 @@ def test_huge_declared_size_is_refused_before_allocation(tmp_path):
         reader.get_tensor("big")
     with pytest.raises(tf.errors.DataLossError, match=r"tensor 'many'.*declares"):
         reader.get_tensor("many")  # 2**40 strings cannot fit in 64 bytes of lengths
+
+
+def test_slices_that_do_not_fill_their_tensor_are_refused(tmp_path):
+    half = np.ones(2, np.float32).tobytes()
+    part = {tfc.slice_key("p", [(0, 2)]): _entry(1, [2], 8, masked_crc32c(half))}
+    prefix = _crafted(tmp_path, {b"p": _entry(1, [4], 0, 0, slices=[[(0, 2)]]), **part}, half)
+    with pytest.raises(tf.errors.DataLossError, match=r"tensor 'p'.*bytes"):
+        tf.train.load_variable(prefix, "p")  # 16 bytes wanted, 8 stored: not even allocated
+    prefix = _crafted(tmp_path, {b"p": _entry(1, [4], 0, 0, slices=[[(0, 2)], [(0, 2)]]),
+                                 **part}, half)
+    with pytest.raises(tf.errors.DataLossError, match=r"tensor 'p'.*slices overlap"):
+        tf.train.load_variable(prefix, "p")
+    prefix = _crafted(tmp_path, {b"p": _entry(1, [4], 0, 0, slices=[[(0, 2)], [(2, 2)]]),
+                                 **part}, half)
+    with pytest.raises(tf.errors.DataLossError, match=r"slice \[\(2, 2\)\] is listed but "
+                       "not stored"):
+        tf.train.load_variable(prefix, "p")
+    # one long string can hold more bytes than the tensor's elements: coverage is checked
+    packed = struct.pack("<I", 8)
+    data = wire.encode_varint(8) + struct.pack("<I", masked_crc32c(packed)) + b"abcdefgh"
+    crc = masked_crc32c(packed + data[1:])
+    prefix = _crafted(tmp_path, {b"s": _entry(7, [4], 0, 0, slices=[[(0, 1)]]),
+                                 tfc.slice_key("s", [(0, 1)]): _entry(7, [1], 13, crc)}, data)
+    with pytest.raises(tf.errors.DataLossError, match=r"tensor 's'.*do not cover the shape"):
+        tf.train.load_variable(prefix, "s")
 
 
 def test_snappy_blocks_and_unsupported_dtypes_are_refused(tmp_path):

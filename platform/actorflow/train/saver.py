@@ -714,8 +714,10 @@ class Saver:
     def restore(self, sess, save_path: str) -> None:
         """Loads every variable of this Saver from checkpoint `save_path` into `sess`.
 
-        All values are read and checked before any variable changes, so a failed restore
-        leaves the session as it was.
+        `save_path` may be an actorflow checkpoint or one TensorFlow wrote (its V2 format;
+        see `actorflow.train.tf_checkpoint`): variables are matched by checkpoint name (a
+        var_list dict maps other names). All values are read and checked before any
+        variable changes, so a failed restore leaves the session as it was.
 
         Raises:
             ValueError: `save_path` is None or names no checkpoint.

@@ -435,8 +435,14 @@ class TFCheckpointReader:
         itemsize = 1 if dtype == dtypes.string else dtype.np.itemsize
         check_size(math.prod(entry.dims) * itemsize, stored, where)
         whole = np.empty(entry.dims, dtype=dtype.np)
+        covered = np.zeros(entry.dims, dtype=bool)
         for index, part in parts:
+            if covered[index].any():
+                raise _corrupt(where, "slices overlap")
+            covered[index] = True
             whole[index] = self._read(name, part, dtype, files)
+        if not covered.all():  # TF: "does not have sufficient slices"
+            raise _corrupt(where, f"its slices do not cover the shape {entry.dims}")
         return whole
 
     def _read(self, name: str, entry: _Entry, dtype, files: dict) -> np.ndarray:
