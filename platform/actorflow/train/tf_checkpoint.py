@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import struct
 from typing import NamedTuple
 
@@ -35,8 +36,8 @@ from ..file_safety import MAX_NDIM, check_array, check_size
 from ..io.tf_record import masked_crc32c
 from ..summary import wire
 
-__all__ = ["TABLE_MAGIC", "TFCheckpointReader", "is_tf_checkpoint", "close_matches",
-           "not_found_message"]
+__all__ = ["TABLE_MAGIC", "TFCheckpointReader", "is_tf_checkpoint", "read_table", "slice_key",
+           "close_matches", "not_found_message"]
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER = 48
@@ -216,6 +217,13 @@ def read_table(path: str) -> dict[bytes, bytes]:
 
 
 # -- slice keys (tensorflow/core/util/saved_tensor_slice_util.cc, lib/strings/ordered_code) --
+# OrderedCode: the bits a signed number's first two bytes carry to say its length; the
+# escapes of the bytes 0x00 and 0xff in a string.
+_LENGTH_HEADER = {2: (0xC0, 0), 3: (0xE0, 0), 4: (0xF0, 0), 5: (0xF8, 0), 6: (0xFC, 0),
+                  7: (0xFE, 0), 8: (0xFF, 0), 9: (0xFF, 0x80), 10: (0xFF, 0xC0)}
+_ESCAPES = {b"\x00": b"\x00\xff", b"\xff": b"\xff\x00"}
+
+
 def _num_increasing(n: int) -> bytes:
     body = n.to_bytes(max(1, (n.bit_length() + 7) // 8), "big") if n else b""
     return bytes([len(body)]) + body
@@ -226,8 +234,7 @@ def _signed_num_increasing(n: int) -> bytes:
     length = (x.bit_length() // 7) + 1  # OrderedCode's kBitsToLength
     if length == 1:
         return bytes([(0x80 ^ n) & 0xFF])
-    header = {2: (0xC0, 0), 3: (0xE0, 0), 4: (0xF0, 0), 5: (0xF8, 0), 6: (0xFC, 0),
-              7: (0xFE, 0), 8: (0xFF, 0), 9: (0xFF, 0x80), 10: (0xFF, 0xC0)}[length]
+    header = _LENGTH_HEADER[length]
     buf = bytearray((n & ((1 << 80) - 1)).to_bytes(10, "big")[10 - length:])
     buf[0] ^= header[0]
     buf[1] ^= header[1]
@@ -237,7 +244,7 @@ def _signed_num_increasing(n: int) -> bytes:
 def slice_key(name: str, extents: list[tuple[int, int]]) -> bytes:
     """The table key TF stores one slice of tensor `name` under (EncodeTensorNameSlice):
     [(start, length)] per dimension, length -1 for the whole dimension."""
-    escaped = name.encode("utf-8").replace(b"\xff", b"\xff\x00").replace(b"\x00", b"\x00\xff")
+    escaped = re.sub(rb"[\x00\xff]", lambda m: _ESCAPES[m.group()], name.encode("utf-8"))
     out = [_num_increasing(0), escaped, b"\x00\x01", _num_increasing(len(extents))]
     for start, length in extents:
         out += [_signed_num_increasing(start), _signed_num_increasing(length)]
