@@ -40,6 +40,9 @@ When every producer has finished its source, a worker closes the queue; the work
 take what is left and their iterators end (fewer than `batch_size` items left are dropped,
 as TF's ``batch`` does). A producer that dies or fails ends every worker's iterator with
 `ProducerFailed`, naming it, instead of leaving the workers blocked on an empty queue.
+Batches dequeued for a worker that dies in the meantime are lost; a restarted worker asks
+anew. Every blocked call holds one of the queue actor's threads: workers x `prefetch` +
+producers must stay below `max_concurrency`.
 """
 from __future__ import annotations
 
@@ -398,7 +401,7 @@ def _producer_result(ref, index: int, timeout: float | None = None) -> dict:
 
 class QueueBatches:
     """One worker's iterator over a `QueueFeed`: whole batches from ``dequeue_many``, with
-    `prefetch` requests outstanding.
+    `prefetch` requests outstanding; the batch that arrives first is returned first.
 
     Attributes:
         outstanding: dequeue requests submitted and not yet returned.
