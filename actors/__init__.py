@@ -8,7 +8,7 @@ from .allreduce import AllReduceReplica, Ring, RingAborted, RingTimeout
 from .cluster import Cluster
 from .data import ShardedBatches
 from .executor import GraphExecutor
-from .feeder import FileShards, InputContext, ProducerFailed, QueueFeed
+from .feeder import FileShards, InputContext, Prefetched, ProducerFailed, QueueFeed
 from .parameter_server import ParameterServer
 from .queue import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueActor, QueueCancelled,
                     QueueClosed, QueueEmpty, QueueFull, RandomShuffleQueue)
@@ -18,7 +18,7 @@ from .trainer import ReplicatedTrainer
 
 __all__ = ["AllReduceReplica", "Ring", "RingAborted", "RingTimeout",
            "Cluster", "ShardedBatches", "FileShards", "InputContext", "QueueFeed",
-           "ProducerFailed", "GraphExecutor", "ParameterServer", "FIFOQueue",
+           "Prefetched", "ProducerFailed", "GraphExecutor", "ParameterServer", "FIFOQueue",
            "RandomShuffleQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueActor",
            "QueueEmpty", "QueueFull", "QueueClosed", "QueueCancelled",
            "ReplayBuffer", "ShardedReplay", "ReplicaWorker", "ReplicatedTrainer"]

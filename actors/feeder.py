@@ -17,13 +17,15 @@ the step runs::
     data_fn = FileShards(["data_batch_1.bin", ..., "data_batch_5.bin"], cifar10_input)
     ReplicatedTrainer(graph, train_op, data_fn, {"ps": 1, "worker": 2}).train(3000)
 
-Worker i of N reads files i, i+N, ... (`InputContext.files`). With fewer files than workers
+Worker i of N reads files i, i+N, ... (`InputContext.files`; shards differ by at most a
+file). With fewer files than workers
 every worker gets all files and must split the records with ``ctx.shard(dataset)``
 (``Dataset.shard(N, i)``); a pipeline that does not is refused, since its workers would all
 read the same records. Queue-runner pipelines (``string_input_producer`` ->
 ``FixedLengthRecordReader`` -> ``shuffle_batch``, as the book's ``distorted_inputs``) work
 too: the worker starts the graph's queue runners. The iterator ends when the pipeline raises
-OutOfRangeError (one epoch without ``repeat``).
+OutOfRangeError (one epoch without ``repeat``). `Prefetched` gives any other data function
+(a `ShardedBatches`, a Python reader) the same prefetching thread.
 
 **Queue feeding** (`QueueFeed`). Producer actors on a data node read and decode batches (any
 data function, e.g. a `FileShards`: producer k of P reads its shard) and put them into a
@@ -56,7 +58,8 @@ from actorflow.queues import FIFOQueue, QueueCancelled, QueueClosed, RandomShuff
 from ._remote import as_actor, get, require_ray
 from .queue import QueueActor
 
-__all__ = ["InputContext", "FileShards", "Prefetcher", "QueueFeed", "ProducerFailed"]
+__all__ = ["InputContext", "FileShards", "Prefetcher", "Prefetched", "QueueFeed",
+           "QueueBatches", "ProducerFailed", "graph_batches"]
 
 DataFn = Callable[[int, int], Iterator[dict]]
 
@@ -154,6 +157,26 @@ class Prefetcher:
             self._items.append((kind, value))
             self._cond.notify_all()
             return True
+
+
+class Prefetched:
+    """Any data function with a prefetching thread in each worker:
+    ``Prefetched(data_fn, depth)(i, n)`` is a `Prefetcher` over ``data_fn(i, n)`` (e.g. to
+    keep batches of a `ShardedBatches` or of a Python reader ready while the step runs).
+
+    Raises:
+        ValueError: depth < 1.
+    """
+
+    def __init__(self, data_fn: DataFn, depth: int = 2) -> None:
+        if depth < 1:
+            raise ValueError(f"prefetch depth must be >= 1, got {depth}")
+        self.data_fn = data_fn
+        self.depth = int(depth)
+
+    def __call__(self, worker_index: int, num_workers: int) -> Prefetcher:
+        return Prefetcher(lambda: self.data_fn(worker_index, num_workers), self.depth,
+                          name=f"prefetch-worker-{worker_index}")
 
 
 # -- sharded files --------------------------------------------------------------------------

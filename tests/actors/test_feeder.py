@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import actorflow as tf
-from actorflow.actors.feeder import (FileShards, InputContext, Prefetcher, ProducerFailed,
-                                     QueueFeed)
+from actorflow.actors.data import ShardedBatches
+from actorflow.actors.feeder import (FileShards, InputContext, Prefetched, Prefetcher,
+                                     ProducerFailed, QueueFeed)
 
 from ..book._data import CIFAR10_RECORD_BYTES, write_cifar10
 
@@ -195,6 +196,17 @@ def test_prefetcher_hands_over_errors_and_the_end():
     assert list(Prefetcher(lambda: iter(range(5)), depth=2)) == list(range(5))
     with pytest.raises(ValueError, match="depth"):
         Prefetcher(lambda: iter(()), depth=0)
+
+
+def test_prefetched_data_function_yields_the_same_batches():
+    data = ShardedBatches({"x:0": np.arange(40.0)}, batch_size=4, seed=3)
+    for worker in range(2):
+        plain, ahead = data(worker, 2), Prefetched(data, depth=2)(worker, 2)
+        for _ in range(12):  # past an epoch: the reshuffles match too
+            np.testing.assert_array_equal(next(ahead)["x:0"], next(plain)["x:0"])
+        ahead.close()
+    with pytest.raises(ValueError, match="depth"):
+        Prefetched(data, depth=0)
 
 
 # -- queue feeding (Ray) ----------------------------------------------------------------------
