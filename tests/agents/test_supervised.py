@@ -16,12 +16,16 @@ from actorflow.agents.supervised import Supervised, SupervisedConfig
 from ..book._data import missing_message, real_data, write_cifar10
 
 
-@pytest.fixture(scope="module")
-def cifar_dir(tmp_path_factory):
+def synthetic_cifar(tmp_path_factory):
     """Synthetic CIFAR-10 binary files: 64 records in each training file, 64 test ones."""
     d = tmp_path_factory.mktemp("cifar") / "cifar-10-batches-bin"
     write_cifar10(d)
     return d
+
+
+@pytest.fixture(scope="module")
+def cifar_dir(tmp_path_factory):
+    return synthetic_cifar(tmp_path_factory)
 
 
 def _config(cifar_dir, **kw) -> SupervisedConfig:
