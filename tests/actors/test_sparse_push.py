@@ -1,0 +1,175 @@
+"""Sparse gradients through the parameter server: a worker pushes only the rows its batch
+touched (word2vec at vocabulary 50,000 moves thousands of floats a step, not 6.4M), sync
+rounds of sparse pushes equal one process on the concatenated batch, async applies each."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actorflow as tf
+from actorflow.actors.data import ShardedBatches
+from actorflow.actors.executor import GraphExecutor
+from actorflow.actors.parameter_server import ParameterServer
+from actorflow.actors.replica_worker import ReplicaWorker
+from actorflow.actors.trainer import ReplicatedTrainer
+from actorflow.models.word2vec import skip_gram_nce
+
+VOCAB, DIM, BATCH, SAMPLED = 50000, 128, 128, 64
+
+
+class CountingShard:
+    """A ParameterServer seen through the worker's protocol, counting what pushes carry."""
+
+    def __init__(self, ps: ParameterServer) -> None:
+        self.ps = ps
+        self.pushes: list[list] = []
+
+    def push(self, worker, version, grads):
+        self.pushes.append(grads)
+        return self.ps.push(worker, version, grads)
+
+    def pull(self, since=-1, wait=False, timeout=None):
+        return self.ps.pull(since, wait, timeout)
+
+    def global_step(self):
+        return self.ps.global_step()
+
+
+def _nbytes(grad) -> int:
+    return sum(a.nbytes for a in grad) if isinstance(grad, tuple) else grad.nbytes
+
+
+def word2vec_graph(dense: bool):
+    """The book's skip-gram NCE graph with SGD at 1.0; `dense` converts the gradients to
+    dense tensors before apply (what training without IndexedSlices would push)."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(3)
+        inputs = tf.placeholder(tf.int32, [BATCH], name="inputs")
+        labels = tf.placeholder(tf.int32, [BATCH, 1], name="labels")
+        model = skip_gram_nce(inputs, labels, VOCAB, DIM, SAMPLED)
+        opt = tf.train.GradientDescentOptimizer(1.0)
+        grads = opt.compute_gradients(model["loss"])
+        if dense:
+            grads = [(tf.convert_to_tensor(gr), v) for gr, v in grads]
+        train = opt.apply_gradients(grads, global_step=tf.train.get_or_create_global_step())
+    return g, train
+
+
+def _word_batches(worker_index, num_workers):
+    rng = np.random.default_rng(worker_index)
+    while True:
+        yield {"inputs:0": rng.integers(0, VOCAB, BATCH).astype(np.int32),
+               "labels:0": rng.integers(0, VOCAB, (BATCH, 1)).astype(np.int32)}
+
+
+def _steps(dense: bool, steps: int = 2):
+    g, train = word2vec_graph(dense)
+    ps = ParameterServer(g, train.name, mode="async")
+    shard = CountingShard(ps)
+    worker = ReplicaWorker(g, train.name, [ps.variables], _word_batches, 0, 1)
+    before = ps.pull()[1]
+    worker.run([shard], until_step=steps)
+    return ps, shard.pushes, before
+
+
+def test_word2vec_pushes_only_the_touched_rows():
+    ps, pushes, before = _steps(dense=False)
+    assert len(pushes) == 2
+    dense_floats = 2 * VOCAB * DIM + VOCAB  # embeddings, nce_weights, nce_biases
+    rows = {"embeddings": BATCH, "nce_weights": BATCH + SAMPLED, "nce_biases": BATCH + SAMPLED}
+    for grads in pushes:
+        pushed = dict(zip(ps.variables, grads))
+        for name, n in rows.items():
+            values, indices = pushed[name]
+            assert indices.shape == (n,) and values.shape[0] == n
+        floats = sum(pushed[name][0].size for name in rows)
+        assert floats == BATCH * DIM + (BATCH + SAMPLED) * (DIM + 1)  # 41,344, not 6.45M
+        assert sum(_nbytes(gr) for gr in grads) < 0.01 * 4 * dense_floats
+    # only the looked-up embedding rows moved
+    after = ps.pull()[1]
+    moved = np.flatnonzero(np.any(after["embeddings"] != before["embeddings"], axis=1))
+    touched = set()
+    for grads in pushes:
+        touched |= set(dict(zip(ps.variables, grads))["embeddings"][1].tolist())
+    assert set(moved.tolist()) <= touched and len(moved) > 0
+
+
+def test_dense_baseline_pushes_every_row():
+    ps, pushes, _ = _steps(dense=True, steps=1)
+    pushed = dict(zip(ps.variables, pushes[0]))
+    assert pushed["embeddings"].shape == (VOCAB, DIM)
+    assert sum(_nbytes(gr) for gr in pushes[0]) == 4 * (2 * VOCAB * DIM + VOCAB)
+
+
+def embedding_graph(workers: int = 2, sync: bool = True,
+                    optimizer=lambda: tf.train.AdagradOptimizer(0.3)):
+    """A deterministic regression on looked-up rows: the table gets an IndexedSlices
+    gradient, the output layer a dense one."""
+    g = tf.Graph()
+    with g.as_default():
+        ids = tf.placeholder(tf.int32, [None], name="ids")
+        y = tf.placeholder(tf.float32, [None, 1], name="y")
+        table = tf.Variable(np.random.default_rng(0).standard_normal((12, 3)), name="table",
+                            dtype=tf.float32)
+        w = tf.Variable(np.ones((3, 1)), name="w", dtype=tf.float32)
+        pred = tf.matmul(tf.nn.embedding_lookup(table, ids), w)
+        loss = tf.reduce_mean(tf.square(pred - y))
+        opt = optimizer()
+        if sync:
+            opt = tf.train.SyncReplicasOptimizer(opt, workers, workers)
+        train = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
+    return g, train
+
+
+def _id_data(rows: int = 16):
+    rng = np.random.default_rng(1)
+    # few distinct ids: repeated within a batch and across the workers' batches
+    return (rng.integers(0, 6, rows).astype(np.int32),
+            rng.standard_normal((rows, 1)).astype(np.float32))
+
+
+def _one_process(steps: int, ids, y):
+    g, train = embedding_graph(sync=False)
+    ex = GraphExecutor(g, initialize=True)
+    for _ in range(steps):
+        ex.run(train.name, {"ids:0": ids, "y:0": y})
+    return ex.get_weights(["table", "w"])
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_sparse_sync_rounds_equal_one_process_on_the_concatenated_batch(workers):
+    ids, y = _id_data()
+    g, train = embedding_graph(workers)
+    batches = ShardedBatches({"ids:0": ids, "y:0": y}, len(ids) // workers, shuffle=False)
+    trainer = ReplicatedTrainer(g, train, batches, {"ps": 1, "worker": workers},
+                                use_ray=False, progress=False)
+    assert trainer.train(5)["global_step"] == 5
+    got, want = trainer.weights(), _one_process(5, ids, y)
+    for name in ("table", "w"):
+        np.testing.assert_allclose(got[name], want[name], atol=1e-5)
+
+
+def test_async_applies_each_sparse_push_and_checks_its_form():
+    g, train = embedding_graph(sync=False, optimizer=lambda: tf.train.GradientDescentOptimizer(
+        0.5))
+    ps = ParameterServer(g, train.name, mode="async")
+    table0 = ps.pull()[1]["table"]
+    rows = (np.ones((3, 3), np.float32), np.array([1, 1, 4], np.int32))
+    w_grad = np.zeros((3, 1), np.float32)
+    assert ps.push(0, 0, {"table": rows, "w": w_grad})
+    assert ps.push(1, 0, {"table": tf.IndexedSlicesValue(*rows, None), "w": w_grad})
+    assert ps.version == 2
+    table = ps.pull()[1]["table"]
+    want = table0.copy()
+    want[1] -= 2 * 0.5 * 2  # two rows per push, two pushes
+    want[4] -= 2 * 0.5
+    np.testing.assert_allclose(table, want, rtol=1e-6)
+    with pytest.raises(TypeError, match="is sparse: push \\(values, indices\\)"):
+        ps.push(0, 2, {"table": np.zeros((12, 3), np.float32), "w": w_grad})
+    with pytest.raises(TypeError, match="is dense"):
+        ps.push(0, 2, {"table": rows, "w": rows})
+    with pytest.raises(ValueError, match="must be \\[n\\] \\+ \\[3\\] and \\[n\\]"):
+        ps.push(0, 2, {"table": (np.ones((2, 4), np.float32), np.array([0, 1])),
+                       "w": w_grad})
+
