@@ -2,7 +2,10 @@
 
     actorflow train {pg,dqn,ppo} [--env CartPole-v1] [--workers N] [--seed S] [--steps N]
                     [--logdir D] [--resume | --force] [--checkpoint-every N] [--address auto]
+    actorflow train supervised --model cifar10_cnn --data DIR [--workers N --ps K]
+                    [--mode sync|async|allreduce] [--steps N] [--logdir D] [--resume]
     actorflow eval CHECKPOINT_DIR [--episodes N] [--render out.gif]
+    actorflow eval --logdir D [--data DIR]
     actorflow run PROGRAM.py [ARGS...]
 
 `run` runs a TF 1.x program unchanged, with `import tensorflow` resolving to actorflow
@@ -18,6 +21,11 @@ last finite checkpoint.
 Settings start from the agent config's defaults, or from its preset for the env where it has
 one (`DQNConfig.preset_for`: GridWorld runs `DQNConfig.gridworld()`); --resume keeps the
 run's saved settings.
+
+`train supervised` trains a model of the registry (`actorflow.models`) on CIFAR-10 binary
+files (`actorflow.agents.supervised`): in this process, or with --workers on Ray (--ps
+parameter-server shards, or ring all-reduce); `eval` of its run reports the accuracy on the
+data set's test file.
 """
 from __future__ import annotations
 
@@ -35,7 +43,12 @@ __all__ = ["main", "AGENTS", "experiment_parser", "parse_experiment_args"]
 #: agent name -> (module, config class, agent class)
 AGENTS = {"pg": ("actorflow.agents.pg", "PGConfig", "PolicyGradient"),
           "dqn": ("actorflow.agents.dqn", "DQNConfig", "DQN"),
-          "ppo": ("actorflow.agents.ppo", "PPOConfig", "PPO")}
+          "ppo": ("actorflow.agents.ppo", "PPOConfig", "PPO"),
+          "supervised": ("actorflow.agents.supervised", "SupervisedConfig", "Supervised")}
+
+#: flags of `train supervised` only -> the SupervisedConfig field each sets
+SUPERVISED_FLAGS = {"model": "model", "data": "data_dir", "ps": "ps", "mode": "mode",
+                    "batch_size": "batch_size"}
 
 
 class UsageError(Exception):
@@ -124,10 +137,12 @@ def train(args) -> dict:
     if args.logdir:
         _check_logdir(args.logdir)
     held = _held_run(args.logdir, args.force) if args.logdir and not args.resume else None
-    overrides = {"workers": workers, "seed": args.seed}
+    overrides = {"workers": workers, "seed": args.seed, **_supervised_overrides(args)}
     if args.checkpoint_every is not None:  # DQN counts env steps, PG and PPO updates
         overrides["checkpoint_interval"] = overrides["checkpoint_every"] = \
             args.checkpoint_every
+    if args.env and args.agent == "supervised":
+        raise UsageError("--env is for the RL agents; train supervised reads --data")
     if args.env:
         _check_env(args.env, args.agent)
         overrides["env_id"] = args.env
@@ -149,20 +164,47 @@ def train(args) -> dict:
         config = _make_config(config_cls, values)
     except (TypeError, ValueError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
-    if held is not None:  # --force, and the settings are valid: replace the old run
-        from actorflow.agents.run import remove_run
-        remove_run(args.logdir)
     _init_ray(args.address, config.workers)
     try:
         agent = agent_cls(config)
-    except ValueError as e:  # the env does not suit the agent (e.g. PG's 2 actions)
-        raise UsageError(str(e).splitlines()[0]) from None
+    except (ValueError, FileNotFoundError) as e:  # the env does not suit the agent (e.g.
+        # PG's 2 actions), an unknown model, a missing data folder
+        raise UsageError(_first_line(e)) from None
+    if held is not None:  # --force, and the settings are valid: replace the old run
+        _remove_run(args.logdir)
     try:
         return agent.train(logdir=args.logdir, resume=args.resume)
     except ValueError as e:  # e.g. a checkpoint of another agent
         raise UsageError(str(e).splitlines()[0]) from None
     except errors.DataLossError as e:  # no undamaged checkpoint to resume from
         raise UsageError(f"cannot resume {args.logdir}: {_first_line(e)}") from None
+
+
+def _supervised_overrides(args) -> dict:
+    """The SupervisedConfig settings given by `train supervised`'s own flags (refused, naming
+    them, for the RL agents)."""
+    given = {flag: getattr(args, flag) for flag in SUPERVISED_FLAGS
+             if getattr(args, flag, None) is not None}
+    if given and args.agent != "supervised":
+        flags = ", ".join(f"--{flag.replace('_', '-')}" for flag in given)
+        raise UsageError(f"{flags}: only for train supervised, not {args.agent}")
+    for flag in ("ps", "batch_size"):
+        if flag in given and given[flag] < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1, got {given[flag]}")
+    if "data" in given:  # relative to where the command runs, not to a Ray worker's cwd
+        given["data"] = os.path.abspath(os.path.expanduser(given["data"]))
+    return {SUPERVISED_FLAGS[flag]: value for flag, value in given.items()}
+
+
+def _remove_run(logdir: str) -> None:
+    """Deletes the files of the run in `logdir` (--force), a supervised run's curves too."""
+    from actorflow.agents.run import remove_run
+    from actorflow.agents.supervised import CURVES
+    remove_run(logdir)
+    for name in CURVES:
+        path = os.path.join(logdir, name)
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def _first_line(e: Exception) -> str:
@@ -189,6 +231,11 @@ def _saved_config(logdir: str, agent: str) -> dict | None:
 
 def evaluate(args) -> dict:
     from actorflow.agents.run import Checkpoint
+    if args.checkpoint and args.logdir and args.checkpoint != args.logdir:
+        raise UsageError(f"two runs given: {args.checkpoint} and --logdir {args.logdir}")
+    args.checkpoint = args.checkpoint or args.logdir
+    if not args.checkpoint:
+        raise UsageError("eval needs a run: give --logdir D (the --logdir of actorflow train)")
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
     if args.render:  # before the minutes of evaluating and rendering, not after
@@ -202,6 +249,8 @@ def evaluate(args) -> dict:
         raise UsageError(f"no checkpoint in {args.checkpoint!r} (give a --logdir of "
                          "`actorflow train`)")
     prefix, state = found
+    if state.get("agent") == "supervised":
+        return _evaluate_supervised(args, prefix, state)
     config_cls, agent_cls = _agent(state.get("agent", "?"))
     fields = {f.name for f in dataclasses.fields(config_cls)}
     config = _make_config(config_cls, {k: v for k, v in state["config"].items() if k in fields})
@@ -221,6 +270,29 @@ def evaluate(args) -> dict:
         except (ValueError, OSError) as e:
             raise UsageError(f"--render {args.render}: {e}") from None
         result.update(render=args.render, render_frames=len(frames), render_return=ret)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def _evaluate_supervised(args, prefix: str, state: dict) -> dict:
+    """`eval` of a supervised run: the accuracy of its newest checkpoint on the test file of
+    --data (default: the run's data set)."""
+    from actorflow.agents.supervised import Supervised, SupervisedConfig
+    if args.render:
+        raise UsageError("--render: a supervised run has no episodes to render")
+    values = dict(state["config"], workers=0)
+    if args.data:
+        values["data_dir"] = os.path.abspath(os.path.expanduser(args.data))
+    try:
+        agent = Supervised(SupervisedConfig.from_dict(values))
+        agent.restore(prefix)
+    except (ValueError, FileNotFoundError) as e:
+        raise UsageError(_first_line(e)) from None
+    except errors.DataLossError as e:
+        raise UsageError(f"checkpoint {prefix} is damaged: {_first_line(e)}") from None
+    result = {"agent": "supervised", "model": agent.config.model, "checkpoint": prefix,
+              "global_step": state.get("step"), "data_dir": agent.data_dir,
+              **agent.evaluate()}
     print(json.dumps(result), flush=True)
     return result
 
@@ -275,14 +347,29 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true",
                    help="replace the run in --logdir (its files are deleted)")
     t.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
-                   help="checkpoint interval: env steps for dqn, updates for pg and ppo "
-                   "(default: the config's)")
+                   help="checkpoint interval: env steps for dqn, updates for pg and ppo, "
+                   "global steps for supervised (default: the config's)")
     t.add_argument("--address", default=None, help="Ray address (e.g. auto)")
+    g = t.add_argument_group("train supervised")
+    g.add_argument("--model", default=None, help="a model of actorflow.models (default "
+                   "cifar10_cnn)")
+    g.add_argument("--data", default=None, metavar="DIR", help="the CIFAR-10 binary files "
+                   "(default: $ACTORFLOW_DATA_DIR/cifar-10-batches-bin)")
+    g.add_argument("--ps", type=int, default=None, metavar="K",
+                   help="parameter-server shards with --workers (default 1)")
+    g.add_argument("--mode", default=None, choices=["sync", "async", "allreduce"],
+                   help="how --workers exchange gradients (default sync)")
+    g.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="images per step and worker (default 128)")
     r = sub.add_parser("run", help="run an unmodified TF 1.x program: `import tensorflow` "
                        "resolves to actorflow")
     r.add_argument("program", help="PROGRAM.py; the arguments after it are the program's")
     e = sub.add_parser("eval", help="evaluate a trained agent")
-    e.add_argument("checkpoint", help="the --logdir of a training run")
+    e.add_argument("checkpoint", nargs="?", default=None, help="the --logdir of a training "
+                   "run")
+    e.add_argument("--logdir", default=None, help="the same, as a flag")
+    e.add_argument("--data", default=None, metavar="DIR", help="supervised: the data set "
+                   "whose test file is evaluated (default: the run's)")
     e.add_argument("--episodes", type=int, default=20)
     e.add_argument("--render", default=None, metavar="OUT.gif",
                    help="also write one greedy episode as an animated GIF")

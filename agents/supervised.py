@@ -299,15 +299,16 @@ class Supervised:
                                    prefetch)
 
     # -- evaluation --------------------------------------------------------------------
-    def evaluate(self, examples: int = 10_000, batch_size: int = 500) -> dict:
+    def evaluate(self, examples: int | None = None, batch_size: int = 500) -> dict:
         """Top-1 accuracy of the current weights on the first `examples` images of the test
-        file (centre crops, as the book's eval input).
+        file (default: all of them), centre crops as the book's eval input.
 
         Returns:
             {"test_accuracy", "test_examples"}.
         """
         labels, images = inputs.read_records([inputs.test_file(self.data_dir)])
-        labels, images = labels[:examples], images[:examples]
+        if examples is not None:
+            labels, images = labels[:examples], images[:examples]
         correct = 0.0
         for lo in range(0, len(labels), batch_size):
             feeds = {inputs.IMAGES: inputs.center_crop(images[lo:lo + batch_size]),

@@ -154,3 +154,51 @@ def test_real_cifar10_trains_when_present():
     result = Supervised(SupervisedConfig(data_dir=str(found), total_steps=200,
                                          eval_examples=1000)).train(progress=False)
     assert result["test_accuracy"] > 0.25  # 10% is chance; the book reaches 73% at 3000
+
+
+# -- the command line -----------------------------------------------------------------------
+def _main(capsys, *argv: str) -> tuple[int, str, str]:
+    from actorflow.agents.cli import main
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.slow
+def test_cli_trains_resumes_and_evaluates(cifar_dir, tmp_path, capsys):
+    run = str(tmp_path / "run")
+    common = ("--model", "cifar10_cnn", "--data", str(cifar_dir), "--batch-size", "8",
+              "--logdir", run, "--checkpoint-every", "5")
+    code, out, err = _main(capsys, "train", "supervised", "--steps", "10", *common)
+    assert code == 0, err
+    first = json.loads(out.strip().splitlines()[-1])
+    assert first["global_step"] == 10 and first["test_examples"] == 64
+    assert "supervised: step 10/10" in err
+    code, out, err = _main(capsys, "train", "supervised", "--steps", "15", *common, "--resume")
+    assert code == 0, err
+    assert "resuming from" in err and "model-10" in err
+    assert json.loads(out.strip().splitlines()[-1])["global_step"] == 15
+    code, out, err = _main(capsys, "eval", "--logdir", run)
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["checkpoint"].endswith("model-15") and result["test_examples"] == 64
+    assert 0 <= result["test_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "supervised", "--model", "cifar11"],
+     "Unknown model 'cifar11'; known models: "),
+    (["train", "supervised", "--data", "no/such/dir"],
+     "CIFAR-10 data folder {cwd}/no/such/dir does not exist"),
+    (["train", "supervised", "--mode", "async", "--ps", "0"], "--ps must be >= 1, got 0"),
+    (["train", "pg", "--model", "cifar10_cnn"], "--model: only for train supervised, not pg"),
+    (["train", "supervised", "--env", "CartPole-v1"], "--env is for the RL agents"),
+    (["eval"], "eval needs a run: give --logdir D"),
+])
+def test_cli_bad_input_is_named_on_one_line(argv, message, capsys):
+    import os
+    code, _, err = _main(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("actorflow: error: ")
+    assert message.format(cwd=os.getcwd()) in lines[0]
