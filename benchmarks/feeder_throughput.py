@@ -72,15 +72,16 @@ class Consumer:
         return sum(len(next(self.batches)["labels:0"]) for _ in range(n))
 
 
-def data_files(tmp: str, per_file: int) -> list[str]:
-    """The real training files when ACTORFLOW_DATA_DIR has them, else synthetic ones."""
+def data_files(tmp: str, per_file: int) -> tuple[list[str], str]:
+    """(the training files, "real") when ACTORFLOW_DATA_DIR has them, else synthetic ones
+    written into `tmp`."""
     root = os.environ.get("ACTORFLOW_DATA_DIR")
-    real = Path(root, "cifar-10-batches-bin") if root else None
-    folder = real if real is not None and (real / "data_batch_1.bin").exists() else None
-    if folder is None:
-        folder = Path(tmp, "cifar-10-batches-bin")
+    folder = Path(root, "cifar-10-batches-bin") if root else None
+    kind = "real"
+    if folder is None or not (folder / "data_batch_1.bin").exists():
+        folder, kind = Path(tmp, "cifar-10-batches-bin"), "synthetic"
         write_cifar10(folder, per_train_file=per_file, n_test=16)
-    return [str(folder / f"data_batch_{i}.bin") for i in range(1, 6)]
+    return [str(folder / f"data_batch_{i}.bin") for i in range(1, 6)], kind
 
 
 def main() -> None:
@@ -99,7 +100,7 @@ def main() -> None:
         return cifar10_input(ctx, args.batch)
 
     with tempfile.TemporaryDirectory() as tmp:
-        files = data_files(tmp, args.per_file)
+        files, kind = data_files(tmp, args.per_file)
         shards = FileShards(files, pipeline, seed=0)
         feed = QueueFeed(FileShards(files, pipeline, seed=1), batch_size=args.batch,
                          capacity=args.capacity, producers=args.producers,
@@ -126,9 +127,7 @@ def main() -> None:
     batches = 2 * args.batches
     out = {"benchmark": "feeder_throughput", "consumers": 2, "batch": args.batch,
            "batches_per_round": batches, "rounds": args.rounds, "producers": args.producers,
-           "prefetch": args.prefetch, "capacity": args.capacity,
-           "data": "real" if os.environ.get("ACTORFLOW_DATA_DIR") and "cifar-10" in files[0]
-           and not files[0].startswith(tempfile.gettempdir()) else "synthetic"}
+           "prefetch": args.prefetch, "capacity": args.capacity, "data": kind}
     for name, values in seconds.items():
         median = statistics.median(values)
         out[f"{name}_batches_per_s"] = batches / median

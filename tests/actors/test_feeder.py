@@ -222,9 +222,14 @@ class _Consumer:
 
 @pytest.mark.slow
 def test_queue_fed_workers_get_every_batch_the_producers_made(ray_local, id_files):
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     from actorflow.actors._remote import as_actor, get
+    data_node = NodeAffinitySchedulingStrategy(ray_local.get_runtime_context().get_node_id(),
+                                               soft=False)  # one machine: this one
     feed = QueueFeed(FileShards(id_files, lambda ctx: ids_input(ctx, batch=5)),
-                     batch_size=5, capacity=20, producers=2)
+                     batch_size=5, capacity=20, producers=2,
+                     options={"scheduling_strategy": data_node})
     consumers = [as_actor(_Consumer, feed, i, 2, options={"num_cpus": 0}) for i in range(2)]
     try:
         got = get([c.drain.remote() for c in consumers])
