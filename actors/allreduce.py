@@ -22,6 +22,12 @@ bucket b+1's transfer is in flight while bucket b's partial sum is added. The ex
 step's fetches as one plan and hands out no gradient before the whole backward pass is done,
 so communication does not overlap the backward pass itself; it overlaps its own arithmetic.
 
+Sparse gradients (an IndexedSlices gradient of an embedding, recorded as values and
+indices) are not reduced but all-gathered (`Ring.allgather`, ``size - 1`` steps passing each
+rank's rows along): every replica concatenates all ranks' rows in rank order and divides the
+values by `size` (the mean of the dense gradients, as the optimizer sums repeated rows), so
+only the touched rows travel.
+
 Compression. With ``compression="fp16"`` what travels is float16 (half the bytes); every
 partial sum is accumulated in float32 on arrival, and the owner of a finished chunk rounds
 it to float16 too, so every replica applies exactly the same mean. Values beyond float16's
@@ -58,6 +64,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
+
+from actorflow.train.optimizer import recorded_gradients
 
 from .parameter_server import ParameterServer
 
@@ -214,6 +222,36 @@ class Ring:
         self._stats["last_s"] = dt
         return out
 
+    def allgather(self, items: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+        """Every rank's `items` (arrays of any shapes; the same count on every rank), in
+        rank order: ``out[r]`` is rank r's list. Floating arrays travel compressed when the
+        ring compresses (and come back in their dtype); others travel as they are.
+
+        Raises:
+            RuntimeError: `connect` was not called.
+            RingAborted, RingTimeout: as `allreduce_mean`.
+        """
+        items = [np.asarray(a) for a in items]
+        if self.size == 1:
+            return [items]
+        if self._next is None:
+            raise RuntimeError(f"Ring rank {self.rank}: connect() the peers first")
+        with self._cond:
+            call, epoch = self._calls, self._epoch
+            self._calls += 1
+        dtypes = [a.dtype for a in items]
+        out: list = [None] * self.size
+        out[self.rank] = items
+        sending = items
+        for step in range(self.size - 1):
+            for k, a in enumerate(sending):
+                self._send((epoch, call, k, step), a, a.dtype.kind == "f")
+            origin = (self.rank - 1 - step) % self.size
+            got = [self._recv((epoch, call, k, step)) for k in range(len(items))]
+            out[origin] = [np.asarray(g, dtype=d) for g, d in zip(got, dtypes)]
+            sending = got
+        return out
+
     def _flatten(self, arrays: list) -> tuple[list, list]:
         """One accumulation buffer per dtype, and the buckets: (buffer, start, stop)."""
         by_dtype: dict = {}
@@ -271,8 +309,9 @@ class Ring:
         if self.compression == "fp16":
             chunk[...] = chunk.astype(np.float16)
 
-    def _send(self, key: tuple, chunk: np.ndarray) -> None:
-        payload = chunk.astype(np.float16) if self.compression == "fp16" else chunk
+    def _send(self, key: tuple, chunk: np.ndarray, compress: bool = True) -> None:
+        half = compress and self.compression == "fp16" and chunk.dtype != np.float16
+        payload = chunk.astype(np.float16) if half else chunk
         self._next.deliver(key, payload)
         self._stats["messages"] += 1
         self._stats["bytes_sent"] += payload.nbytes
@@ -324,8 +363,10 @@ class AllReduceReplica:
                                        checkpoint_dir=checkpoint_dir if rank == 0 else None,
                                        checkpoint_every=checkpoint_every, device=device)
         op = self.replica.executor.graph.get_operation_by_name(train_op.split(":")[0])
-        grad_of = {var: g for g, var in op.attrs["_gradients"]}
-        self._fetch = [grad_of[v] for v in self.replica.variables]
+        entries = {e.variable: e for e in recorded_gradients(op)}
+        # Per variable its fetches: [gradient], or [values, indices] for a sparse gradient.
+        self._parts = [entries[v].tensors for v in self.replica.variables]
+        self._fetch = [name for parts in self._parts for name in parts]
         self.rank, self.size = int(rank), int(size)
         self._data = data_fn(rank, size)
 
@@ -365,9 +406,11 @@ class AllReduceReplica:
                 feeds = next(self._data)
             except StopIteration:
                 break
-            grads = self.replica.executor.run(self._fetch, feeds)
+            fetched = iter(self.replica.executor.run(self._fetch, feeds))
+            grads = [next(fetched) if len(p) == 1 else (next(fetched), next(fetched))
+                     for p in self._parts]
             try:
-                means = self.ring.allreduce_mean(grads)
+                means = self._mean(grads)
             except RingAborted:
                 aborted = True
                 break
@@ -375,6 +418,23 @@ class AllReduceReplica:
             steps += 1
         return {"steps": steps, "accepted": steps, "aborted": aborted,
                 "global_step": self.replica.global_step()}
+
+    def _mean(self, grads: list) -> list:
+        """The replicas' mean gradients: dense ones all-reduced, sparse ones (values,
+        indices) all-gathered and concatenated in rank order with values / size."""
+        dense = [k for k, g in enumerate(grads) if not isinstance(g, tuple)]
+        sparse = [k for k, g in enumerate(grads) if isinstance(g, tuple)]
+        out = list(grads)
+        for k, mean in zip(dense, self.ring.allreduce_mean([grads[k] for k in dense])):
+            out[k] = mean
+        if sparse:
+            ranks = self.ring.allgather([a for k in sparse for a in grads[k]])
+            for j, k in enumerate(sparse):
+                values = np.concatenate([items[2 * j] for items in ranks])
+                if self.size > 1:
+                    values *= values.dtype.type(1.0 / self.size)
+                out[k] = (values, np.concatenate([items[2 * j + 1] for items in ranks]))
+        return out
 
     # -- state -----------------------------------------------------------------------------
     def version(self) -> int:

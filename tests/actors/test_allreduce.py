@@ -155,6 +155,40 @@ def test_allreduce_workers_in_threads_equal_one_process(optimizer):
         np.testing.assert_array_equal(trainer.workers[1].weights()[name], got[name])
 
 
+def test_allgather_hands_every_rank_all_ranks_items_in_rank_order():
+    rings = ring_of(3, compression="fp16")
+    per_rank = [[np.arange(r + 1, dtype=np.float32), np.full(r, r, np.int32)] for r in range(3)]
+    out: list = [None] * 3
+    threads = [threading.Thread(target=lambda r=r: out.__setitem__(
+        r, rings[r].allgather(per_rank[r]))) for r in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for r in range(3):
+        for src in range(3):
+            assert out[r][src][0].dtype == np.float32 and out[r][src][1].dtype == np.int32
+            np.testing.assert_array_equal(out[r][src][0], per_rank[src][0])
+            np.testing.assert_array_equal(out[r][src][1], per_rank[src][1])
+
+
+def test_sparse_gradients_travel_as_rows_and_training_equals_one_process():
+    from .test_sparse_push import _id_data, _one_process, embedding_graph
+    ids, y = _id_data()
+    g, train = embedding_graph(sync=False)
+    batches = ShardedBatches({"ids:0": ids, "y:0": y}, len(ids) // 2, shuffle=False)
+    trainer = ReplicatedTrainer(g, train, batches, {"worker": 2}, mode="allreduce",
+                                use_ray=False, progress=False)
+    trainer.train(5)
+    got, want = trainer.weights(), _one_process(5, ids, y)
+    for name in ("table", "w"):
+        np.testing.assert_allclose(got[name], want[name], atol=1e-5)
+    # Per step rank 0 sends w's 3 floats (half in the reduce-scatter, half in the
+    # allgather) and its 8 looked-up rows of 3 floats with their 8 int32 ids: never the
+    # 12 x 3 table.
+    assert trainer.workers[0].ring.stats()["bytes_sent"] == 5 * 4 * (3 + 8 * 3 + 8)
+
+
 def test_fp16_allreduce_training_stays_close():
     x, y = data()
     g, train = regression_graph(sync=False)
