@@ -176,7 +176,9 @@ def resnet_v2(images, is_training=True, num_classes: int = 1000, depth: int = 50
     blocks = [_block(f"block{i + 1}", base, units, stride) for i, (base, units, stride)
               in enumerate(zip((64, 128, 256, 512), UNITS[depth], (2, 2, 2, 1)))]
     with slim.arg_scope(resnet_arg_scope(is_training, weight_decay=weight_decay)):
-        with tf.variable_scope(scope, f"resnet_v2_{depth}", [images]) as sc:
+        # A name, not a default name: a second build (a tower, under reuse) must find the
+        # same variables, as slim's resnet_v2_50(..., scope="resnet_v2_50") does.
+        with tf.variable_scope(scope or f"resnet_v2_{depth}", values=[images]) as sc:
             collection = sc.original_name_scope + "_end_points"
             with slim.arg_scope([slim.conv2d, bottleneck, _stack_blocks_dense],
                                 outputs_collections=collection):

@@ -282,3 +282,22 @@ def test_inception_v3_aux_head_and_slim_names_at_299():
     assert len([n for n in names if n.endswith("/weights")]) == 98
     assert len(tf.get_collection("moving_vars")) == 2 * 96
     assert len(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)) == 98
+
+
+SMALL_INPUTS = {"cifar10_cnn": (24, 24, 3), "mnist_softmax": (784,), "mnist_mlp": (784,),
+                "mnist_cnn": (784,), "alexnet": (224, 224, 3), "vgg_16": (224, 224, 3),
+                "resnet_v2_50": (64, 64, 3), "inception_v3": (75, 75, 3)}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_INPUTS))
+def test_a_second_build_under_reuse_shares_the_variables(name):
+    # How a multi-tower trainer builds its towers (and an evaluation graph) on one graph.
+    shape = SMALL_INPUTS[name]
+    first = get_model(name)(tf.placeholder(tf.float32, [2, *shape]))
+    variables = tf.global_variables()
+    with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+        second = get_model(name)(tf.placeholder(tf.float32, [2, *shape]), is_training=False)
+    assert tf.global_variables() == variables
+    assert second["logits"] is not first["logits"]
+    # (slim keys pools by name scope, "vgg_16_1/pool1" in the second build, as TF does)
+    assert len(second.get("end_points", {})) == len(first.get("end_points", {}))
