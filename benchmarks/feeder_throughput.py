@@ -11,14 +11,20 @@ contrast -> `per_image_standardization` -> batch, repeated. Candidates:
   pipeline and ``enqueue_many`` into one queue actor; each consumer takes whole batches with
   ``dequeue_many`` and `--prefetch` requests outstanding.
 
-A round asks both consumers for `--batches` batches each at once and counts the batches per
-second they receive together. Both paths stay up for the whole run and rounds alternate;
-at the start of a round each path's buffers are full (the shard prefetchers' few batches,
-the queue's capacity), since between its rounds a path's readers fill them and then wait.
-The consumers do nothing with a batch but take the next: the figure is what each input path
-can deliver, not a training step. One JSON line: medians, `queue_vs_shards`.
+A round asks both consumers for `--batches` batches each at once. Both paths stay up for
+the whole run and rounds alternate, so at the start of a round each path's buffers are full
+(between its rounds its readers fill them, then wait): the first batches of a round come
+from memory. Two figures per path, medians over rounds:
 
-    python benchmarks/feeder_throughput.py [--rounds 5] [--batches 20] [--batch 128]
+- ``*_batches_per_s``: the steady rate, buffers spent: each consumer times its batches
+  after the first `--skip` (more than any buffer holds), and the two rates add up.
+- ``*_round_batches_per_s``: all batches of a round over its wall time, buffers included.
+
+The consumers do nothing with a batch but take the next: the figures are what each input
+path can deliver, not a training step. One JSON line; ``queue_vs_shards`` is the ratio of
+the steady rates.
+
+    python benchmarks/feeder_throughput.py [--rounds 5] [--batches 40] [--skip 12]
 """
 from __future__ import annotations
 
@@ -67,9 +73,18 @@ class Consumer:
     def __init__(self, data_fn, index: int, count: int) -> None:
         self.batches = data_fn(index, count)
 
-    def take(self, n: int) -> int:
-        """Takes n batches; returns the images received."""
-        return sum(len(next(self.batches)["labels:0"]) for _ in range(n))
+    def take(self, n: int) -> tuple[int, list[float]]:
+        """Takes n batches; returns the images received and the time each batch came."""
+        images, times = 0, []
+        for _ in range(n):
+            images += len(next(self.batches)["labels:0"])
+            times.append(time.perf_counter())
+        return images, times
+
+
+def steady_rate(times: list[float], skip: int) -> float:
+    """Batches/s of one consumer after its first `skip` batches."""
+    return (len(times) - 1 - skip) / (times[-1] - times[skip])
 
 
 def data_files(tmp: str, per_file: int) -> tuple[list[str], str]:
@@ -87,7 +102,9 @@ def data_files(tmp: str, per_file: int) -> tuple[list[str], str]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--batches", type=int, default=20, help="per consumer per round")
+    p.add_argument("--batches", type=int, default=40, help="per consumer per round")
+    p.add_argument("--skip", type=int, default=12,
+                   help="batches per consumer and round before the steady rate is timed")
     p.add_argument("--batch", type=int, default=BATCH)
     p.add_argument("--per-file", type=int, default=512, help="records per synthetic file")
     p.add_argument("--producers", type=int, default=2)
@@ -112,28 +129,32 @@ def main() -> None:
         try:
             for consumers in paths.values():  # warm-up: pipelines built, buffers filled
                 get([c.take.remote(2) for c in consumers])
-            seconds: dict = {name: [] for name in paths}
+            steady: dict = {name: [] for name in paths}
+            whole: dict = {name: [] for name in paths}
             for _ in range(args.rounds):
                 for name, consumers in paths.items():
                     t0 = time.perf_counter()
-                    images = sum(get([c.take.remote(args.batches) for c in consumers]))
-                    seconds[name].append(time.perf_counter() - t0)
-                    assert images == 2 * args.batches * args.batch
+                    taken = get([c.take.remote(args.batches) for c in consumers])
+                    whole[name].append(2 * args.batches / (time.perf_counter() - t0))
+                    steady[name].append(sum(steady_rate(t, args.skip) for _, t in taken))
+                    assert sum(n for n, _ in taken) == 2 * args.batches * args.batch
         finally:
             for consumers in paths.values():
                 for c in consumers:
                     ray.kill(c)
             feed.shutdown()
-    batches = 2 * args.batches
     out = {"benchmark": "feeder_throughput", "consumers": 2, "batch": args.batch,
-           "batches_per_round": batches, "rounds": args.rounds, "producers": args.producers,
-           "prefetch": args.prefetch, "capacity": args.capacity, "data": kind}
-    for name, values in seconds.items():
-        median = statistics.median(values)
-        out[f"{name}_batches_per_s"] = batches / median
-        out[f"{name}_images_per_s"] = batches * args.batch / median
-        out[f"{name}_rounds_s"] = values
+           "batches_per_consumer_and_round": args.batches, "skip": args.skip,
+           "rounds": args.rounds, "producers": args.producers, "prefetch": args.prefetch,
+           "capacity": args.capacity, "data": kind}
+    for name in paths:
+        out[f"{name}_batches_per_s"] = statistics.median(steady[name])
+        out[f"{name}_images_per_s"] = out[f"{name}_batches_per_s"] * args.batch
+        out[f"{name}_round_batches_per_s"] = statistics.median(whole[name])
+        out[f"{name}_rounds_batches_per_s"] = steady[name]
     out["queue_vs_shards"] = out["queue_batches_per_s"] / out["shards_batches_per_s"]
+    out["queue_vs_shards_rounds"] = (out["queue_round_batches_per_s"]
+                                     / out["shards_round_batches_per_s"])
     ray.shutdown()
     emit(out)
 
