@@ -45,6 +45,7 @@ CURVES = ("loss.png", "accuracy.png")
 _MODES = ("sync", "async", "allreduce")
 _OPTIMIZERS = ("adam", "sgd", "momentum")
 _SCHEDULES = ("constant", "exponential")
+_STRATEGIES = ("PACK", "SPREAD", "STRICT_SPREAD")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class SupervisedConfig:
     """With workers: "sync" (one round of every worker's gradients per step), "async"
     (gradients applied as they arrive) or "allreduce" (workers average their gradients in a
     ring, no ps)."""
+    strategy: str = "PACK"
+    """How the ps and worker tasks spread over a cluster's nodes (a placement-group
+    strategy: "PACK", "SPREAD", "STRICT_SPREAD")."""
     checkpoint_every: int = 100
     """Global steps between checkpoints (with a logdir; the ps shards' too)."""
     log_every: int = 10
@@ -102,7 +106,8 @@ class SupervisedConfig:
         if not 0 < self.lr_decay_rate <= 1:
             bad.append(f"lr_decay_rate={self.lr_decay_rate!r}")
         for key, known in (("mode", _MODES), ("optimizer", _OPTIMIZERS),
-                           ("lr_schedule", _SCHEDULES), ("input", ("distorted", "plain"))):
+                           ("lr_schedule", _SCHEDULES), ("input", ("distorted", "plain")),
+                           ("strategy", _STRATEGIES)):
             if getattr(self, key) not in known:
                 bad.append(f"{key}={getattr(self, key)!r} (known: {', '.join(known)})")
         if bad:
@@ -269,7 +274,7 @@ class Supervised:
         start = self.step if c.mode != "async" else self.step // c.workers
         trainer = ReplicatedTrainer(graph_def_bytes(self.graph), "train",
                                     self._batches(start), cluster,
-                                    mode=c.mode, checkpoint_dir=ps_dir,
+                                    mode=c.mode, strategy=c.strategy, checkpoint_dir=ps_dir,
                                     checkpoint_every=c.checkpoint_every, progress=False,
                                     **kwargs)
         probe = next(self._batches(0, distorted=False, prefetch=0)(0, 1))
