@@ -265,18 +265,15 @@ class Supervised:
         from actorflow.actors.executor import graph_def_bytes
         from actorflow.actors.trainer import ReplicatedTrainer
         c = self.config
-        if c.mode == "allreduce":
-            cluster, kwargs = {"worker": c.workers}, {}
-        else:
-            cluster, kwargs = {"ps": c.ps, "worker": c.workers}, {"staleness": 2 * c.workers}
+        cluster = {"worker": c.workers} if c.mode == "allreduce" else \
+            {"ps": c.ps, "worker": c.workers}
         # Sync and all-reduce workers take one batch per global step, async ones about one
         # per `workers` steps: where a resumed run's workers pick up their shards.
         start = self.step if c.mode != "async" else self.step // c.workers
         trainer = ReplicatedTrainer(graph_def_bytes(self.graph), "train",
                                     self._batches(start), cluster,
                                     mode=c.mode, strategy=c.strategy, checkpoint_dir=ps_dir,
-                                    checkpoint_every=c.checkpoint_every, progress=False,
-                                    **kwargs)
+                                    checkpoint_every=c.checkpoint_every, progress=False)
         probe = next(self._batches(0, distorted=False, prefetch=0)(0, 1))
         self.trainer = trainer
         try:

@@ -11,7 +11,7 @@ import pytest
 
 import actorflow as tf
 from actorflow.agents import supervised_input as inputs
-from actorflow.agents.supervised import Supervised, SupervisedConfig
+from actorflow.agents import Supervised, SupervisedConfig
 
 from ..book._data import missing_message, real_data, write_cifar10
 
