@@ -18,20 +18,25 @@ The pieces:
 Communication per step, with G gradient bytes, B bandwidth, L seconds per message,
 R the bytes per second a node sums gradients at:
 
-- **PS, K shards, sync** (`ReplicatedTrainer` with a SyncReplicasOptimizer): every worker
-  pushes G/K bytes to each shard and pulls G/K back, one call each, after one global-step
-  check: the worker's path is G in and G out over its link plus (2K + 1) L. A shard
-  receives N x G/K and sends N x G/K per round and serves 2N calls: its path is those bytes
-  over its link (or the time to sum them at R, whichever is longer: the shard sums each
-  gradient as it arrives, so summing overlaps the transfers) plus 2N L, plus applying the
-  mean and publishing the new version (2 G/K / R) after the last gradient arrived. The
-  round takes the slower of the two paths: the busiest shard or a worker.
+- **PS, K shards, sync** (`ReplicatedTrainer` with a SyncReplicasOptimizer): a round has
+  two phases one after the other, since the new weights exist only once every gradient
+  is in: the pushes (every worker sends G/K to each shard), then the pulls (every worker
+  fetches G/K from each shard). A worker's path is G out, then G in, over its link, and
+  3K + 1 messages one after another (as `ReplicaWorker` makes them: a global-step check,
+  then per shard a push, a pull call and the fetch of the published weights):
+  2 G / B + (3K + 1) L. A shard's path is N x G/K in (or the time to sum them at R,
+  whichever is longer: it sums each gradient as it arrives, overlapping the transfers),
+  then applying the mean and publishing the new version (2 G/K / R), then N x G/K out,
+  and 2N calls served: N G/K / B (or / R) + 2 G/K / R + N G/K / B + 2N L. The round takes
+  the slower path: the busiest shard or a worker.
 - **Ring all-reduce**: reduce-scatter then all-gather over N workers, 2(N - 1) messages of
-  G/N bytes each: 2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R.
-  One worker communicates nothing.
+  G/N bytes each, every worker sending to one neighbour while it receives from the other:
+  2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R. One worker
+  communicates nothing.
 
-A full-duplex link (the default, as Ethernet and the loopback are) carries its in and out
-bytes at once: a path's transfer time is max(in, out) / B; half duplex, (in + out) / B.
+A full-duplex link (the default, as Ethernet and the loopback are) lets a ring worker send
+and receive at once; half duplex doubles the ring's transfer time. It does not change the
+sync PS, whose in and out phases follow each other anyway.
 
 **Overlap.** `overlap` is the fraction of the compute time during which gradients can
 already travel (the backward pass, with gradient buckets sent as soon as they are ready);
@@ -50,11 +55,13 @@ profile was measured on (e.g. a measured CPU step of 0.5 s against 0.066 s for t
 CIFAR-10 CNN on a GTX 1080 gives speed = 0.5 / 0.066). ``reduce_gb_s`` is a node's summing
 speed (memory bound: a few GB/s per core). A shared machine whose "nodes" share cores (the
 local test cluster) gives `contention`: how much each worker's step slows when n workers
-compute at once (1.0 wherever every worker has cores of its own).
+compute at once (1.0 wherever every worker has cores of its own; `profile_model_on_cluster`
+measures it).
 
 Measurement helpers (`profile_model`, `profile_model_on_cluster`, `profile_links`,
 `measure_reduce_bandwidth`) return these profiles from this machine or a running Ray
-cluster.
+cluster; `measure_trainer_throughput` times `ReplicatedTrainer` itself, and
+`check_on_cluster` sets the model's prediction against it.
 """
 from __future__ import annotations
 
@@ -70,7 +77,8 @@ from .replica_worker import ReplicaWorker
 
 __all__ = ["ClusterProfile", "ModelProfile", "Prediction", "predict", "communication_s",
            "profile_model", "profile_model_on_cluster", "profile_links",
-           "measure_reduce_bandwidth", "measure_trainer_throughput", "gradient_bytes",
+           "measure_reduce_bandwidth", "measure_trainer_throughput", "check_on_cluster",
+           "gradient_bytes",
            "MODES"]
 
 MODES = ("ps", "allreduce")
@@ -88,10 +96,11 @@ class ClusterProfile:
         reduce_bandwidth: gradient bytes per second one node sums into another array.
         speed: how many times faster a worker computes a step than the machine where the
             `ModelProfile` was measured (1.0: the same).
-        full_duplex: a link carries its in and out bytes at the same time.
+        full_duplex: a link carries its in and out bytes at the same time (the ring's
+            neighbours send and receive at once; half duplex doubles its transfer).
         contention: on a machine whose nodes share cores, ``contention[n - 1]`` is the
             factor by which each worker's step slows when n workers compute at once
-            (measured by `profile_model_on_cluster`); beyond the measured n the last
+            (the ratio of `profile_model_on_cluster` steps); beyond the measured n the last
             factor grows in proportion to n. Empty: every worker has its own cores.
 
     Raises:
@@ -135,11 +144,6 @@ class ClusterProfile:
             return self.contention[workers - 1]
         n = len(self.contention)
         return self.contention[-1] * workers / n
-
-    def transfer_s(self, bytes_in: float, bytes_out: float) -> float:
-        """Seconds one link takes to carry `bytes_in` and `bytes_out`."""
-        moved = max(bytes_in, bytes_out) if self.full_duplex else bytes_in + bytes_out
-        return moved / self.bandwidth
 
 
 @dataclass(frozen=True)
@@ -221,15 +225,17 @@ def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
         if n == 1:
             return 0.0
         frac = (n - 1) / n
-        return (2 * frac * g / c.bandwidth + 2 * (n - 1) * c.latency
+        duplex = 1 if c.full_duplex else 2
+        return (duplex * 2 * frac * g / c.bandwidth + 2 * (n - 1) * c.latency
                 + frac * g / c.reduce_bandwidth)
     if ps_shards < 1:
         raise ValueError(f"ps_shards must be >= 1, got {ps_shards}")
     k = ps_shards
-    worker_path = c.transfer_s(g, g) + (2 * k + 1) * c.latency
+    worker_path = 2 * g / c.bandwidth + (3 * k + 1) * c.latency
     shard_bytes = n * g / k
-    shard_path = (max(c.transfer_s(shard_bytes, shard_bytes), shard_bytes / c.reduce_bandwidth)
-                  + 2 * n * c.latency + 2 * (g / k) / c.reduce_bandwidth)
+    shard_path = (max(shard_bytes / c.bandwidth, shard_bytes / c.reduce_bandwidth)
+                  + 2 * (g / k) / c.reduce_bandwidth + shard_bytes / c.bandwidth
+                  + 2 * n * c.latency)
     return max(worker_path, shard_path)
 
 
@@ -316,8 +322,8 @@ class _StepTimer(ReplicaWorker):
 
 
 def profile_model(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
-                  batch_size: int, name: str = "model", steps: int = 5,
-                  warmup: int = 1) -> ModelProfile:
+                  batch_size: int, name: str = "model", steps: int = 5, warmup: int = 1,
+                  threads: int | None = None) -> ModelProfile:
     """One worker's step, timed in this process (the median of `steps`).
 
     Args:
@@ -326,58 +332,57 @@ def profile_model(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]]
         data_fn: ``data_fn(0, 1)`` yields feed dicts of `batch_size` examples (as
             `ReplicatedTrainer` takes).
         batch_size: the examples per step `data_fn` feeds.
+        threads: BLAS threads while timing (None: as they are). Ray gives an actor with
+            ``num_cpus=1`` one thread, so 1 times the step a one-CPU worker computes.
 
     Raises:
         ValueError: steps < 1, or a train op without gradients.
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    from threadpoolctl import threadpool_limits
     op = train_op if isinstance(train_op, str) else train_op.name
     timer = _StepTimer(graph, op, data_fn)
     try:
-        seconds = statistics.median(timer.time_steps(steps, warmup))
+        with threadpool_limits(limits=threads):
+            seconds = statistics.median(timer.time_steps(steps, warmup))
     finally:
         timer.executor.close()
     return ModelProfile(name, batch_size, seconds, gradient_bytes(graph, op))
 
 
 def profile_model_on_cluster(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
-                             batch_size: int, name: str = "model", max_workers: int = 2,
+                             batch_size: int, name: str = "model", workers: int = 1,
                              steps: int = 5, warmup: int = 1, strategy: str = "STRICT_SPREAD",
-                             bundle: dict | None = None) -> tuple[ModelProfile, tuple]:
+                             bundle: dict | None = None) -> ModelProfile:
     """One worker's step timed in Ray actors placed as `ReplicatedTrainer` places its
-    workers, alone and then with 2..`max_workers` of them computing at once.
+    workers (one CPU each, `strategy` over the nodes), `workers` of them computing at once;
+    the profile's step is their mean.
 
-    On a real cluster the concurrent steps take as long as one alone; where the nodes
-    share a machine's cores they do not, and the ratios are the cluster's `contention`.
-
-    Returns:
-        (the ModelProfile of one worker alone, the contention factors for 1..max_workers
-        concurrent workers: each the mean concurrent step over the step alone, at least 1).
+    On a real cluster the step is the same for any `workers`; where the nodes share a
+    machine's cores it is not, and the ratio of the step with n workers to the step with
+    one is the cluster's ``contention[n - 1]``.
 
     Raises:
-        ValueError: max_workers or steps < 1.
-        TimeoutError: the cluster cannot place `max_workers` workers with `strategy`.
+        ValueError: workers or steps < 1.
+        TimeoutError: the cluster cannot place `workers` actors with `strategy`.
     """
-    if max_workers < 1 or steps < 1:
-        raise ValueError(f"max_workers and steps must be >= 1, got {max_workers}, {steps}")
+    if workers < 1 or steps < 1:
+        raise ValueError(f"workers and steps must be >= 1, got {workers}, {steps}")
     from ._remote import get
     from .cluster import Cluster
     from .executor import graph_def_bytes
     op = train_op if isinstance(train_op, str) else train_op.name
     gd = graph_def_bytes(graph)
-    means = []
-    for n in range(1, max_workers + 1):
-        cluster = Cluster({"worker": n}, strategy=strategy, bundle=bundle or {"CPU": 1})
-        try:
-            timers = [cluster.start("worker", i, _StepTimer, gd, op, data_fn, i, n)
-                      for i in range(n)]
-            runs = get([t.time_steps.remote(steps, warmup) for t in timers])
-        finally:
-            cluster.shutdown()
-        means.append(statistics.mean(statistics.median(r) for r in runs))
-    contention = tuple(max(1.0, m / means[0]) for m in means)
-    return ModelProfile(name, batch_size, means[0], gradient_bytes(graph, op)), contention
+    cluster = Cluster({"worker": workers}, strategy=strategy, bundle=bundle or {"CPU": 1})
+    try:
+        timers = [cluster.start("worker", i, _StepTimer, gd, op, data_fn, i, workers)
+                  for i in range(workers)]
+        runs = get([t.time_steps.remote(steps, warmup) for t in timers])
+    finally:
+        cluster.shutdown()
+    seconds = statistics.mean(statistics.median(r) for r in runs)
+    return ModelProfile(name, batch_size, seconds, gradient_bytes(graph, op))
 
 
 def measure_reduce_bandwidth(nbytes: int = 16 << 20, repeats: int = 5) -> float:
@@ -480,3 +485,53 @@ def measure_trainer_throughput(graph, train_op, data_fn: Callable[[int, int], It
     finally:
         trainer.shutdown()
     return done * workers * batch_size / wall
+
+
+def check_on_cluster(build: Callable[[int], tuple], batch_size: int, links: ClusterProfile,
+                     workers: Sequence[int] = (1, 2), steps: int = 5, name: str = "model",
+                     strategy: str = "STRICT_SPREAD") -> list[dict]:
+    """The model's prediction against `ReplicatedTrainer`'s images/s on the running Ray
+    cluster, sync PS with one shard, for each N in `workers`.
+
+    For each N, back to back (the machine's speed drifts, so each prediction uses the
+    step measured just before its run): the step of N worker actors computing at once
+    (`profile_model_on_cluster`), then the trainer's images/s with N workers. The step of
+    the first N is the `ModelProfile`; the ratios of the others to it are the cluster's
+    `contention` (nodes on one machine share its cores; a ratio below 1 is noise and
+    counts as 1).
+
+    Args:
+        build: ``build(N) -> (graph, train_op, data_fn)``: a graph whose optimizer
+            aggregates N replicas (SyncReplicasOptimizer), and data for N workers of
+            `batch_size` examples.
+        links: the cluster's links (`profile_links`).
+
+    Returns:
+        One dict per N: workers, measured_images_per_s, predicted_images_per_s, error
+        (predicted / measured - 1), step_s (the compute step measured for N), prediction.
+
+    Raises:
+        ValueError: `workers` does not start at 1 or is not increasing.
+    """
+    if list(workers)[:1] != [1] or list(workers) != sorted(set(workers)):
+        raise ValueError(f"workers must start at 1 and increase, got {list(workers)}")
+    steps_s, measured = [], []
+    for n in workers:
+        graph, train_op, data_fn = build(n)
+        steps_s.append(profile_model_on_cluster(graph, train_op, data_fn, batch_size, name,
+                                                workers=n, steps=steps,
+                                                strategy=strategy).compute_s)
+        measured.append(measure_trainer_throughput(graph, train_op, data_fn, batch_size, n,
+                                                   steps=steps, strategy=strategy))
+    model = ModelProfile(name, batch_size, steps_s[0], gradient_bytes(graph, train_op))
+    factors = [max(1.0, s / steps_s[0]) for s in steps_s]
+    contention = tuple(np.interp(range(1, max(workers) + 1), list(workers), factors))
+    cluster = dataclasses.replace(links, contention=contention)
+    out = []
+    for n, got, step in zip(workers, measured, steps_s):
+        p = predict(model, cluster, n, "ps", 1)
+        out.append({"workers": n, "measured_images_per_s": got,
+                    "predicted_images_per_s": p.images_per_s,
+                    "error": p.images_per_s / got - 1.0, "step_s": step,
+                    "prediction": p.as_dict()})
+    return out
