@@ -10,6 +10,8 @@ It writes tests/platform/fixtures/tf_checkpoints/:
                          (scalar, float16..64, int8..64, uint8/16, complex64, bool, string)
                          and a partitioned variable (saved as two slices of one tensor);
   dtypes.npz             the values TensorFlow saved, by checkpoint name;
+  v1.ckpt, v1.npz        other values of the same variables in TF's V1 format (one table file
+                         with the values as TensorProtos), as slim's published checkpoints;
   sharded.ckpt.*         a sharded save (variables on two CPU devices: two data shards);
   sharded.npz            its values;
   cifar.ckpt.*           the book's ch. 5.3 CIFAR-10 CNN at 8x8x3 input with seeded random
@@ -35,9 +37,11 @@ OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                    "tests", "platform", "fixtures", "tf_checkpoints")
 
 
-def _save(values: dict, prefix: str, sharded: bool = False, partitioned=None) -> dict:
-    """Saves `values` ({name: array}) as variables with tf.train.Saver; returns what was saved
-    by checkpoint name (the partitioned variable under its full name)."""
+def _save(values: dict, prefix: str, sharded: bool = False, partitioned=None,
+          version=tf.train.SaverDef.V2) -> dict:
+    """Saves `values` ({name: array}) as variables with tf.train.Saver (format `version`);
+    returns what was saved by checkpoint name (the partitioned variable under its full
+    name)."""
     config = tf.ConfigProto(device_count={"CPU": 2})
     saved = dict(values)
     with tf.Graph().as_default():
@@ -57,7 +61,7 @@ def _save(values: dict, prefix: str, sharded: bool = False, partitioned=None) ->
                                     initializer=init, partitioner=tf.fixed_size_partitioner(2))
             variables.extend(parts)
             saved[name] = value
-        saver = tf.train.Saver(variables, sharded=sharded)
+        saver = tf.train.Saver(variables, sharded=sharded, write_version=version)
         with tf.Session(config=config) as sess:
             sess.run(tf.global_variables_initializer())
             saver.save(sess, os.path.join(OUT, prefix), write_meta_graph=False,
@@ -65,7 +69,8 @@ def _save(values: dict, prefix: str, sharded: bool = False, partitioned=None) ->
     return saved
 
 
-def dtypes_fixture(rng: np.random.Generator) -> None:
+def dtypes_fixture(rng: np.random.Generator, prefix: str = "dtypes",
+                   version=tf.train.SaverDef.V2) -> None:
     values = {
         "scalar": np.float32(3.25),
         "f16": rng.standard_normal((3, 2)).astype(np.float16),
@@ -80,12 +85,14 @@ def dtypes_fixture(rng: np.random.Generator) -> None:
         "c64": (rng.standard_normal(3) + 1j * rng.standard_normal(3)).astype(np.complex64),
         "flags": np.array([True, False, True, True]),
         "empty": np.zeros((0, 3), np.float32),
+        "zeros": np.zeros((2, 3), np.int32),
+        "halfzeros": np.zeros(4, np.float16),
         "words": np.array([b"alpha", b"", b"\xff\x00bytes", b"x" * 200], dtype=object),
         "scope/inner/w": rng.standard_normal((2, 2)).astype(np.float32),
     }
     part = rng.standard_normal((5, 3)).astype(np.float32)
-    saved = _save(values, "dtypes.ckpt", partitioned=("part", part))
-    np.savez(os.path.join(OUT, "dtypes.npz"),
+    saved = _save(values, prefix + ".ckpt", partitioned=("part", part), version=version)
+    np.savez(os.path.join(OUT, prefix + ".npz"),
              **{k.replace("/", "__"): np.asarray(v, dtype="S") if k == "words" else v
                 for k, v in saved.items()})
 
@@ -170,6 +177,7 @@ def main() -> None:
     dtypes_fixture(rng)
     sharded_fixture(rng)
     cifar_fixture(rng)
+    dtypes_fixture(rng, "v1", tf.train.SaverDef.V1)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, to {OUT}")
 

@@ -1,4 +1,4 @@
-"""Reading TensorFlow V2 checkpoints: the fixtures TF 2.21 wrote
+"""Reading TensorFlow V2 (and V1) checkpoints: the fixtures TF 2.21 wrote
 (scripts/make_tf_checkpoint_fixtures.py), corrupted and crafted ones, and the TF entry points
 (NewCheckpointReader, list_variables, load_variable, Saver.restore, init_from_checkpoint)."""
 from __future__ import annotations
@@ -14,6 +14,8 @@ import actorflow as tf
 from actorflow.io.tf_record import masked_crc32c
 from actorflow.summary import wire
 from actorflow.train import tf_checkpoint as tfc
+from actorflow.train import tf_checkpoint_v1 as tfc1
+from actorflow.train.tf_checkpoint_v1 import TFV1CheckpointReader
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "tf_checkpoints")
 DTYPES = os.path.join(FIXTURES, "dtypes.ckpt")
@@ -90,10 +92,11 @@ def _crafted(tmp_path, entries: dict, data: bytes, endianness: int = 0, kind: in
 
 
 # -- reading the fixtures ------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["dtypes", "sharded"])
+@pytest.mark.parametrize("name", ["dtypes", "sharded", "v1"])
 def test_values_equal_what_tensorflow_saved(name):
     reader = tf.train.NewCheckpointReader(os.path.join(FIXTURES, name + ".ckpt"))
     assert isinstance(reader, tf.train.TFCheckpointReader)
+    assert isinstance(reader, TFV1CheckpointReader) == (name == "v1")
     expected = _expected(name)
     assert sorted(reader.get_variable_to_shape_map()) == sorted(expected)
     for key, want in expected.items():
@@ -153,15 +156,16 @@ def test_missing_tensor_lists_close_matches():
 
 
 # -- Saver.restore -------------------------------------------------------------------------
-def test_saver_restores_tensorflow_values():
-    expected = _expected("dtypes")
+@pytest.mark.parametrize("name", ["dtypes", "v1"])
+def test_saver_restores_tensorflow_values(name):
+    expected = _expected(name)
     names = ["scalar", "f16", "f64", "i8", "i64", "u16", "c64", "flags", "part",
              "scope/inner/w"]
     variables = {n: tf.Variable(np.zeros_like(expected[n]), name=n.replace("/", "_"))
                  for n in names}
     saver = tf.train.Saver(variables)
     with tf.Session() as sess:
-        saver.restore(sess, DTYPES)
+        saver.restore(sess, os.path.join(FIXTURES, name + ".ckpt"))
         for n in names:
             got = sess.run(variables[n])
             assert got.dtype == expected[n].dtype
@@ -289,6 +293,29 @@ def test_snappy_blocks_and_unsupported_dtypes_are_refused(tmp_path):
                       b"\x00" * 4)
     with pytest.raises(tf.errors.UnimplementedError, match="bfloat16"):
         tf.train.load_variable(prefix, "b")
+
+
+def test_v1_values_that_do_not_fit_their_shape_are_data_loss(tmp_path):
+    meta = tfc1._SavedTensorSliceMeta(tensor=[tfc1._SavedSliceMeta(
+        name="w", shape=tfc._TensorShape(dim=[tfc._Dim(size=3)]), type=1,
+        slice=[tfc._TensorSlice(extent=[tfc._Extent()])])])
+    key = tfc.slice_key("w", [(0, -1)])
+
+    def write(values: np.ndarray) -> str:
+        proto = wire.field_key(5, wire.LEN) + wire.encode_varint(values.nbytes) + \
+            values.tobytes()
+        saved = tfc1._SavedSlice(name="w", slice=tfc._TensorSlice(extent=[tfc._Extent()]),
+                                 data=proto)
+        path = str(tmp_path / "v1.ckpt")
+        _write_table(path, {b"": tfc1._SavedTensorSlices(meta=meta).SerializeToString(),
+                            key: tfc1._SavedTensorSlices(data=saved).SerializeToString()})
+        return path
+
+    np.testing.assert_array_equal(tf.train.load_variable(write(np.ones(3, "<f4")), "w"),
+                                  np.ones(3, np.float32))
+    with pytest.raises(tf.errors.DataLossError, match=r"tensor 'w' in checkpoint file "
+                       r".*v1\.ckpt: 2 values for shape \[3\]"):
+        tf.train.load_variable(write(np.ones(2, "<f4")), "w")
 
 
 # -- init_from_checkpoint ------------------------------------------------------------------

@@ -17,9 +17,10 @@ actorflow writes, sizes within the data file on disk) before a byte is allocated
 "checkpoint" state file is the same text TF writes (``model_checkpoint_path: "..."``) and
 is replaced atomically too.
 
-Checkpoints TensorFlow wrote (its V2 format, told apart by the index's table magic) are read
-too: `NewCheckpointReader`, `list_variables`, `load_variable` and `Saver.restore` hand them to
-`actorflow.train.tf_checkpoint.TFCheckpointReader`.
+Checkpoints TensorFlow wrote are read too: `NewCheckpointReader`, `list_variables`,
+`load_variable` and `Saver.restore` hand its V2 format (told apart by the index's table
+magic) to `actorflow.train.tf_checkpoint.TFCheckpointReader` and its V1 files (a table at
+the path itself) to `actorflow.train.tf_checkpoint_v1.TFV1CheckpointReader`.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from .. import errors
 from ..file_safety import check_array, check_size, stored_shape
 from ..framework.graph import GraphKeys, Operation, Tensor, get_default_graph
 from .tf_checkpoint import TFCheckpointReader, is_tf_checkpoint, not_found_message
+from .tf_checkpoint_v1 import TFV1CheckpointReader, is_tf_v1_checkpoint
 
 __all__ = ["Saver", "CheckpointState", "NewCheckpointReader", "CheckpointReader",
            "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
@@ -325,10 +327,13 @@ class CheckpointReader:
 
 def NewCheckpointReader(filepattern: str):  # noqa: N802 - TF spelling
     """A reader of the checkpoint with prefix `filepattern`: a `CheckpointReader` for
-    actorflow's own checkpoints, a `TFCheckpointReader` for those TensorFlow wrote (both
-    have TF's reader methods: get_tensor, has_tensor, get_variable_to_shape_map, ...)."""
+    actorflow's own checkpoints, a `TFCheckpointReader` for those TensorFlow wrote in its V2
+    format, a `TFV1CheckpointReader` for its V1 files (all have TF's reader methods:
+    get_tensor, has_tensor, get_variable_to_shape_map, ...)."""
     if is_tf_checkpoint(filepattern):
         return TFCheckpointReader(filepattern)
+    if is_tf_v1_checkpoint(filepattern):
+        return TFV1CheckpointReader(filepattern)
     return CheckpointReader(filepattern)
 
 
@@ -491,9 +496,10 @@ def update_checkpoint_state(save_dir: str, model_checkpoint_path: str,
 
 
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
-    """Whether a complete checkpoint (its index file) exists for the prefix or pattern."""
+    """Whether a complete checkpoint (its index file, or TF's V1 file) exists for the prefix
+    or pattern."""
     return bool(glob.glob(glob.escape(checkpoint_prefix) + ".index")) or \
-        bool(glob.glob(checkpoint_prefix + ".index"))
+        bool(glob.glob(checkpoint_prefix + ".index")) or is_tf_v1_checkpoint(checkpoint_prefix)
 
 
 def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None):

@@ -100,6 +100,7 @@ class _Entry(NamedTuple):
     size: int
     crc32c: int | None
     slices: list
+    data: bytes | None = None  # a V1 slice's TensorProto (see tf_checkpoint_v1)
 
 
 def is_tf_checkpoint(prefix: str) -> bool:
