@@ -310,19 +310,16 @@ def graph_batches(input_fn: Callable[[InputContext], Mapping], context: InputCon
 class _Producer:
     """A producer actor: reads ``source(index, count)`` and enqueues every batch."""
 
-    def __init__(self, queue: QueueActor, source: DataFn, index: int, count: int,
-                 prefetch: int) -> None:
+    def __init__(self, queue: QueueActor, source: DataFn, index: int, count: int) -> None:
         self.queue = queue
         self.source = source
         self.index = index
         self.count = count
-        self.prefetch = prefetch
 
     def run(self) -> dict:
         """Enqueues the source's batches until it ends or the feed is shut down; returns
         {"batches", "records"} enqueued."""
-        batches = Prefetcher(lambda: self.source(self.index, self.count), self.prefetch,
-                             name=f"producer-{self.index}")
+        batches = self.source(self.index, self.count)
         done = {"batches": 0, "records": 0}
         try:
             for batch in batches:
@@ -332,7 +329,8 @@ class _Producer:
         except QueueCancelled:  # shut down: the queue refuses further items
             pass
         finally:
-            batches.close()
+            if hasattr(batches, "close"):  # a Prefetcher's thread, a generator
+                batches.close()
         return done
 
 
@@ -345,7 +343,8 @@ class QueueFeed:
 
     Args:
         source: the producers' data function: producer k of `producers` reads
-            ``source(k, producers)`` (e.g. a `FileShards`). Picklable.
+            ``source(k, producers)``. Picklable. A `FileShards` reads ahead while the
+            producer enqueues; wrap other sources in `Prefetched` for the same.
         batch_size: items each worker dequeues per batch.
         capacity: items the queue holds.
         producers: producer actors.
@@ -380,7 +379,7 @@ class QueueFeed:
             self.queue = QueueActor(RandomShuffleQueue, capacity, min_after_dequeue,
                                     seed=seed, max_concurrency=max_concurrency, options=opts)
         producer_opts = {**opts, "max_concurrency": 1}
-        self.producers = [as_actor(_Producer, self.queue, source, k, producers, prefetch,
+        self.producers = [as_actor(_Producer, self.queue, source, k, producers,
                                    options=producer_opts)
                           for k in range(producers)]
         self.runs = [p.run.remote() for p in self.producers]
