@@ -17,8 +17,9 @@ the last one ``Conv2d_0b_3x1`` as in Mixed_7b; slim's checkpoint has ``0c``.)
 
 Parameter counts at 1000 classes: 23,817,352 trainable without the auxiliary head, the
 published 23.8M (Keras's ``InceptionV3`` counts the same trainable weights); the head
-adds 3,325,800 (slim's default builds it; slim's checkpoint has 1001 classes, one more
-for "background", 2,049 more parameters in the main classifier).
+adds 3,325,800 (slim's default builds it). slim's published checkpoint has 1001 classes
+(one more for "background"): 2,049 more parameters in the main classifier, 769 in the
+auxiliary one.
 """
 from __future__ import annotations
 
