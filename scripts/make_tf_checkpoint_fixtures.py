@@ -11,7 +11,8 @@ It writes tests/platform/fixtures/tf_checkpoints/:
                          and a partitioned variable (saved as two slices of one tensor);
   dtypes.npz             the values TensorFlow saved, by checkpoint name;
   v1.ckpt, v1.npz        other values of the same variables in TF's V1 format (one table file
-                         with the values as TensorProtos), as slim's published checkpoints;
+                         with the values as TensorProtos);
+  v1_sharded.ckpt-0000N-of-00002, v1_sharded.npz   a sharded V1 save;
   sharded.ckpt.*         a sharded save (variables on two CPU devices: two data shards);
   sharded.npz            its values;
   cifar.ckpt.*           the book's ch. 5.3 CIFAR-10 CNN at 8x8x3 input with seeded random
@@ -97,10 +98,11 @@ def dtypes_fixture(rng: np.random.Generator, prefix: str = "dtypes",
                 for k, v in saved.items()})
 
 
-def sharded_fixture(rng: np.random.Generator) -> None:
+def sharded_fixture(rng: np.random.Generator, prefix: str = "sharded",
+                    version=tf.train.SaverDef.V2) -> None:
     values = {f"v{i}": rng.standard_normal((i + 1, 2)).astype(np.float32) for i in range(4)}
-    _save(values, "sharded.ckpt", sharded=True)
-    np.savez(os.path.join(OUT, "sharded.npz"), **values)
+    _save(values, prefix + ".ckpt", sharded=True, version=version)
+    np.savez(os.path.join(OUT, prefix + ".npz"), **values)
 
 
 # (name, shape, stddev of the tutorial's initialiser); dim = 2 * 2 * 64 at 8x8 input.
@@ -178,6 +180,7 @@ def main() -> None:
     sharded_fixture(rng)
     cifar_fixture(rng)
     dtypes_fixture(rng, "v1", tf.train.SaverDef.V1)
+    sharded_fixture(rng, "v1_sharded", tf.train.SaverDef.V1)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, to {OUT}")
 

@@ -1,4 +1,4 @@
-"""Reading TensorFlow's V1 checkpoints (the format of slim's published 2016-17 weights).
+"""Reading TensorFlow's V1 checkpoints (the format Saver wrote before TF 0.12's V2).
 
 A V1 checkpoint is one file, or shards named by a pattern (``model.ckpt-?????-of-00002``),
 each the same LevelDB-format table as a V2 index (`tf_checkpoint.read_table`, whose block
