@@ -14,7 +14,9 @@ num_sampled distinct classes are found after `num_tries` draws), ``1 - (1 - p) *
 
 The losses are composites: `_compute_sampled_logits` gathers the true and sampled rows of the
 class weights, subtracts the log expected counts, and (for sampled softmax) pushes sampled
-classes that equal a true label ("accidental hits") to -FLT_MAX.
+classes that equal a true label ("accidental hits") to -FLT_MAX. Because the rows are
+gathered, the losses' gradients with respect to the weights and biases are `IndexedSlices`
+of the true and sampled rows only (batch * num_true + num_sampled of them).
 """
 from __future__ import annotations
 

@@ -66,7 +66,9 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
             contiguous range of ids, in order (the shards' row counts must be static).
         max_norm: rows whose L2 norm exceeds it are scaled down to it.
 
-    The gradient w.r.t. params is dense (a scatter-add of the incoming rows).
+    The gradient w.r.t. params is an `IndexedSlices` (the incoming rows and their ids), so
+    optimizers update only the looked-up rows; with several shards (concatenated, then
+    gathered) each shard's gradient is dense.
 
     Raises:
         ValueError: an empty `params` list, shards with unknown row counts, or an unknown

@@ -502,7 +502,9 @@ def _occurrence_passes(xp, indices, grad):
     holds the k-th occurrence of each repeated row, so that every pass indexes a row once."""
     if indices.size < 2:
         return [(indices, grad)]
-    order = xp.argsort(indices, kind="stable")
+    # stable, so each row's occurrences keep their order (CuPy's argsort always is stable and
+    # takes no `kind`)
+    order = xp.argsort(indices, kind="stable") if xp is np else xp.argsort(indices)
     ranked = indices[order]
     new_row = ranked[1:] != ranked[:-1]
     if bool(new_row.all()):
