@@ -376,3 +376,19 @@ def test_init_from_checkpoint_errors():
     with pytest.raises(ValueError, match=r"Tensor cifar/local3/weights \(local3/weights in "
                        r"cifar/\) is not found"):
         tf.train.init_from_checkpoint(SCOPED, {"cifar/": "/"})
+
+
+def test_init_from_checkpoint_reads_actorflow_checkpoints_and_directories(tmp_path):
+    with tf.Graph().as_default():
+        with tf.variable_scope("old"):
+            w = tf.get_variable("w", [2, 3])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            saved = sess.run(w)
+            tf.train.Saver().save(sess, str(tmp_path / "model.ckpt"), global_step=7)
+    with tf.variable_scope("new"):
+        w = tf.get_variable("w", [2, 3], initializer=tf.zeros_initializer())
+    tf.train.init_from_checkpoint(str(tmp_path), {"old/": "new/"})  # its latest checkpoint
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(w), saved)

@@ -18,7 +18,8 @@ executes anything from the files: the protos are decoded field by field
 (`actorflow.summary.wire`), every size the index declares is checked against the bytes the
 files really hold before anything is allocated (`actorflow.file_safety`), and every block and
 tensor is checked against its CRC; a mismatch is a `DataLossError` naming the file and the
-entry.
+entry. TF's older V1 format (one table holding the values) is read by
+`actorflow.train.tf_checkpoint_v1` on the same table reader.
 """
 from __future__ import annotations
 
