@@ -198,6 +198,15 @@ def test_prefetcher_hands_over_errors_and_the_end():
         Prefetcher(lambda: iter(()), depth=0)
 
 
+def test_closing_a_shard_iterator_ends_its_thread_and_session(id_files):
+    batches = FileShards(id_files, endless_ids_input, prefetch=2)(0, 1)
+    assert len(next(batches)["ids:0"]) == 5
+    batches.close()
+    assert not batches._thread.is_alive()
+    with pytest.raises(StopIteration):
+        next(batches)
+
+
 def test_prefetched_data_function_yields_the_same_batches():
     data = ShardedBatches({"x:0": np.arange(40.0)}, batch_size=4, seed=3)
     for worker in range(2):
@@ -269,10 +278,25 @@ def test_prefetch_keeps_requests_outstanding_and_close_ends_cleanly(ray_local, i
         feed.queue.close()  # the producer's next enqueue is refused; the rest drains
         rest = list(batches)
         assert batches.outstanding == 0
-        assert len(rest) <= 10 // 5 + 3  # what the queue held, and what was in flight
+        # the batches in flight, the queue's capacity, and the enqueue that was blocked
+        # when the queue closed (it may still complete)
+        assert len(rest) <= 3 + 10 // 5 + 1
         assert feed.wait(timeout=30)[0]["batches"] >= 2
     finally:
         feed.shutdown()
+    ready, _ = ray_local.wait(feed.runs, timeout=0)
+    assert ready == feed.runs  # the producer ended its run itself, refused by the queue
+    wait_until(lambda: _ended(feed.queue), "the queue actor to end")
+
+
+def _ended(queue) -> bool:
+    """Whether a QueueActor's actor is gone (ray.kill takes effect asynchronously)."""
+    import ray
+    try:
+        queue.size()
+    except ray.exceptions.RayActorError:
+        return True
+    return False
 
 
 @pytest.mark.slow
