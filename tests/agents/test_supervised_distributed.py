@@ -1,7 +1,7 @@
 """The supervised trainer on Ray workers: sync data-parallel SGD over parameter servers equals
-single-process SGD on the concatenated batch, and so does ring all-reduce; an async run
-whose worker is killed restarts it and finishes; a killed ps restores its checkpoint and loses at
-most one checkpoint interval."""
+single-process SGD on the concatenated batch, and so does ring all-reduce, across a
+--resume; an async run whose worker is killed restarts it and finishes; a killed ps restores
+its checkpoint and loses at most one checkpoint interval."""
 from __future__ import annotations
 
 import dataclasses
@@ -27,17 +27,20 @@ def cifar_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("mode, ps", [("sync", 2), ("allreduce", 0)])
 def test_sync_workers_equal_one_process_on_the_concatenated_batch(ray_local, cifar_dir, mode,
-                                                                  ps):
+                                                                  ps, tmp_path):
+    # Two steps, then --resume for two more: the resumed run goes on exactly (the shards'
+    # state from their checkpoints, each worker's batches from the step reached).
     config = _config(cifar_dir, optimizer="sgd", learning_rate=0.05, input="plain",
-                     workers=2, ps=max(ps, 1), mode=mode, total_steps=3, log_every=3,
-                     eval_examples=0)
-    replicated = Supervised(config)
-    result = replicated.train(progress=False)
-    assert (result["mode"], result["ps"], result["global_step"]) == (mode, ps, 3)
+                     workers=2, ps=max(ps, 1), mode=mode, total_steps=2, log_every=2,
+                     checkpoint_every=2, eval_examples=0)
+    Supervised(config).train(str(tmp_path), progress=False)
+    replicated = Supervised(dataclasses.replace(config, total_steps=4))
+    result = replicated.train(str(tmp_path), resume=True, progress=False)
+    assert (result["mode"], result["ps"], result["global_step"]) == (mode, ps, 4)
     single = Supervised(dataclasses.replace(config, workers=0))
     shards = [inputs.CifarBatches(str(cifar_dir), 8, distorted=False, prefetch=0)(i, 2)
               for i in range(2)]
-    for _ in range(3):
+    for _ in range(4):
         halves = [next(s) for s in shards]
         single.executor.run("train", {k: np.concatenate([h[k] for h in halves])
                                       for k in (inputs.IMAGES, inputs.LABELS)})
