@@ -2,8 +2,8 @@
 
 The builder returns the loss and the embedding tensors; the caller picks the optimizer (the
 book's plain SGD at 1.0). The embedding lookup and `nce_loss` touch only the rows of the
-batch's words and sampled classes, so their gradients are `IndexedSlices` wherever the
-engine makes them sparse.
+batch's words and sampled classes, so the gradients of all three variables are
+`IndexedSlices`: an optimizer or a parameter server updates those rows only.
 """
 from __future__ import annotations
 

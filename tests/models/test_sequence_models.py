@@ -77,6 +77,9 @@ def test_word2vec_forward_backward_step():
     labels = tf.placeholder(tf.int32, [16, 1])
     out = get_model("word2vec_skip_gram")(inputs, labels, vocabulary_size=300,
                                           embedding_size=32, num_sampled=8)
+    # the lookup and nce_loss touch only the batch's rows: the gradients are sparse
+    assert all(isinstance(g, tf.IndexedSlices)
+               for g in tf.gradients(out["loss"], tf.trainable_variables()))
     rng = np.random.RandomState(0)
     feed = {inputs: rng.randint(300, size=16), labels: rng.randint(300, size=(16, 1))}
     before, after, grads = sgd_step(out["loss"], feed)
