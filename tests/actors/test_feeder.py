@@ -5,7 +5,6 @@ and names a producer that died."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ from actorflow.actors.data import ShardedBatches
 from actorflow.actors.feeder import (FileShards, InputContext, Prefetched, Prefetcher,
                                      ProducerFailed, QueueFeed)
 
+from ..blocking_calls import in_thread
 from ..book._data import CIFAR10_RECORD_BYTES, write_cifar10
 
 RECORDS_PER_FILE = 10
@@ -318,20 +318,11 @@ def test_a_producer_error_reaches_every_worker(ray_local, tmp_path):
     missing = str(tmp_path / "missing.bin")
     feed = QueueFeed(FileShards([missing], ids_input), batch_size=5)
     try:
-        outcomes = []
-
-        def consume(i: int) -> None:
-            try:
-                list(feed(i, 2))
-            except ProducerFailed as e:
-                outcomes.append(str(e))
-
-        threads = [threading.Thread(target=consume, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        workers = [in_thread(lambda i=i: list(feed(i, 2))) for i in range(2)]
+        for thread, _ in workers:
+            thread.join(60)
     finally:
         feed.shutdown()
-    assert len(outcomes) == 2
-    assert all("producer 0" in o and "missing.bin" in o for o in outcomes), outcomes
+    for _, outcome in workers:
+        assert isinstance(outcome.get("error"), ProducerFailed), outcome
+        assert "producer 0" in str(outcome["error"]) and "missing.bin" in str(outcome["error"])
