@@ -270,6 +270,8 @@ class Supervised:
         # Sync and all-reduce workers take one batch per global step, async ones about one
         # per `workers` steps: where a resumed run's workers pick up their shards.
         start = self.step if c.mode != "async" else self.step // c.workers
+        if self.step:
+            self._seed_shards(ps_dir, 1 if c.mode == "allreduce" else c.ps)
         trainer = ReplicatedTrainer(graph_def_bytes(self.graph), "train",
                                     self._batches(start), cluster,
                                     mode=c.mode, strategy=c.strategy, checkpoint_dir=ps_dir,
@@ -292,6 +294,18 @@ class Supervised:
         finally:
             self.trainer = None
             trainer.shutdown()
+
+    def _seed_shards(self, ps_dir: str, shards: int) -> None:
+        """Points each shard without a checkpoint of its own in `ps_dir` at the resumed run
+        checkpoint (its variables and slots by name; its name ends in the step, which the
+        shard takes as its version), so that a run resumed without the shards' state (one
+        trained in this process, or whose ps files are gone) goes on from its step."""
+        prefix = os.path.abspath(os.path.join(ps_dir, os.pardir, f"model-{self.step}"))
+        for k in range(shards):
+            pointer = f"checkpoint-{k}"
+            if tf.train.latest_checkpoint(ps_dir, latest_filename=pointer) is None:
+                os.makedirs(ps_dir, exist_ok=True)
+                tf.train.update_checkpoint_state(ps_dir, prefix, latest_filename=pointer)
 
     def _batches(self, start_step: int, distorted: bool | None = None, prefetch: int = 2):
         """The data function of this run's input, from batch `start_step` of each shard."""
