@@ -99,8 +99,11 @@ def _fmt(shape) -> str:
 
 
 # -- kernel --------------------------------------------------------------------------------
-def _apply_kernel(spec: _ApplySpec):
-    """Kernel factory: checks the operands, then runs `spec.step` chunk by chunk in place."""
+def _apply_kernel(spec: _ApplySpec, sparse: bool = False):
+    """Kernel factory: checks the operands, then runs `spec.step` in place, chunk by chunk
+    over the whole variable or, for the Sparse op, over the rows at its indices."""
+    op_type = ("Sparse" if sparse else "") + spec.type
+
     def factory(op, ctx):
         xp = ctx.xp
         ref_ops = [t.op for t in op.inputs[:spec.n_refs]]
@@ -110,7 +113,8 @@ def _apply_kernel(spec: _ApplySpec):
         if spec.nesterov_step is not None and attrs.get("use_nesterov", False):
             step, n_scratch = spec.nesterov_step, n_scratch + 1
         g_at = spec.grad_index - spec.n_refs
-        names = spec.inputs[spec.n_refs:]
+        arrays = (g_at, g_at + 1) if sparse else (g_at,)  # grad (and indices): not scalars
+        names = (_sparse_inputs(spec) if sparse else spec.inputs)[spec.n_refs:]
         chunk = CHUNK if xp is np else None
         var_name = ref_ops[0].name
 
@@ -123,24 +127,29 @@ def _apply_kernel(spec: _ApplySpec):
             grad = values[g_at]
             scalars = []
             for i, v in enumerate(values):
-                if i == g_at:
+                if i in arrays:
                     continue
                 if v.ndim:
                     raise errors.InvalidArgumentError(
-                        None, op, f"{spec.type}: {names[i]} is not a scalar: "
+                        None, op, f"{op_type}: {names[i]} is not a scalar: "
                         f"{list(v.shape)} (variable {var_name})")
                 scalars.append(v)
             for r, o in zip(refs, ref_ops):
                 if r.shape != var.shape:
                     raise errors.InvalidArgumentError(
-                        None, op, f"{spec.type}: var and {o.name} do not have the same shape"
+                        None, op, f"{op_type}: var and {o.name} do not have the same shape"
                         f": {list(var.shape)} vs {list(r.shape)}")
-            if grad.shape != var.shape:
+            if sparse:
+                _check_rows(op, var, grad, values[g_at + 1], var_name)
+            elif grad.shape != var.shape:
                 raise errors.InvalidArgumentError(
                     None, op, f"{spec.type}: var and grad do not have the same shape: "
                     f"{list(var.shape)} vs {list(grad.shape)} (variable {var_name})")
             consts = prepare(xp, var.dtype, attrs, *scalars)
-            _run_chunked(xp, step, refs, grad, consts, n_scratch, chunk)
+            if sparse:
+                _run_rows(xp, step, refs, grad, values[g_at + 1], consts, n_scratch)
+            else:
+                _run_chunked(xp, step, refs, grad, consts, n_scratch, chunk)
             return var
         return apply
     return factory
@@ -447,54 +456,28 @@ def _sparse_apply_infer(spec: _ApplySpec):
     return infer
 
 
-def _sparse_apply_kernel(spec: _ApplySpec):
-    """Kernel factory: checks the operands, then runs `spec.step` on the indexed rows."""
-    op_type = "Sparse" + spec.type
+def _check_rows(op, var, grad, indices, var_name: str) -> None:
+    """A Sparse op's grad is [len(indices)] + var.shape[1:] and its indices are rows of var."""
+    if indices.ndim != 1 or grad.shape != indices.shape + var.shape[1:]:
+        raise errors.InvalidArgumentError(
+            None, op, f"{op.type}: grad {list(grad.shape)} must be [len(indices)] + "
+            f"var.shape[1:] for indices {list(indices.shape)} and variable {var_name} of "
+            f"shape {list(var.shape)}")
+    outside = (indices < 0) | (indices >= var.shape[0])
+    if indices.size and bool(outside.any()):
+        raise errors.InvalidArgumentError(
+            None, op, f"{op.type}: index {int(indices[outside][0])} is not in "
+            f"[0, {var.shape[0]}) (variable {var_name})")
 
-    def factory(op, ctx):
-        xp = ctx.xp
-        ref_ops = [t.op for t in op.inputs[:spec.n_refs]]
-        cells = [ctx.var_cell(o) for o in ref_ops]
-        attrs = dict(op.attrs)
-        prepare, step, n_scratch = spec.prepare, spec.step, spec.n_scratch
-        if spec.nesterov_step is not None and attrs.get("use_nesterov", False):
-            step, n_scratch = spec.nesterov_step, n_scratch + 1
-        g_at = spec.grad_index - spec.n_refs
-        var_name = ref_ops[0].name
 
-        def sparse_apply(*values):
-            refs = [c.value for c in cells]
-            for r, o in zip(refs, ref_ops):
-                if r is None:
-                    raise uninitialized_error(o)
-            var = refs[0]
-            grad, indices = values[g_at], values[g_at + 1]
-            scalars = values[:g_at] + values[g_at + 2:]
-            for r, o in zip(refs, ref_ops):
-                if r.shape != var.shape:
-                    raise errors.InvalidArgumentError(
-                        None, op, f"{op_type}: var and {o.name} do not have the same shape: "
-                        f"{list(var.shape)} vs {list(r.shape)}")
-            if indices.ndim != 1 or grad.shape != indices.shape + var.shape[1:]:
-                raise errors.InvalidArgumentError(
-                    None, op, f"{op_type}: grad {list(grad.shape)} must be [len(indices)] + "
-                    f"var.shape[1:] for indices {list(indices.shape)} and variable "
-                    f"{var_name} of shape {list(var.shape)}")
-            if indices.size and bool(((indices < 0) | (indices >= var.shape[0])).any()):
-                bad = int(indices[(indices < 0) | (indices >= var.shape[0])][0])
-                raise errors.InvalidArgumentError(
-                    None, op, f"{op_type}: index {bad} is not in [0, {var.shape[0]}) "
-                    f"(variable {var_name})")
-            consts = prepare(xp, var.dtype, attrs, *scalars)
-            for at, rows_grad in _occurrence_passes(xp, indices, grad):
-                rows = [r[at] for r in refs]
-                scratch = [xp.empty(rows_grad.shape, var.dtype) for _ in range(n_scratch)]
-                step(xp, *rows, rows_grad, *scratch, *consts)
-                for r, new in zip(refs, rows):
-                    r[at] = new
-            return var
-        return sparse_apply
-    return factory
+def _run_rows(xp, step, refs, grad, indices, consts, n_scratch) -> None:
+    """Runs `step` on copies of the indexed rows of every ref and writes them back."""
+    for at, rows_grad in _occurrence_passes(xp, indices, grad):
+        rows = [r[at] for r in refs]
+        scratch = [xp.empty(rows_grad.shape, refs[0].dtype) for _ in range(n_scratch)]
+        step(xp, *rows, rows_grad, *scratch, *consts)
+        for r, new in zip(refs, rows):
+            r[at] = new
 
 
 def _occurrence_passes(xp, indices, grad):
@@ -525,7 +508,7 @@ for _spec in SPECS:
     if _spec.type == "ApplyGradientDescent":
         continue  # TF's sparse SGD is scatter_sub(var, indices, lr * values)
     register_op("Sparse" + _spec.type, infer=_sparse_apply_infer(_spec),
-                grad=NOT_DIFFERENTIABLE, kernel=_sparse_apply_kernel(_spec),
+                grad=NOT_DIFFERENTIABLE, kernel=_apply_kernel(_spec, sparse=True),
                 ref_inputs=tuple(range(_spec.n_refs)), stateful=True, aliases_input=True,
                 doc=f"{_spec.doc} Only the rows at indices (grad holds one row each).")
 
