@@ -5,6 +5,7 @@ its checkpoint and loses at most one checkpoint interval."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 
@@ -27,16 +28,21 @@ def cifar_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("mode, ps", [("sync", 2), ("allreduce", 0)])
 def test_sync_workers_equal_one_process_on_the_concatenated_batch(ray_local, cifar_dir, mode,
-                                                                  ps, tmp_path):
-    # Two steps, then --resume for two more: the resumed run goes on exactly (the shards'
-    # state from their checkpoints, each worker's batches from the step reached).
+                                                                  ps, tmp_path, capsys):
+    # Two steps, then `actorflow train supervised --resume` for two more: the resumed run
+    # goes on exactly (the shards' state from their checkpoints, each worker's batches from
+    # the step reached).
+    from actorflow.agents.cli import main
     config = _config(cifar_dir, optimizer="sgd", learning_rate=0.05, input="plain",
                      workers=2, ps=max(ps, 1), mode=mode, total_steps=2, log_every=2,
                      checkpoint_every=2, eval_examples=0)
     Supervised(config).train(str(tmp_path), progress=False)
-    replicated = Supervised(dataclasses.replace(config, total_steps=4))
-    result = replicated.train(str(tmp_path), resume=True, progress=False)
+    assert main(["train", "supervised", "--logdir", str(tmp_path), "--resume",
+                 "--steps", "4"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (result["mode"], result["ps"], result["global_step"]) == (mode, ps, 4)
+    replicated = Supervised(config)
+    replicated.restore(str(tmp_path / "checkpoints" / "model-4"))
     single = Supervised(dataclasses.replace(config, workers=0))
     shards = [inputs.CifarBatches(str(cifar_dir), 8, distorted=False, prefetch=0)(i, 2)
               for i in range(2)]
