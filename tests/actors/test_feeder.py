@@ -219,48 +219,40 @@ def test_prefetched_data_function_yields_the_same_batches():
 
 
 # -- queue feeding (Ray) ----------------------------------------------------------------------
-class _Consumer:
-    """A worker stand-in: drains its data function in its own process."""
-
-    def __init__(self, data_fn, index: int, count: int) -> None:
-        self.batches = data_fn(index, count)
-
-    def drain(self) -> list:
-        return [batch["ids:0"].tolist() for batch in self.batches]
-
-
 @pytest.mark.slow
 def test_queue_fed_workers_get_every_batch_the_producers_made(ray_local, id_files):
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    from actorflow.actors._remote import as_actor, get
     data_node = NodeAffinitySchedulingStrategy(ray_local.get_runtime_context().get_node_id(),
                                                soft=False)  # one machine: this one
     feed = QueueFeed(FileShards(id_files, lambda ctx: ids_input(ctx, batch=5)),
                      batch_size=5, capacity=20, producers=2,
                      options={"scheduling_strategy": data_node})
-    consumers = [as_actor(_Consumer, feed, i, 2, options={"num_cpus": 0}) for i in range(2)]
     try:
-        got = get([c.drain.remote() for c in consumers])
+        workers = [in_thread(lambda i=i: [b["ids:0"].tolist() for b in feed(i, 2)])
+                   for i in range(2)]
+        for thread, _ in workers:
+            thread.join(60)
         made = feed.wait()
     finally:
-        for c in consumers:
-            ray_local.kill(c)
         feed.shutdown()
+    got = [outcome["value"] for _, outcome in workers]
     assert sum(m["records"] for m in made) == 50 and sum(m["batches"] for m in made) == 10
     assert all(len(batch) == 5 for batches in got for batch in batches)  # whole batches
     every = sorted(i for batches in got for batch in batches for i in batch)
-    assert every == list(range(50))
+    assert every == list(range(50))  # none lost, none twice
 
 
 @pytest.mark.slow
-def test_a_queue_feeds_replicated_workers_on_ray(ray_local, id_files):
-    feed = QueueFeed(FileShards(id_files, endless_ids_input), batch_size=5, capacity=20)
+def test_replicated_workers_on_ray_train_on_every_batch_of_a_feed(ray_local, id_files):
+    feed = QueueFeed(FileShards(id_files, lambda ctx: ids_input(ctx, batch=5)),
+                     batch_size=5, capacity=20)
     try:
-        summary, weight = train_mean_id(feed, 20, True)
+        summary, weight = train_mean_id(feed, 1000, True)  # the feed ends first
+        made = feed.wait()
     finally:
         feed.shutdown()
-    assert summary["global_step"] >= 20 and summary["worker_steps"] >= 20
+    assert made[0]["batches"] == 10
+    assert summary["worker_steps"] == 10 and summary["worker_restarts"] == 0
     assert 0.0 < weight < 49.0
 
 
