@@ -132,12 +132,30 @@ def test_embedding_lookup_gradient_is_sparse_and_equals_the_one_hot_gradient():
     ref, = tf.gradients(tf.reduce_sum(tf.square(tf.matmul(one_hot, w))), w)
     got, want = _run([tf.convert_to_tensor(g), ref])
     np.testing.assert_allclose(got, want, rtol=1e-12)
-    # sharded tables are concatenated: concat's gradient takes the dense tensor
-    shards = [tf.Variable(w_val[:4]), tf.Variable(w_val[4:])]
-    gs = tf.gradients(tf.reduce_sum(tf.nn.embedding_lookup(shards, ids, "div")), shards)
+
+
+@pytest.mark.parametrize("strategy", ["div", "mod"])
+def test_each_shard_of_a_sharded_lookup_gets_the_slices_of_its_own_rows(strategy):
+    table = np.arange(21.0).reshape(7, 3)
+    parts = [table[:4], table[4:]] if strategy == "div" else [table[0::2], table[1::2]]
+    shards = [tf.Variable(p) for p in parts]
+    ids = tf.placeholder(tf.int32, [None, 2])
+    looked = tf.nn.embedding_lookup(shards, ids, strategy)
+    assert looked.get_shape().as_list() == [None, 2, 3]
+    gs = tf.gradients(tf.reduce_sum(tf.square(looked)), shards)
+    assert all(isinstance(g, tf.IndexedSlices) for g in gs)
+    feed = {ids: [[1, 4], [4, 6]]}
+    rows, g0, g1 = _run([looked, gs[0], gs[1]], feed)
+    np.testing.assert_array_equal(rows, table[[[1, 4], [4, 6]]])
+    assert len(g0.indices) + len(g1.indices) == 4  # each id's row once, in its own shard
     dense = np.zeros((7, 3))
-    np.add.at(dense, ids.reshape(-1), 1.0)
-    np.testing.assert_array_equal(np.concatenate(_run(gs)), dense)
+    np.add.at(dense, [1, 4, 4, 6], 2 * table[[1, 4, 4, 6]])
+    want = [dense[:4], dense[4:]] if strategy == "div" else [dense[0::2], dense[1::2]]
+    np.testing.assert_array_equal(g0.to_dense(), want[0])
+    np.testing.assert_array_equal(g1.to_dense(), want[1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"id 7 is not in any of the 2 "
+                                                             f"'{strategy}' shards"):
+        _run(looked, {ids: [[7, 0]]})
 
 
 @pytest.mark.parametrize("loss_fn", [tf.nn.nce_loss, tf.nn.sampled_softmax_loss])

@@ -1,8 +1,11 @@
 """Lookup and selection by index or rank (part of `tf.nn`): embedding_lookup, in_top_k and
 top_k.
 
-Registers: EmbeddingShardIds (the row of each id in 'mod'-partitioned shards), InTopK, TopKV2,
-TopKGrad. `embedding_lookup` itself gathers rows with the array ops.
+Registers: EmbeddingShardIds (the row of each id in the concatenation of its shards), InTopK,
+TopKV2, TopKGrad. `embedding_lookup` itself gathers rows with the array ops: from each shard
+its own ids' rows (TF's dynamic_partition, gathers and dynamic_stitch, here a boolean mask per
+shard and an unsorted_segment_sum that puts the rows back in order), so that every shard's
+gradient is an IndexedSlices of its looked-up rows.
 """
 from __future__ import annotations
 
@@ -36,6 +39,17 @@ def _shard_ids_kernel(op, ctx):
     dt = op.outputs[0].dtype.np
     sizes_arr = xp.asarray(sizes, dtype=dt)
     offsets = xp.asarray(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=dt)
+    total = int(sum(sizes))
+
+    if op.attrs.get("strategy", "mod") == "div":  # shards hold consecutive ranges of ids
+        def embedding_shard_ids_div(ids):
+            bad = (ids < 0) | (ids >= total)
+            if bad.any():
+                raise errors.InvalidArgumentError(
+                    None, op, f"{op.type} op '{op.name}': id {int(ids[bad].ravel()[0])} is not "
+                    f"in any of the {n} 'div' shards of sizes {sizes}")
+            return ids
+        return embedding_shard_ids_div
 
     def embedding_shard_ids(ids):
         shard = ids % n
@@ -52,8 +66,8 @@ def _shard_ids_kernel(op, ctx):
 
 register_op("EmbeddingShardIds", infer=_shard_ids_infer, grad=NOT_DIFFERENTIABLE,
             kernel=_shard_ids_kernel,
-            doc="Row of each id in the concatenation of its 'mod'-partitioned shards: "
-                "offset[id % n] + id // n.")
+            doc="Row of each id in the concatenation of its shards, checked: 'mod' (attr "
+                "strategy, the default) offset[id % n] + id // n, 'div' the id itself.")
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
@@ -75,7 +89,6 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
             partition strategy.
     """
     from .indexing import gather
-    from .joining import concat
     shards = list(params) if isinstance(params, (list, tuple)) else [params]
     if not shards:
         raise ValueError("embedding_lookup: need at least one params tensor")
@@ -90,13 +103,40 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         if None in sizes:
             raise ValueError(f"embedding_lookup: the shards' row counts must be static, got "
                              f"{sizes}")
-        if partition_strategy == "mod":
-            ids = out1("EmbeddingShardIds", [ids], {"sizes": [int(s) for s in sizes]},
-                       "EmbeddingShardIds")
-        rows = gather(concat(shards, 0), ids, name=None if max_norm is not None else name)
+        rows = _lookup_shards(shards, ids, [int(s) for s in sizes], partition_strategy,
+                              None if max_norm is not None else name)
     if max_norm is None:
         return rows
     return _clip_rows(rows, ids, max_norm, name)
+
+
+def _lookup_shards(shards: list, ids: Tensor, sizes: list, strategy: str, name) -> Tensor:
+    """The rows of `ids` from the shards: each shard gathers its own ids' rows, then an
+    unsorted_segment_sum puts every row at its id's position (each position once)."""
+    from .array import reshape, shape, size
+    from .indexing import boolean_mask, gather, unsorted_segment_sum
+    from .joining import concat
+    from .logic import greater_equal, less, logical_and
+    from .constant import range as range_
+    from .math import subtract
+    rows_of = out1("EmbeddingShardIds", [ids], {"sizes": sizes, "strategy": strategy},
+                   "EmbeddingShardIds")  # the row in the shards' concatenation, checked
+    flat = reshape(rows_of, [-1])
+    n = size(ids, out_type=ids.dtype)
+    positions = range_(n)
+    parts, where = [], []
+    start = 0
+    for shard, rows in zip(shards, sizes):
+        mine = logical_and(greater_equal(flat, start), less(flat, start + rows))
+        local = subtract(boolean_mask(flat, mine), convert_to_tensor(start, dtype=ids.dtype))
+        parts.append(gather(shard, local))
+        where.append(boolean_mask(positions, mine))
+        start += rows
+    stitched = unsorted_segment_sum(concat(parts, 0), concat(where, 0), n)
+    row_shape = shards[0]._shape[1:] if shards[0]._shape is not None else None
+    if row_shape is None or None in row_shape:
+        row_shape = shape(shards[0])[1:]
+    return reshape(stitched, concat([shape(ids), row_shape], 0), name=name)
 
 
 def _clip_rows(rows: Tensor, ids: Tensor, max_norm, name) -> Tensor:
