@@ -16,10 +16,12 @@ def param_count(variables) -> int:
 
 
 def train_step(name: str, batch: int, input_shape=None, num_classes=None, seed=0,
-               loss_after=True, **kwargs):
+               loss_after=True, first_layer_learns=True, **kwargs):
     """Builds registry model `name` in a fresh graph, runs one SGD step (with the batch-norm
     updates) on random inputs and returns (spec, output dict, numpy logits, loss before,
-    loss after or None without `loss_after`, trainable count)."""
+    loss after or None without `loss_after`, trainable count). Checks that the first
+    layer's weights are finite after the step and, with `first_layer_learns`, that the
+    gradient reached them."""
     spec = get_model(name)
     shape = tuple(input_shape or spec.input_shape)
     classes = num_classes or spec.num_classes
@@ -42,8 +44,13 @@ def train_step(name: str, batch: int, input_shape=None, num_classes=None, seed=0
                 y: rng.randint(0, classes, batch)}
         with tf.Session(graph=graph) as sess:
             sess.run(tf.global_variables_initializer())
+            first = tf.trainable_variables()[0]
+            first_before = sess.run(first)
             logits, before, _ = sess.run([out["logits"], loss, train], feed)
+            first_after = sess.run(first)
             after = sess.run(loss, feed) if loss_after else None
+    assert np.all(np.isfinite(first_after))
+    assert first_layer_learns == (not np.array_equal(first_before, first_after)), first.name
     return spec, out, logits, before, after, count
 
 
@@ -111,7 +118,9 @@ MNIST_LAYERS = {
 
 @pytest.mark.parametrize("name", sorted(MNIST_LAYERS))
 def test_mnist_models_count_and_step(name):
-    spec, out, logits, before, after, count = train_step(name, batch=3)
+    # The MLP's zero output weights (the book's) stop the first step's gradient at them.
+    spec, out, logits, before, after, count = train_step(
+        name, batch=3, first_layer_learns=name != "mnist_mlp")
     check_step(logits, before, after, 3, 10)
     assert spec.dataset == "mnist" and spec.input_shape == (784,)
     assert count == sum(int(np.prod(s)) + s[-1] for s in MNIST_LAYERS[name])
