@@ -51,7 +51,8 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients",
         stop_gradients: tensors treated as constants.
 
     Returns:
-        A list with one gradient per x; None where x does not affect ys or is an integer.
+        A list with one gradient per x; None where x does not affect ys or is an integer;
+        an `IndexedSlices` where x reaches ys only through gathers (module docstring).
 
     Raises:
         LookupError: an op on the path has no registered gradient.
