@@ -308,11 +308,14 @@ class Supervised:
                 tf.train.update_checkpoint_state(ps_dir, prefix, latest_filename=pointer)
 
     def _batches(self, start_step: int, distorted: bool | None = None, prefetch: int = 2):
-        """The data function of this run's input, from batch `start_step` of each shard."""
+        """The data function of this run's input, from batch `start_step` of each shard,
+        with `prefetch` batches made ahead by a thread (0: none)."""
+        from actorflow.actors.feeder import Prefetched
         c = self.config
         distorted = c.input == "distorted" if distorted is None else distorted
-        return inputs.CifarBatches(self.data_dir, c.batch_size, distorted, c.seed, start_step,
-                                   prefetch)
+        batches = inputs.CifarBatches(self.data_dir, c.batch_size, distorted, c.seed,
+                                      start_step)
+        return Prefetched(batches, prefetch) if prefetch else batches
 
     # -- evaluation --------------------------------------------------------------------
     def evaluate(self, examples: int | None = None, batch_size: int = 500) -> dict:

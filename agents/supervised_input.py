@@ -13,8 +13,8 @@ num_workers)`` yields ``{tensor name: batch}``): worker i of N reads files i, i 
 fewer files than workers, records i, i + N, ... of all files). Batch k of a worker depends
 only on (seed, worker, k): its epoch's shuffle and its distortions are drawn from generators
 seeded with them, so an iterator can start at any step and a resumed run sees exactly the
-batches the uninterrupted one would have. A `Prefetcher` thread (actors/feeder.py) makes the
-next batches while the step runs.
+batches the uninterrupted one would have. The trainer wraps it in `actors.feeder.Prefetched`,
+so that a thread makes the next batches while the step runs.
 """
 from __future__ import annotations
 
@@ -153,14 +153,13 @@ class CifarBatches:
             crops in file order.
         seed: seeds every shuffle and distortion (with the worker index and the step).
         start_step: the first batch each worker yields (a resumed run's step).
-        prefetch: batches a background thread keeps ready (0: made when asked for).
 
     Raises:
         ValueError: a batch larger than a worker's shard (raised when a worker starts).
     """
 
     def __init__(self, data_dir: str, batch_size: int, distorted: bool = True, seed: int = 0,
-                 start_step: int = 0, prefetch: int = 2) -> None:
+                 start_step: int = 0) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.data_dir = data_dir
@@ -168,7 +167,6 @@ class CifarBatches:
         self.distorted = distorted
         self.seed = int(seed)
         self.start_step = int(start_step)
-        self.prefetch = int(prefetch)
 
     def shard(self, worker_index: int, num_workers: int) -> tuple[np.ndarray, np.ndarray]:
         """(labels, images) of worker `worker_index` of `num_workers`: its files, or, with
@@ -184,11 +182,7 @@ class CifarBatches:
         if len(labels) < self.batch_size:
             raise ValueError(f"worker {worker_index} of {num_workers} has {len(labels)} "
                              f"CIFAR-10 images, fewer than a batch of {self.batch_size}")
-        if self.prefetch == 0:
-            return self._batches(labels, images, worker_index)
-        from actorflow.actors.feeder import Prefetcher
-        return Prefetcher(lambda: self._batches(labels, images, worker_index), self.prefetch,
-                          name=f"cifar10-prefetch-{worker_index}")
+        return self._batches(labels, images, worker_index)
 
     def _batches(self, labels: np.ndarray, images: np.ndarray, worker: int) -> Iterator[dict]:
         per_epoch = len(labels) // self.batch_size

@@ -44,7 +44,7 @@ def test_sync_workers_equal_one_process_on_the_concatenated_batch(ray_local, cif
     replicated = Supervised(config)
     replicated.restore(str(tmp_path / "checkpoints" / "model-4"))
     single = Supervised(dataclasses.replace(config, workers=0))
-    shards = [inputs.CifarBatches(str(cifar_dir), 8, distorted=False, prefetch=0)(i, 2)
+    shards = [inputs.CifarBatches(str(cifar_dir), 8, distorted=False)(i, 2)
               for i in range(2)]
     for _ in range(4):
         halves = [next(s) for s in shards]
