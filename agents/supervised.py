@@ -163,7 +163,7 @@ class Supervised:
 
     Raises:
         ValueError: an unknown model (the message lists the known ones), a model without
-            an image input shape.
+            an image input shape, a batch larger than a worker's shard of the files.
         FileNotFoundError: the data folder or one of its files is missing (absolute path).
     """
 
@@ -181,6 +181,7 @@ class Supervised:
             raise ValueError(f"model {config.model!r} does not take images (input shape "
                              f"{spec.input_shape}); the supervised trainer feeds CIFAR-10")
         self.data_dir = inputs.cifar10_dir(config.data_dir)
+        self._batches(0, prefetch=0).check(max(1, config.workers))
         self.graph = build_graph(config, spec)
         # The driver's copy of the weights: the training session in-process, the
         # checkpointed and evaluated copy with workers.

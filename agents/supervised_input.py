@@ -168,6 +168,25 @@ class CifarBatches:
         self.seed = int(seed)
         self.start_step = int(start_step)
 
+    def shard_size(self, worker_index: int, num_workers: int) -> int:
+        """The number of records of a worker's shard (from the file sizes, nothing read)."""
+        files = train_files(self.data_dir)
+        if len(files) >= num_workers:
+            return sum(os.path.getsize(f) // _RECORD_BYTES
+                       for f in files[worker_index::num_workers])
+        total = sum(os.path.getsize(f) // _RECORD_BYTES for f in files)
+        return len(range(worker_index, total, num_workers))
+
+    def check(self, num_workers: int) -> None:
+        """Raises ValueError, naming them, when a worker's shard holds fewer images than a
+        batch (before any worker starts)."""
+        for i in range(num_workers):
+            size = self.shard_size(i, num_workers)
+            if size < self.batch_size:
+                raise ValueError(f"batch_size {self.batch_size} is larger than worker {i} of "
+                                 f"{num_workers}'s shard of the CIFAR-10 files in "
+                                 f"{self.data_dir} ({size} images)")
+
     def shard(self, worker_index: int, num_workers: int) -> tuple[np.ndarray, np.ndarray]:
         """(labels, images) of worker `worker_index` of `num_workers`: its files, or, with
         fewer files than workers, its records of all files."""

@@ -82,6 +82,8 @@ def test_records_are_read_as_written_and_sharded_without_loss_or_overlap(cifar_d
     everything = np.concatenate([written[f"data_batch_{i}.bin"][1] for i in range(1, 6)])
     for workers in (2, 3, 7):  # file shards; with 7 > 5 files, record shards
         shards = [batches.shard(i, workers)[1] for i in range(workers)]
+        assert [len(s) for s in shards] == [batches.shard_size(i, workers)
+                                            for i in range(workers)]
         assert sum(len(s) for s in shards) == len(everything)
         keys = sorted(img.tobytes() for s in shards for img in s)
         assert keys == sorted(img.tobytes() for img in everything)
@@ -144,6 +146,9 @@ def test_unknown_keys_models_and_data_are_named(cifar_dir, tmp_path):
     (tmp_path / "partial" / "data_batch_1.bin").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="data_batch_2.bin is missing"):
         Supervised(_config(cifar_dir, data_dir=str(tmp_path / "partial")))
+    with pytest.raises(ValueError, match="batch_size 100 is larger than worker 2 of 3's shard "
+                                         r".* \(64 images\)"):
+        Supervised(_config(cifar_dir, batch_size=100, workers=3))
 
 
 @pytest.mark.slow
