@@ -207,7 +207,9 @@ class Supervised:
 
         Returns:
             The results: model, mode, workers, steps, final loss and accuracy (of the last
-            logged batch), test_accuracy, images_per_s, wall_s, worker_restarts.
+            logged batch), test_accuracy, wall_s, worker_restarts, images_per_s (training
+            images per second from the first logged step on: the warm-up and the workers'
+            start left out).
 
         Raises:
             NonFiniteLossError: the loss turned NaN or infinite.
@@ -232,14 +234,14 @@ class Supervised:
             self._save(ckpt, log)
         wall = time.perf_counter() - t0
         test = self.evaluate(c.eval_examples) if c.eval_examples else {}
-        images = (self.step - start) * c.batch_size * (c.workers if c.mode != "async" and
-                                                       c.workers else 1)
+        per_step = c.batch_size * (c.workers if c.workers and c.mode != "async" else 1)
         return log.close({
             "agent": self.name, "model": c.model, "mode": c.mode if c.workers else "local",
             "workers": c.workers, "ps": c.ps if c.workers and c.mode != "allreduce" else 0,
             "global_step": self.step, "loss": log.last.get("loss"),
             "accuracy": log.last.get("accuracy"), **test, "worker_restarts": restarts,
-            "wall_s": round(wall, 2), "images_per_s": round(images / max(wall, 1e-9), 1)})
+            "wall_s": round(wall, 2),
+            "images_per_s": round(log.steps_per_s_after_first(start, wall) * per_step, 1)})
 
     def _train_local(self, log: "_SupervisedLogger", ckpt: Checkpoint | None) -> None:
         c = self.config
@@ -371,18 +373,28 @@ class _SupervisedLogger(RunLogger):
         self.show = not quiet
         self.curve: list[list[float]] = []
         self.last: dict = {}
+        self._times: list[tuple[int, float]] = []  # (step, perf_counter) of this run's logs
 
     def log(self, step: int, metrics: dict | None = None) -> None:
         metrics = dict(metrics or {})
         super().log(step, metrics)
         self.last = metrics
         self.curve.append([int(step), metrics.get("loss"), metrics.get("accuracy")])
+        self._times.append((int(step), time.perf_counter()))
         if self.show:
             line = (f"{self.agent}: step {self.step}/{self.total_steps}  "
                     f"{self.steps_per_s():,.1f} steps/s  loss {metrics.get('loss', 0):.4f}  "
                     f"accuracy {metrics.get('accuracy', 0):.3f}")
             self.stream.write(line + ("\r" if self.stream.isatty() else "\n"))
             self.stream.flush()
+
+    def steps_per_s_after_first(self, start: int, wall: float) -> float:
+        """Steps per second between this run's first and last log; with fewer than two
+        logs, over the whole `wall` seconds since step `start`."""
+        if len(self._times) >= 2 and self._times[-1][0] > self._times[0][0]:
+            (s0, t0), (s1, t1) = self._times[0], self._times[-1]
+            return (s1 - s0) / max(t1 - t0, 1e-9)
+        return (self.step - start) / max(wall, 1e-9)
 
     def close(self, result: dict) -> dict:
         if self.logdir and self.curve:
