@@ -251,6 +251,9 @@ def evaluate(args) -> dict:
     prefix, state = found
     if state.get("agent") == "supervised":
         return _evaluate_supervised(args, prefix, state)
+    if args.data:
+        raise UsageError(f"--data: only for a supervised run; {args.checkpoint} holds a "
+                         f"{state.get('agent')!r} run")
     config_cls, agent_cls = _agent(state.get("agent", "?"))
     fields = {f.name for f in dataclasses.fields(config_cls)}
     config = _make_config(config_cls, {k: v for k, v in state["config"].items() if k in fields})
@@ -339,7 +342,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("agent", help=f"one of {', '.join(AGENTS)}")
     t.add_argument("--env", default=None, help="environment id (default: the agent's)")
     t.add_argument("--workers", type=int, default=None,
-                   help="Ray rollout actors (default 0: none; --resume keeps the run's)")
+                   help="Ray rollout actors, or supervised's gradient workers (default 0: "
+                   "none; --resume keeps the run's)")
     t.add_argument("--seed", type=int, default=None, help="seed (default 0)")
     t.add_argument("--steps", type=int, default=None, help="env-step budget")
     t.add_argument("--logdir", default=None, help="where metrics and checkpoints go")
