@@ -193,3 +193,18 @@ def test_an_optimizer_without_a_sparse_rule_applies_the_dense_gradient():
         sess.run(tf.global_variables_initializer())
         sess.run(train)
         np.testing.assert_allclose(sess.run(w), [[-0.5, -0.5], [0, 0], [-1, -1]])
+
+
+def test_gate_graph_keeps_gradients_sparse():
+    emb = tf.Variable(np.ones((4, 2)))
+    scale = tf.Variable(np.ones(2))
+    opt = tf.train.GradientDescentOptimizer(0.5)
+    gv = opt.compute_gradients(tf.reduce_sum(tf.gather(emb, [1, 1, 3]) * scale),
+                               gate_gradients=opt.GATE_GRAPH)
+    assert [type(g) for g, _ in gv] == [tf.IndexedSlices, tf.Tensor]
+    train = opt.apply_gradients(gv)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        np.testing.assert_allclose(sess.run(emb), [[1, 1], [0, 0], [1, 1], [0.5, 0.5]])
+        np.testing.assert_allclose(sess.run(scale), [-0.5, -0.5])

@@ -139,8 +139,7 @@ class Optimizer:
                           aggregation_method=aggregation_method,
                           colocate_gradients_with_ops=colocate_gradients_with_ops)
         if gate_gradients == self.GATE_GRAPH:
-            from ..ops.control import tuple as tuple_
-            grads = tuple_(grads)
+            grads = _gated(grads)
         grads_and_vars = list(zip(grads, var_list))
         self._assert_valid_dtypes([v for g, v in grads_and_vars if g is not None])
         return grads_and_vars
@@ -360,6 +359,18 @@ def recorded_gradients(train_op) -> list[GradientEntry]:
     """The (gradient, variable) pairs an optimizer's train op records (its ``_gradients``
     attr, format in the module docstring), empty when it records none."""
     return [GradientEntry.parse(e) for e in train_op.attrs.get("_gradients") or ()]
+
+
+def _gated(grads: list) -> list:
+    """The gradients, each available only once all are computed (GATE_GRAPH); an
+    IndexedSlices is gated through its values and indices and stays sparse."""
+    from ..ops.control import tuple as tuple_
+    flat = []
+    for g in grads:
+        flat.extend([g.values, g.indices] if isinstance(g, IndexedSlices) else [g])
+    gated = iter(tuple_(flat))
+    return [IndexedSlices(next(gated), next(gated), g.dense_shape)
+            if isinstance(g, IndexedSlices) else next(gated) for g in grads]
 
 
 def _gradient_entry(grad, var) -> list:
