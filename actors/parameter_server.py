@@ -166,13 +166,16 @@ class ParameterServer:
         fed = set(self._grad_tensors)
         others = {graph.get_operation_by_name(name.rsplit(":", 1)[0])
                   for v in grad_of if v not in owned for name in grad_of[v]}
-        # The ops applying another shard's gradient read it: leave out every reader.
+        # The ops applying another shard's gradient: everything its tensors feed, not only
+        # their readers (a sparse update first sums the rows of repeated indices). Updates
+        # join the train op through control edges only, so this stops at them.
         skip = set()
-        for g_op in others:
-            for t in g_op.outputs:
-                if graph.get_tensor_by_name(t.name) in fed:
-                    continue
-                skip.update(t.consumers())
+        stack = [t for g_op in others for t in g_op.outputs if t not in fed]
+        while stack:
+            for c in stack.pop().consumers():
+                if c not in skip:
+                    skip.add(c)
+                    stack.extend(t for t in c.outputs if t not in fed)
         ops = prune([self.train_op], fed, skip=skip)
         state = {op.inputs[i].op.name for op in ops for i in op.op_def.ref_inputs}
         self._state_names = sorted(state)

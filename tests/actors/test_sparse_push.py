@@ -103,15 +103,16 @@ def test_dense_baseline_pushes_every_row():
 
 
 def embedding_graph(workers: int = 2, sync: bool = True,
-                    optimizer=lambda: tf.train.AdagradOptimizer(0.3)):
-    """A deterministic regression on looked-up rows: the table gets an IndexedSlices
-    gradient, the output layer a dense one."""
+                    optimizer=lambda: tf.train.AdagradOptimizer(0.3), ps_tasks: int = 1):
+    """A deterministic regression on looked-up rows: the table (two shards) gets
+    IndexedSlices gradients, the output layer a dense one; variables on `ps_tasks` tasks."""
     g = tf.Graph()
-    with g.as_default():
+    with g.as_default(), tf.device(tf.train.replica_device_setter(ps_tasks=ps_tasks)):
         ids = tf.placeholder(tf.int32, [None], name="ids")
         y = tf.placeholder(tf.float32, [None, 1], name="y")
-        table = tf.Variable(np.random.default_rng(0).standard_normal((12, 3)), name="table",
-                            dtype=tf.float32)
+        rows = np.random.default_rng(0).standard_normal((12, 3))
+        table = [tf.Variable(rows[:6], name="table", dtype=tf.float32),
+                 tf.Variable(rows[6:], name="table_1", dtype=tf.float32)]
         w = tf.Variable(np.ones((3, 1)), name="w", dtype=tf.float32)
         pred = tf.matmul(tf.nn.embedding_lookup(table, ids), w)
         loss = tf.reduce_mean(tf.square(pred - y))
@@ -125,7 +126,7 @@ def embedding_graph(workers: int = 2, sync: bool = True,
 def _id_data(rows: int = 16):
     rng = np.random.default_rng(1)
     # few distinct ids: repeated within a batch and across the workers' batches
-    return (rng.integers(0, 6, rows).astype(np.int32),
+    return (rng.integers(0, 8, rows).astype(np.int32),
             rng.standard_normal((rows, 1)).astype(np.float32))
 
 
@@ -134,19 +135,19 @@ def _one_process(steps: int, ids, y):
     ex = GraphExecutor(g, initialize=True)
     for _ in range(steps):
         ex.run(train.name, {"ids:0": ids, "y:0": y})
-    return ex.get_weights(["table", "w"])
+    return ex.get_weights(["table", "table_1", "w"])
 
 
-@pytest.mark.parametrize("workers", [2, 4])
-def test_sparse_sync_rounds_equal_one_process_on_the_concatenated_batch(workers):
+@pytest.mark.parametrize("workers, ps_tasks", [(2, 1), (4, 1), (2, 2)])
+def test_sparse_sync_rounds_equal_one_process_on_the_concatenated_batch(workers, ps_tasks):
     ids, y = _id_data()
-    g, train = embedding_graph(workers)
+    g, train = embedding_graph(workers, ps_tasks=ps_tasks)
     batches = ShardedBatches({"ids:0": ids, "y:0": y}, len(ids) // workers, shuffle=False)
-    trainer = ReplicatedTrainer(g, train, batches, {"ps": 1, "worker": workers},
+    trainer = ReplicatedTrainer(g, train, batches, {"ps": ps_tasks, "worker": workers},
                                 use_ray=False, progress=False)
     assert trainer.train(5)["global_step"] == 5
     got, want = trainer.weights(), _one_process(5, ids, y)
-    for name in ("table", "w"):
+    for name in ("table", "table_1", "w"):
         np.testing.assert_allclose(got[name], want[name], atol=1e-5)
 
 
@@ -157,8 +158,10 @@ def test_async_applies_each_sparse_push_and_checks_its_form():
     table0 = ps.pull()[1]["table"]
     rows = (np.ones((3, 3), np.float32), np.array([1, 1, 4], np.int32))
     w_grad = np.zeros((3, 1), np.float32)
-    assert ps.push(0, 0, {"table": rows, "w": w_grad})
-    assert ps.push(1, 0, {"table": tf.IndexedSlicesValue(*rows, None), "w": w_grad})
+    other = (np.zeros((0, 3), np.float32), np.zeros(0, np.int32))  # table_1: no rows
+    assert ps.push(0, 0, {"table": rows, "table_1": other, "w": w_grad})
+    assert ps.push(1, 0, {"table": tf.IndexedSlicesValue(*rows, None), "table_1": other,
+                          "w": w_grad})
     assert ps.version == 2
     table = ps.pull()[1]["table"]
     want = table0.copy()
@@ -166,10 +169,10 @@ def test_async_applies_each_sparse_push_and_checks_its_form():
     want[4] -= 2 * 0.5
     np.testing.assert_allclose(table, want, rtol=1e-6)
     with pytest.raises(TypeError, match="is sparse: push \\(values, indices\\)"):
-        ps.push(0, 2, {"table": np.zeros((12, 3), np.float32), "w": w_grad})
+        ps.push(0, 2, {"table": np.zeros((6, 3), np.float32), "table_1": other, "w": w_grad})
     with pytest.raises(TypeError, match="is dense"):
-        ps.push(0, 2, {"table": rows, "w": rows})
+        ps.push(0, 2, {"table": rows, "table_1": other, "w": rows})
     with pytest.raises(ValueError, match="must be \\[n\\] \\+ \\[3\\] and \\[n\\]"):
         ps.push(0, 2, {"table": (np.ones((2, 4), np.float32), np.array([0, 1])),
-                       "w": w_grad})
+                       "table_1": other, "w": w_grad})
 
