@@ -20,6 +20,12 @@ chunks up to each logged step, then pulls the weights and logs the loss and accu
 fixed probe batch (the first centre-cropped training images). The ps shards checkpoint
 every `checkpoint_every` steps (under the run's checkpoints/ps/), so a killed ps restores
 its latest checkpoint; a killed worker is restarted and given its work again.
+
+`train(logdir, resume=True)` continues from the newest complete run checkpoint (the
+driver's, written every `checkpoint_every` steps with the loop state): in this process the
+session's variables and slots come back; with workers the shards restore their own
+checkpoints of the same step (or that run checkpoint, when they have none). Batches depend
+only on (seed, worker, step), so in-process, sync and all-reduce runs continue exactly.
 """
 from __future__ import annotations
 
