@@ -4,9 +4,9 @@ weights (between-graph replication: every worker holds the whole graph).
 One step: pull the shards' weights if their version moved, compute the gradients that the
 train op applies on a batch of this worker's data, push each shard its part. A sparse
 (IndexedSlices) gradient is fetched and pushed as ``(values, indices)``: only the rows the
-batch touched travel, not the whole embedding table. In sync mode
-the worker then waits for the round to close (the next version); in async mode it goes on.
-It stops when the global step reaches the target.
+batch touched travel, not the whole embedding table. In sync mode the worker then waits for
+the round to close (the next version); in async mode it goes on. It stops when the global
+step reaches the target.
 
 The parameter servers are given as objects with `push`/`pull`/`global_step` — the
 `ParameterServer` instances themselves in-process, or `RemoteShard` clients for actors, which
