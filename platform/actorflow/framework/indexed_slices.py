@@ -8,23 +8,23 @@ and everything built on it (`embedding_lookup`, `nce_loss`, `sampled_softmax_los
 their gradient with respect to `params` in this form, so that an update touches only the
 looked-up rows instead of the whole table.
 
-`convert_to_tensor` makes the dense tensor wherever a dense op needs one (registered below),
-warning, as TF does, when that tensor is large. Fetching an `IndexedSlices` from
-`Session.run` gives an `IndexedSlicesValue` (a namedtuple of the arrays).
+`convert_to_tensor` makes the dense tensor wherever a dense op needs one (the conversion is
+registered beside `unsorted_segment_sum`, in `ops/indexing.py`, so that this graph-layer
+module imports no ops), warning, as TF does, when that tensor is large. Fetching an
+`IndexedSlices` from `Session.run` gives an `IndexedSlicesValue` (a namedtuple of the arrays).
 """
 from __future__ import annotations
 
 import collections
-import warnings
 
 import numpy as np
 
 from .. import dtypes
 from ..tensor_shape import TensorShape
-from .graph import Tensor, constant_value, convert_to_tensor, register_tensor_conversion_function
+from .graph import Tensor, constant_value, convert_to_tensor
 
 __all__ = ["IndexedSlices", "IndexedSlicesValue", "convert_to_tensor_or_indexed_slices",
-           "as_dense"]
+           "LARGE_SPARSE_NUM_ELEMENTS"]
 
 LARGE_SPARSE_NUM_ELEMENTS = 100000000
 """Dense conversions of at least this many elements warn (TF's _LARGE_SPARSE_NUM_ELEMENTS)."""
@@ -132,8 +132,7 @@ class IndexedSlices:
         return [self._values, self._indices, self._dense_shape], IndexedSlicesValue
 
     def __neg__(self) -> "IndexedSlices":
-        from ..ops.math import negative
-        return IndexedSlices(negative(self._values), self._indices, self._dense_shape)
+        return IndexedSlices(-self._values, self._indices, self._dense_shape)
 
     def __str__(self) -> str:
         shape = "" if self._dense_shape is None else f", dense_shape={self._dense_shape}"
@@ -141,45 +140,6 @@ class IndexedSlices:
 
     def __repr__(self) -> str:
         return str(self)
-
-
-def as_dense(value: IndexedSlices, dtype=None, name: str | None = None) -> Tensor:
-    """The dense tensor an `IndexedSlices` stands for: ``unsorted_segment_sum(values,
-    indices, dense_shape[0])``.
-
-    Warns (UserWarning) when the dense tensor has at least `LARGE_SPARSE_NUM_ELEMENTS`
-    elements, or when its shape is not known at graph construction, as TF 1.x does.
-
-    Raises:
-        ValueError: a `dtype` other than the values', or no `dense_shape`.
-    """
-    if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
-        raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for "
-                         f"IndexedSlices with dtype {value.dtype.name}: {value}")
-    if value.dense_shape is None:
-        raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: "
-                         f"{value}")
-    from ..ops.indexing import unsorted_segment_sum
-    shape = constant_value(value.dense_shape)
-    if shape is not None:
-        n = int(np.prod(shape, dtype=np.int64))
-        if n >= LARGE_SPARSE_NUM_ELEMENTS:
-            warnings.warn(f"Converting sparse IndexedSlices to a dense Tensor with {n} "
-                          "elements. This may consume a large amount of memory.", stacklevel=3)
-        rows = convert_to_tensor(int(np.ravel(shape)[0]), dtype=value.indices.dtype)
-    else:
-        warnings.warn("Converting sparse IndexedSlices to a dense Tensor of unknown shape. "
-                      "This may consume a large amount of memory.", stacklevel=3)
-        from ..ops.math import cast
-        rows = cast(value.dense_shape[0], value.indices.dtype)
-    return unsorted_segment_sum(value.values, value.indices, rows, name=name)
-
-
-def _to_tensor(value: IndexedSlices, dtype=None, name=None, as_ref=False) -> Tensor:
-    return as_dense(value, dtype=dtype, name=name)
-
-
-register_tensor_conversion_function(IndexedSlices, _to_tensor)
 
 
 def convert_to_tensor_or_indexed_slices(value, dtype=None, name: str | None = None):

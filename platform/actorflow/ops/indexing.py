@@ -5,10 +5,14 @@ existing ops: `boolean_mask` (where + gather), `sequence_mask`, `eye`, `diag` an
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import dtypes
-from ..framework.graph import Tensor, _shape_str, constant_value, convert_to_tensor, name_scope
+from ..framework.graph import (Tensor, _shape_str, constant_value, convert_to_tensor, name_scope,
+                               register_tensor_conversion_function)
+from ..framework.indexed_slices import LARGE_SPARSE_NUM_ELEMENTS, IndexedSlices
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import host_ints, out1, static_axis, ufunc_at
 from .array import (_check_int, _compatible, _dim, _int_arg, _int_list_arg, _int_vector,
@@ -63,7 +67,6 @@ def _gather_grad(op, grad):
 def _gather_rows_grad(params: Tensor, indices: Tensor, grad):
     """The sparse gradient of gather(params, indices) along axis 0: one row of `grad` per
     index (TF's _GatherV2Grad), so an optimizer updates only the gathered rows."""
-    from ..framework.indexed_slices import IndexedSlices
     grad = convert_to_tensor(grad)
     flat = reshape(indices, [-1])
     tail = None if params._shape is None else params._shape[1:]
@@ -72,6 +75,41 @@ def _gather_rows_grad(params: Tensor, indices: Tensor, grad):
     else:
         values = reshape(grad, concat([[-1], shape(params, out_type=dtypes.int32)[1:]], 0))
     return IndexedSlices(values, flat, shape(params, out_type=dtypes.int32))
+
+
+def as_dense(value: IndexedSlices, dtype=None, name: str | None = None) -> Tensor:
+    """The dense tensor an `IndexedSlices` stands for: ``unsorted_segment_sum(values,
+    indices, dense_shape[0])``.
+
+    Warns (UserWarning) when the dense tensor has at least `LARGE_SPARSE_NUM_ELEMENTS`
+    elements, or when its shape is not known at graph construction, as TF 1.x does.
+
+    Raises:
+        ValueError: a `dtype` other than the values', or no `dense_shape`.
+    """
+    if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
+        raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for "
+                         f"IndexedSlices with dtype {value.dtype.name}: {value}")
+    if value.dense_shape is None:
+        raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: "
+                         f"{value}")
+    shape = constant_value(value.dense_shape)
+    if shape is not None:
+        n = int(np.prod(shape, dtype=np.int64))
+        if n >= LARGE_SPARSE_NUM_ELEMENTS:
+            warnings.warn(f"Converting sparse IndexedSlices to a dense Tensor with {n} "
+                          "elements. This may consume a large amount of memory.", stacklevel=3)
+        rows = convert_to_tensor(int(np.ravel(shape)[0]), dtype=value.indices.dtype)
+    else:
+        warnings.warn("Converting sparse IndexedSlices to a dense Tensor of unknown shape. "
+                      "This may consume a large amount of memory.", stacklevel=3)
+        from .math import cast
+        rows = cast(value.dense_shape[0], value.indices.dtype)
+    return unsorted_segment_sum(value.values, value.indices, rows, name=name)
+
+
+register_tensor_conversion_function(
+    IndexedSlices, lambda value, dtype=None, name=None, as_ref=False: as_dense(value, dtype, name))
 
 
 register_op("GatherV2", infer=_gather_infer, grad=_gather_grad, kernel=_gather_kernel,
