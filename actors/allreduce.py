@@ -78,6 +78,8 @@ latency stays small against transfer), small enough that buckets pipeline."""
 
 COMPRESSIONS = (None, "fp16")
 
+ALGORITHMS = ("ring", "direct")
+
 
 class RingAborted(RuntimeError):
     """An all-reduce was aborted (a peer died); the round's result is lost."""
@@ -118,13 +120,17 @@ class Ring:
         bucket_bytes: bytes per bucket of fused gradients (see the module docstring).
         compression: None, or "fp16" to send float16 (sums stay float32).
         timeout: seconds to wait for one message before raising `RingTimeout`.
+        algorithm: "ring" (2 (size-1) hops to the next rank) or "direct" (two all-to-all
+            phases; see the module docstring).
 
     Raises:
-        ValueError: a rank outside [0, size), a bucket under 1 byte, an unknown compression.
+        ValueError: a rank outside [0, size), a bucket under 1 byte, an unknown compression
+            or algorithm.
     """
 
     def __init__(self, rank: int, size: int, bucket_bytes: int = DEFAULT_BUCKET_BYTES,
-                 compression: str | None = None, timeout: float = 120.0) -> None:
+                 compression: str | None = None, timeout: float = 120.0,
+                 algorithm: str = "ring") -> None:
         if size < 1 or not 0 <= rank < size:
             raise ValueError(f"rank must be in [0, size) with size >= 1, got rank {rank} of "
                              f"size {size}")
@@ -132,6 +138,9 @@ class Ring:
             raise ValueError(f"bucket_bytes must be >= 1, got {bucket_bytes}")
         if compression not in COMPRESSIONS:
             raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+        self.algorithm = algorithm
         self.rank, self.size = int(rank), int(size)
         self.bucket_bytes = int(bucket_bytes)
         self.compression = compression
@@ -141,6 +150,7 @@ class Ring:
         self._epoch = 0
         self._aborted = False
         self._calls = 0
+        self._peers: list = []
         self._next = None
         self._stats = {"calls": 0, "seconds": 0.0, "last_s": 0.0, "messages": 0, "bytes_sent": 0}
 
@@ -156,9 +166,10 @@ class Ring:
         """
         if len(peers) != self.size:
             raise ValueError(f"Ring of size {self.size} got {len(peers)} peers")
-        nxt = peers[(self.rank + 1) % self.size]
+        wrapped = [_LocalPeer(p) if isinstance(p, Ring) else p for p in peers]
         with self._cond:
-            self._next = _LocalPeer(nxt) if isinstance(nxt, Ring) else nxt
+            self._peers = wrapped
+            self._next = wrapped[(self.rank + 1) % self.size]
             self._epoch = int(epoch)
             self._calls = 0
             self._aborted = False
@@ -183,7 +194,8 @@ class Ring:
         """{"calls", "seconds", "last_s", "messages", "bytes_sent", "rank", "size",
         "bucket_bytes", "compression"} of this rank since it was created."""
         return {**self._stats, "rank": self.rank, "size": self.size,
-                "bucket_bytes": self.bucket_bytes, "compression": self.compression}
+                "bucket_bytes": self.bucket_bytes, "compression": self.compression,
+                "algorithm": self.algorithm}
 
     # -- the all-reduce ------------------------------------------------------------------
     def allreduce_mean(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -209,7 +221,10 @@ class Ring:
         with self._cond:
             call, epoch = self._calls, self._epoch
             self._calls += 1
-        self._reduce(buckets, epoch, call)
+        if self.algorithm == "ring":
+            self._reduce(buckets, epoch, call)
+        else:
+            self._reduce_direct(buckets, epoch, call)
         out: list = [None] * len(arrays)
         for buf, entries in groups:
             for i, start, stop in entries:
@@ -302,6 +317,25 @@ class Ring:
                     self._send((epoch, call, b, step),
                                self._chunk(bucket, self._sent_chunk(self.rank, step)))
 
+    def _reduce_direct(self, buckets: list, epoch: int, call: int) -> None:
+        """The same reduce-scatter and allgather as two all-to-all phases: every rank sends
+        chunk j of each bucket to rank j, which sums them (in rank order) and sends the mean
+        back to all; the same bytes as the ring in 2 sequential phases, not 2 (size-1)."""
+        others = [j for j in range(self.size) if j != self.rank]
+        for b, bucket in enumerate(buckets):
+            for j in others:
+                self._send((epoch, call, b, 0, self.rank), self._chunk(bucket, j), to=j)
+        for b, bucket in enumerate(buckets):
+            mine = self._chunk(bucket, self.rank)
+            for j in others:
+                np.add(mine, self._recv((epoch, call, b, 0, j)), out=mine)
+            self._finish(mine)
+            for j in others:
+                self._send((epoch, call, b, 1, self.rank), mine, to=j)
+        for b, bucket in enumerate(buckets):
+            for j in others:
+                self._chunk(bucket, j)[...] = self._recv((epoch, call, b, 1, j))
+
     def _finish(self, chunk: np.ndarray) -> None:
         """The owned chunk's sum becomes the mean, rounded as it will travel, so that every
         rank holds identical values."""
@@ -309,10 +343,11 @@ class Ring:
         if self.compression == "fp16":
             chunk[...] = chunk.astype(np.float16)
 
-    def _send(self, key: tuple, chunk: np.ndarray, compress: bool = True) -> None:
+    def _send(self, key: tuple, chunk: np.ndarray, compress: bool = True,
+              to: int | None = None) -> None:
         half = compress and self.compression == "fp16" and chunk.dtype != np.float16
         payload = chunk.astype(np.float16) if half else chunk
-        self._next.deliver(key, payload)
+        (self._next if to is None else self._peers[to]).deliver(key, payload)
         self._stats["messages"] += 1
         self._stats["bytes_sent"] += payload.nbytes
 
@@ -325,8 +360,9 @@ class Ring:
                                       f"{key[0]}, call {key[1]})")
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    src = key[4] if len(key) == 5 else (self.rank - 1) % self.size
                     raise RingTimeout(f"Ring rank {self.rank}: no message {key} from rank "
-                                      f"{(self.rank - 1) % self.size} within {self.timeout} s")
+                                      f"{src} within {self.timeout} s")
                 self._cond.wait(left)
             return self._mail.pop(key)
 
@@ -342,7 +378,7 @@ class AllReduceReplica:
             must yield as many batches as the others (a replica whose data ends stops, and
             its peers then time out).
         rank, size: this replica's place in the ring.
-        bucket_bytes, compression, timeout: the `Ring`'s.
+        bucket_bytes, compression, timeout, algorithm: the `Ring`'s.
         checkpoint_dir, checkpoint_every: rank 0 saves its state there every
             `checkpoint_every` steps (as ps shard 0 of a one-shard `ParameterServer` does,
             so the files are interchangeable) and restores the latest when it starts.
@@ -355,9 +391,9 @@ class AllReduceReplica:
     def __init__(self, graph_def, train_op: str, data_fn: Callable[[int, int], Iterator[dict]],
                  rank: int, size: int, *, bucket_bytes: int = DEFAULT_BUCKET_BYTES,
                  compression: str | None = None, timeout: float = 120.0,
-                 checkpoint_dir: str | None = None, checkpoint_every: int = 100,
-                 device: str = "/cpu:0") -> None:
-        self.ring = Ring(rank, size, bucket_bytes, compression, timeout)
+                 algorithm: str = "ring", checkpoint_dir: str | None = None,
+                 checkpoint_every: int = 100, device: str = "/cpu:0") -> None:
+        self.ring = Ring(rank, size, bucket_bytes, compression, timeout, algorithm)
         # Only the current version's gradients: the mean is applied as soon as it exists.
         self.replica = ParameterServer(graph_def, train_op, mode="async", staleness=0,
                                        checkpoint_dir=checkpoint_dir if rank == 0 else None,

@@ -77,8 +77,9 @@ class ReplicatedTrainer:
         staleness: async mode drops gradients more than this many versions old.
         checkpoint_dir, checkpoint_every: ps checkpoints (needed to survive a ps failure);
             with all-reduce, rank 0's.
-        bucket_bytes, compression: the all-reduce ring's buckets and transfer compression
-            (None or "fp16"); see actors/allreduce.py.
+        bucket_bytes, compression, allreduce_algorithm: the all-reduce's buckets, transfer
+            compression (None or "fp16") and schedule ("ring" or "direct"); see
+            actors/allreduce.py.
         strategy: placement-group strategy ("PACK", "SPREAD", "STRICT_SPREAD").
         bundle: resources per task (default {"CPU": 1}, or a share of the CPUs when the
             machine has fewer cores than tasks).
@@ -99,7 +100,7 @@ class ReplicatedTrainer:
                  worker_device: str = "/cpu:0", ps_device: str = "/cpu:0",
                  max_restarts: int = 3, use_ray: bool = True, progress: bool = True,
                  bucket_bytes: int = DEFAULT_BUCKET_BYTES,
-                 compression: str | None = None) -> None:
+                 compression: str | None = None, allreduce_algorithm: str = "ring") -> None:
         allreduce = mode == "allreduce"
         if compression is not None and not allreduce:
             raise ValueError(f"compression={compression!r} applies to mode='allreduce' only, "
@@ -120,6 +121,7 @@ class ReplicatedTrainer:
         if allreduce:
             self._start_allreduce(data_fn, strategy, bundle, max_restarts,
                                   dict(bucket_bytes=bucket_bytes, compression=compression,
+                                       algorithm=allreduce_algorithm,
                                        checkpoint_dir=checkpoint_dir,
                                        checkpoint_every=checkpoint_every,
                                        device=worker_device))

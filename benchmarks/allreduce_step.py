@@ -14,7 +14,7 @@ Also measured, for the scaling model (F): the object store's echo round trip for
 two copies per round trip), and per worker count the ring's own time per step (rank 0's
 seconds inside `Ring.allreduce_mean`, `ring_ms`), fitted to
 ``ring_s = 2 (N-1) alpha + 2 (N-1)/N bytes / beta`` (`ring_fit`: alpha in ms per message
-hop, beta in GB/s). Knobs: `--bucket-bytes`, `--compression fp16`.
+hop, beta in GB/s). Knobs: `--bucket-bytes`, `--compression fp16`, `--algorithm direct`.
 
     python benchmarks/allreduce_step.py [--params 1000 1000000 10000000] [--workers 1 2 4]
 """
@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--bucket-bytes", type=int, default=DEFAULT_BUCKET_BYTES)
     ap.add_argument("--compression", choices=["fp16"], default=None)
+    ap.add_argument("--algorithm", choices=["ring", "direct"], default="ring")
     args = ap.parse_args()
     from actorflow.actors._remote import ensure_ray
     ray = ensure_ray("local", include_dashboard=False)
@@ -98,7 +99,8 @@ def main() -> None:
             ps = fed_trainer(params, workers, bundle=BUNDLE)
             ar = fed_trainer(params, workers, mode="allreduce", cluster={"worker": workers},
                              bundle=BUNDLE, bucket_bytes=args.bucket_bytes,
-                             compression=args.compression)
+                             compression=args.compression,
+                             allreduce_algorithm=args.algorithm)
             ps_s, ar_s, bare_s, ring_s = [], [], [], []
             try:
                 for _ in range(args.rounds):
@@ -125,6 +127,7 @@ def main() -> None:
     fits = [f for w, pts in ring_points.items() if (f := fit_ring(pts, w)) is not None]
     emit({"benchmark": "allreduce_step", "cores": os.cpu_count(),
           "bucket_bytes": args.bucket_bytes, "compression": args.compression,
+          "algorithm": args.algorithm,
           "object_store": store, "rows": rows, "ring_fit": fits})
 
 

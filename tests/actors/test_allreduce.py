@@ -48,12 +48,13 @@ def arrays(rng, dtype=np.float32) -> list[np.ndarray]:
     return [rng.standard_normal(s).astype(dtype) for s in [(3, 4), (7,), (), (50, 3)]]
 
 
+@pytest.mark.parametrize("algorithm", ["ring", "direct"])
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
 @pytest.mark.parametrize("bucket_bytes", [8, 100, 1 << 20])
-def test_every_rank_gets_the_same_mean(size, bucket_bytes):
+def test_every_rank_gets_the_same_mean(size, bucket_bytes, algorithm):
     rng = np.random.default_rng(size)
     per_rank = [arrays(rng) + [rng.standard_normal(5)] for _ in range(size)]
-    out = allreduce(ring_of(size, bucket_bytes=bucket_bytes), per_rank)
+    out = allreduce(ring_of(size, bucket_bytes=bucket_bytes, algorithm=algorithm), per_rank)
     for i in range(len(per_rank[0])):
         want = np.mean([per_rank[r][i] for r in range(size)], axis=0)
         for r in range(size):
@@ -63,11 +64,12 @@ def test_every_rank_gets_the_same_mean(size, bucket_bytes):
             np.testing.assert_array_equal(out[r][i], out[0][i])
 
 
-def test_buckets_fuse_small_tensors_and_count_messages_and_bytes():
+@pytest.mark.parametrize("algorithm", ["ring", "direct"])
+def test_buckets_fuse_small_tensors_and_count_messages_and_bytes(algorithm):
     rng = np.random.default_rng(0)
     size = 3
     per_rank = [arrays(rng) for _ in range(size)]  # 12 + 7 + 1 + 150 = 170 floats
-    rings = ring_of(size, bucket_bytes=400)  # 100 floats a bucket: 2 buckets
+    rings = ring_of(size, bucket_bytes=400, algorithm=algorithm)  # 100 floats: 2 buckets
     allreduce(rings, per_rank)
     stats = rings[0].stats()
     assert stats["calls"] == 1
@@ -76,12 +78,13 @@ def test_buckets_fuse_small_tensors_and_count_messages_and_bytes():
     assert abs(stats["bytes_sent"] - 2 * (size - 1) / size * 170 * 4) <= 2 * (size - 1) * 2 * 4
 
 
-def test_fp16_compression_halves_the_bytes_and_stays_close():
+@pytest.mark.parametrize("algorithm", ["ring", "direct"])
+def test_fp16_compression_halves_the_bytes_and_stays_close(algorithm):
     rng = np.random.default_rng(1)
     size = 4
     per_rank = [arrays(rng) for _ in range(size)]
-    exact = ring_of(size)
-    half = ring_of(size, compression="fp16")
+    exact = ring_of(size, algorithm=algorithm)
+    half = ring_of(size, compression="fp16", algorithm=algorithm)
     want = allreduce(exact, per_rank)
     got = allreduce(half, per_rank)
     for i in range(len(per_rank[0])):
@@ -130,6 +133,10 @@ def test_a_silent_peer_times_out_and_bad_arguments_are_named():
         Ring(2, 2)
     with pytest.raises(ValueError, match="compression"):
         Ring(0, 2, compression="int8")
+    with pytest.raises(ValueError, match="algorithm"):
+        Ring(0, 2, algorithm="tree")
+    with pytest.raises(RingTimeout, match="from rank 1"):
+        ring_of(2, timeout=0.2, algorithm="direct")[0].allreduce_mean([np.ones(3, np.float32)])
     with pytest.raises(ValueError, match="2 peers"):
         Ring(0, 3).connect(rings)
 
@@ -194,7 +201,8 @@ def test_fp16_allreduce_training_stays_close():
     g, train = regression_graph(sync=False)
     batches = ShardedBatches({"x:0": x, "y:0": y}, len(x) // 2, shuffle=False)
     trainer = ReplicatedTrainer(g, train, batches, {"worker": 2}, mode="allreduce",
-                                use_ray=False, progress=False, compression="fp16")
+                                use_ray=False, progress=False, compression="fp16",
+                                allreduce_algorithm="direct")
     trainer.train(5)
     want = single_process(5, x, y)
     for name in ("w", "w2"):
