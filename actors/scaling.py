@@ -53,15 +53,14 @@ step (about 2/3: the backward pass costs about twice the forward pass).
 ``speed=8.0``: a worker computes the step 8 times faster than the machine the model
 profile was measured on (e.g. a measured CPU step of 0.5 s against 0.066 s for the book's
 CIFAR-10 CNN on a GTX 1080 gives speed = 0.5 / 0.066). ``reduce_gb_s`` is a node's summing
-speed (memory bound: a few GB/s per core). A shared machine whose "nodes" share cores (the
-local test cluster) gives `contention`: how much each worker's step slows when n workers
-compute at once (1.0 wherever every worker has cores of its own; `profile_model_on_cluster`
-measures it).
+speed (memory bound: a few GB/s per core). The model takes every worker to have cores of
+its own; the "nodes" of a local test cluster share one machine's, so there the step to
+give is the one measured with N workers computing at once (as `check_on_cluster` does).
 
-Measurement helpers (`profile_model`, `profile_model_on_cluster`, `profile_links`,
-`measure_reduce_bandwidth`) return these profiles from this machine or a running Ray
-cluster; `measure_trainer_throughput` times `ReplicatedTrainer` itself, and
-`check_on_cluster` sets the model's prediction against it.
+Measurement helpers (`profile_model`, `profile_links`, `measure_reduce_bandwidth`) return
+these profiles from this machine (run `profile_model` on a worker node) or a running Ray
+cluster; `check_on_cluster` sets the model's prediction against what `ReplicatedTrainer`
+itself trains at.
 """
 from __future__ import annotations
 
@@ -76,8 +75,8 @@ import numpy as np
 from .replica_worker import ReplicaWorker
 
 __all__ = ["ClusterProfile", "ModelProfile", "Prediction", "predict", "communication_s",
-           "profile_model", "profile_model_on_cluster", "profile_links",
-           "measure_reduce_bandwidth", "measure_trainer_throughput", "check_on_cluster",
+           "profile_model", "profile_links",
+           "measure_reduce_bandwidth", "check_on_cluster",
            "gradient_bytes",
            "MODES"]
 
@@ -98,14 +97,10 @@ class ClusterProfile:
             `ModelProfile` was measured (1.0: the same).
         full_duplex: a link carries its in and out bytes at the same time (the ring's
             neighbours send and receive at once; half duplex doubles its transfer).
-        contention: on a machine whose nodes share cores, ``contention[n - 1]`` is the
-            factor by which each worker's step slows when n workers compute at once
-            (the ratio of `profile_model_on_cluster` steps); beyond the measured n the last
-            factor grows in proportion to n. Empty: every worker has its own cores.
 
     Raises:
-        ValueError: a bandwidth, reduce bandwidth or speed that is not positive, a negative
-            latency, or a contention factor below 1.
+        ValueError: a bandwidth, reduce bandwidth or speed that is not positive, or a
+            negative latency.
     """
 
     name: str
@@ -114,7 +109,6 @@ class ClusterProfile:
     reduce_bandwidth: float = 5e9
     speed: float = 1.0
     full_duplex: bool = True
-    contention: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         for field in ("bandwidth", "reduce_bandwidth", "speed"):
@@ -123,10 +117,6 @@ class ClusterProfile:
                                  f"{getattr(self, field)!r}")
         if not self.latency >= 0:
             raise ValueError(f"ClusterProfile.latency must be >= 0, got {self.latency!r}")
-        object.__setattr__(self, "contention", tuple(float(c) for c in self.contention))
-        if any(c < 1.0 for c in self.contention):
-            raise ValueError(f"ClusterProfile.contention factors must be >= 1, got "
-                             f"{self.contention}")
 
     @classmethod
     def describe(cls, name: str, gbit_s: float, latency_us: float, speed: float = 1.0,
@@ -135,15 +125,6 @@ class ClusterProfile:
         worker speed relative to the profiling machine, summing speed in GB/s."""
         return cls(name, bandwidth=gbit_s * 1e9 / 8, latency=latency_us * 1e-6,
                    reduce_bandwidth=reduce_gb_s * 1e9, speed=speed, full_duplex=full_duplex)
-
-    def slowdown(self, workers: int) -> float:
-        """The factor by which contention slows each of `workers` concurrent steps."""
-        if not self.contention:
-            return 1.0
-        if workers <= len(self.contention):
-            return self.contention[workers - 1]
-        n = len(self.contention)
-        return self.contention[-1] * workers / n
 
 
 @dataclass(frozen=True)
@@ -262,11 +243,10 @@ def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: st
         raise ValueError(f"overlap must be within [0, 1], got {overlap!r}")
     comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards)
     alone = model.compute_s / cluster.speed
-    compute = alone * cluster.slowdown(workers)
-    step = compute + comm - min(comm, overlap * compute)
+    step = alone + comm - min(comm, overlap * alone)
     images = workers * model.batch_size / step
     speedup = images / (model.batch_size / alone)
-    return Prediction(workers, mode, ps_shards if mode == "ps" else 0, compute, comm, step,
+    return Prediction(workers, mode, ps_shards if mode == "ps" else 0, alone, comm, step,
                       images, speedup, speedup / workers)
 
 
@@ -308,16 +288,18 @@ class _StepTimer(ReplicaWorker):
         super().__init__(gd, train_op, [variables], data_fn, worker_index, num_workers)
         self.executor.initialize()
 
-    def time_steps(self, steps: int, warmup: int = 1) -> list[float]:
-        """Seconds of each of `steps` gradient steps, after `warmup` untimed ones."""
+    def time_steps(self, steps: int, warmup: int = 1, min_s: float = 0.0) -> list[float]:
+        """Seconds of each gradient step after `warmup` untimed ones: at least `steps`
+        of them, and more until `min_s` seconds have passed."""
         fetch = self._fetch[0]
-        out = []
-        for i in range(warmup + steps):
+        for _ in range(warmup):
+            self.executor.run(fetch, next(self._data))
+        out: list[float] = []
+        while len(out) < steps or sum(out) < min_s:
             feeds = next(self._data)
             t0 = time.perf_counter()
             self.executor.run(fetch, feeds)
-            if i >= warmup:
-                out.append(time.perf_counter() - t0)
+            out.append(time.perf_counter() - t0)
         return out
 
 
@@ -348,40 +330,6 @@ def profile_model(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]]
             seconds = statistics.median(timer.time_steps(steps, warmup))
     finally:
         timer.executor.close()
-    return ModelProfile(name, batch_size, seconds, gradient_bytes(graph, op))
-
-
-def profile_model_on_cluster(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
-                             batch_size: int, name: str = "model", workers: int = 1,
-                             steps: int = 5, warmup: int = 1, strategy: str = "STRICT_SPREAD",
-                             bundle: dict | None = None) -> ModelProfile:
-    """One worker's step timed in Ray actors placed as `ReplicatedTrainer` places its
-    workers (one CPU each, `strategy` over the nodes), `workers` of them computing at once;
-    the profile's step is their mean.
-
-    On a real cluster the step is the same for any `workers`; where the nodes share a
-    machine's cores it is not, and the ratio of the step with n workers to the step with
-    one is the cluster's ``contention[n - 1]``.
-
-    Raises:
-        ValueError: workers or steps < 1.
-        TimeoutError: the cluster cannot place `workers` actors with `strategy`.
-    """
-    if workers < 1 or steps < 1:
-        raise ValueError(f"workers and steps must be >= 1, got {workers}, {steps}")
-    from ._remote import get
-    from .cluster import Cluster
-    from .executor import graph_def_bytes
-    op = train_op if isinstance(train_op, str) else train_op.name
-    gd = graph_def_bytes(graph)
-    cluster = Cluster({"worker": workers}, strategy=strategy, bundle=bundle or {"CPU": 1})
-    try:
-        timers = [cluster.start("worker", i, _StepTimer, gd, op, data_fn, i, workers)
-                  for i in range(workers)]
-        runs = get([t.time_steps.remote(steps, warmup) for t in timers])
-    finally:
-        cluster.shutdown()
-    seconds = statistics.mean(statistics.median(r) for r in runs)
     return ModelProfile(name, batch_size, seconds, gradient_bytes(graph, op))
 
 
@@ -420,6 +368,37 @@ class _LinkProbe:
         return measure_reduce_bandwidth()
 
 
+def _measure_link(sender, receiver, name: str, sizes: Sequence[int],
+                  repeats: int) -> ClusterProfile:
+    """The link from `sender`'s node to `receiver`'s, measured by two `_LinkProbe` actors
+    (see `profile_links`)."""
+    from ._remote import get
+    if len(set(sizes)) < 2:
+        raise ValueError(f"a link measurement needs two different sizes, got {list(sizes)}")
+    latency = statistics.median(get(sender.send.remote(receiver, 4, 4 * repeats)))
+    times = [statistics.median(get(sender.send.remote(receiver, s, repeats))) for s in sizes]
+    reduce_bw = get(receiver.reduce_bandwidth.remote())
+    slope = np.polyfit(np.asarray(sizes, float), np.asarray(times), 1)[0]
+    if not slope > 0:
+        raise ValueError(f"call times {times} do not grow with sizes {list(sizes)}: "
+                         "measure larger sizes")
+    return ClusterProfile(name, bandwidth=float(1.0 / slope), latency=float(latency),
+                          reduce_bandwidth=float(reduce_bw))
+
+
+def _link_probes(strategy: str):
+    """A Cluster of two `_LinkProbe` actors placed by `strategy`: (cluster, sender,
+    receiver)."""
+    from .cluster import Cluster
+    cluster = Cluster({"worker": 2}, strategy=strategy, bundle={"CPU": 0.01})
+    try:
+        return (cluster, cluster.start("worker", 0, _LinkProbe),
+                cluster.start("worker", 1, _LinkProbe))
+    except BaseException:
+        cluster.shutdown()
+        raise
+
+
 def profile_links(name: str = "local", sizes: Sequence[int] = (1 << 20, 4 << 20, 16 << 20),
                   repeats: int = 5, strategy: str = "STRICT_SPREAD") -> ClusterProfile:
     """The link between two nodes of the running Ray cluster, as actor calls see it.
@@ -434,104 +413,106 @@ def profile_links(name: str = "local", sizes: Sequence[int] = (1 << 20, 4 << 20,
         ValueError: fewer than two sizes, or call times that do not grow with size.
         TimeoutError: the cluster cannot place two actors with `strategy`.
     """
-    if len(set(sizes)) < 2:
-        raise ValueError(f"profile_links needs two different sizes, got {sizes}")
-    from ._remote import get
-    from .cluster import Cluster
-    cluster = Cluster({"worker": 2}, strategy=strategy, bundle={"CPU": 0.01})
+    cluster, sender, receiver = _link_probes(strategy)
     try:
-        sender = cluster.start("worker", 0, _LinkProbe)
-        receiver = cluster.start("worker", 1, _LinkProbe)
-        latency = statistics.median(get(sender.send.remote(receiver, 4, 4 * repeats)))
-        times = [statistics.median(get(sender.send.remote(receiver, s, repeats)))
-                 for s in sizes]
-        reduce_bw = get(receiver.reduce_bandwidth.remote())
+        return _measure_link(sender, receiver, name, sizes, repeats)
     finally:
         cluster.shutdown()
-    slope = np.polyfit(np.asarray(sizes, float), np.asarray(times), 1)[0]
-    if not slope > 0:
-        raise ValueError(f"call times {times} do not grow with sizes {list(sizes)}: "
-                         "measure larger sizes")
-    return ClusterProfile(name, bandwidth=float(1.0 / slope), latency=float(latency),
-                          reduce_bandwidth=float(reduce_bw))
 
 
-def measure_trainer_throughput(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
-                               batch_size: int, workers: int, steps: int = 10, warmup: int = 2,
-                               ps_shards: int = 1, strategy: str = "STRICT_SPREAD",
-                               **trainer_options) -> float:
-    """Images per second that `ReplicatedTrainer` trains at on the running Ray cluster: the
-    global steps from `warmup` to `warmup + steps`, each a sync round of `workers` batches.
+def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
+                     workers: Sequence[int] = (1, 2), steps: int = 10, rounds: int = 3,
+                     min_step_s: float = 0.5, name: str = "model",
+                     strategy: str = "STRICT_SPREAD",
+                     link_sizes: Sequence[int] = (1 << 20, 4 << 20, 16 << 20),
+                     link_repeats: int = 3) -> dict:
+    """The model's prediction against the images/s `ReplicatedTrainer` trains at on the
+    running Ray cluster, sync PS with one shard, for each N in `workers`.
 
-    `graph` must aggregate `workers` replicas (a SyncReplicasOptimizer(opt, workers,
-    workers)), so that one global step is one round. `trainer_options` go to
-    ReplicatedTrainer (e.g. ``mode="allreduce"`` with ``ps_shards=0``).
-
-    Raises:
-        ValueError: steps or workers < 1.
-    """
-    if steps < 1 or workers < 1:
-        raise ValueError(f"steps and workers must be >= 1, got {steps}, {workers}")
-    from .trainer import ReplicatedTrainer
-    cluster = {"worker": workers, **({"ps": ps_shards} if ps_shards else {})}
-    trainer = ReplicatedTrainer(graph, train_op, data_fn, cluster, strategy=strategy,
-                                progress=False, **trainer_options)
-    try:
-        trainer.train(warmup)
-        before = trainer.global_step()
-        t0 = time.perf_counter()
-        done = trainer.train(before + steps)["global_step"] - before
-        wall = time.perf_counter() - t0
-    finally:
-        trainer.shutdown()
-    return done * workers * batch_size / wall
-
-
-def check_on_cluster(build: Callable[[int], tuple], batch_size: int, links: ClusterProfile,
-                     workers: Sequence[int] = (1, 2), steps: int = 5, name: str = "model",
-                     strategy: str = "STRICT_SPREAD") -> list[dict]:
-    """The model's prediction against `ReplicatedTrainer`'s images/s on the running Ray
-    cluster, sync PS with one shard, for each N in `workers`.
-
-    For each N, back to back (the machine's speed drifts, so each prediction uses the
-    step measured just before its run): the step of N worker actors computing at once
-    (`profile_model_on_cluster`), then the trainer's images/s with N workers. The step of
-    the first N is the `ModelProfile`; the ratios of the others to it are the cluster's
-    `contention` (nodes on one machine share its cores; a ratio below 1 is noise and
-    counts as 1).
+    For each N, a trainer (ps and N workers, placed by `strategy`), N step timers (worker
+    actors that only compute, placed the same way) and two link probes live side by side,
+    and `rounds` times in turn: the probes measure the link (`profile_links`), the timers
+    compute at once (the step with N workers computing: on a cluster whose nodes share one
+    machine's cores it is slower than one worker alone), and the trainer trains `steps`
+    global steps. Each round's prediction uses that round's link and step, so the
+    machine's drifting speed (other processes, a loaded CI machine) cancels out of each
+    round's ratio; medians over rounds are reported.
 
     Args:
         build: ``build(N) -> (graph, train_op, data_fn)``: a graph whose optimizer
             aggregates N replicas (SyncReplicasOptimizer), and data for N workers of
             `batch_size` examples.
-        links: the cluster's links (`profile_links`).
+        min_step_s: the timers compute for at least this long per round.
+        link_sizes, link_repeats: the link measurement's (see `profile_links`).
 
     Returns:
-        One dict per N: workers, measured_images_per_s, predicted_images_per_s, error
-        (predicted / measured - 1), step_s (the compute step measured for N), prediction.
+        {"links": the median of every round's link measurement, "points": one dict per N:
+        workers, measured_images_per_s and predicted_images_per_s (medians over rounds),
+        error (the median over rounds of predicted / measured - 1), step_s (the median
+        step with N workers computing), prediction (`predict`'s dict for the median step
+        and link), rounds (each round's step_s, bandwidth, latency, measured, predicted)}.
 
     Raises:
-        ValueError: `workers` does not start at 1 or is not increasing.
+        ValueError: steps, rounds or a worker count < 1.
+        TimeoutError: the cluster cannot place N + 1 one-CPU tasks and N half-CPU tasks
+            with `strategy`.
     """
-    if list(workers)[:1] != [1] or list(workers) != sorted(set(workers)):
-        raise ValueError(f"workers must start at 1 and increase, got {list(workers)}")
-    steps_s, measured = [], []
-    for n in workers:
-        graph, train_op, data_fn = build(n)
-        steps_s.append(profile_model_on_cluster(graph, train_op, data_fn, batch_size, name,
-                                                workers=n, steps=steps,
-                                                strategy=strategy).compute_s)
-        measured.append(measure_trainer_throughput(graph, train_op, data_fn, batch_size, n,
-                                                   steps=steps, strategy=strategy))
-    model = ModelProfile(name, batch_size, steps_s[0], gradient_bytes(graph, train_op))
-    factors = [max(1.0, s / steps_s[0]) for s in steps_s]
-    contention = tuple(np.interp(range(1, max(workers) + 1), list(workers), factors))
-    cluster = dataclasses.replace(links, contention=contention)
-    out = []
-    for n, got, step in zip(workers, measured, steps_s):
-        p = predict(model, cluster, n, "ps", 1)
-        out.append({"workers": n, "measured_images_per_s": got,
-                    "predicted_images_per_s": p.images_per_s,
-                    "error": p.images_per_s / got - 1.0, "step_s": step,
-                    "prediction": p.as_dict()})
-    return out
+    if steps < 1 or rounds < 1 or min(workers, default=0) < 1:
+        raise ValueError(f"steps, rounds and workers must be >= 1, got {steps}, {rounds}, "
+                         f"{list(workers)}")
+    from ._remote import get
+    from .cluster import Cluster
+    from .executor import graph_def_bytes
+    from .trainer import ReplicatedTrainer
+    probes, sender, receiver = _link_probes(strategy)
+    points, all_links = [], []
+    try:
+        for n in workers:
+            graph, train_op, data_fn = build(n)
+            op = train_op if isinstance(train_op, str) else train_op.name
+            grad_bytes = gradient_bytes(graph, op)
+            # Half a CPU each, so that they fit beside the trainer's one-CPU tasks and the
+            # probes: Ray gives a fractional-CPU actor one BLAS thread, as a one-CPU worker.
+            timers = Cluster({"worker": n}, strategy=strategy, bundle={"CPU": 0.5})
+            trainer = None
+            try:
+                handles = [timers.start("worker", i, _StepTimer, graph_def_bytes(graph), op,
+                                        data_fn, i, n) for i in range(n)]
+                trainer = ReplicatedTrainer(graph, op, data_fn, {"ps": 1, "worker": n},
+                                            strategy=strategy, bundle={"CPU": 1},
+                                            progress=False)
+                trainer.train(2)  # warm: plans compiled, first versions shared
+                rows = []
+                for r in range(rounds):
+                    links = _measure_link(sender, receiver, "local", link_sizes,
+                                          link_repeats)
+                    runs = get([h.time_steps.remote(steps, int(r == 0), min_step_s)
+                                for h in handles])
+                    step_s = statistics.mean(statistics.median(t) for t in runs)
+                    before = trainer.global_step()
+                    t0 = time.perf_counter()
+                    done = trainer.train(before + steps)["global_step"] - before
+                    measured = done * n * batch_size / (time.perf_counter() - t0)
+                    model = ModelProfile(name, batch_size, step_s, grad_bytes)
+                    rows.append({"step_s": step_s, "bandwidth": links.bandwidth,
+                                 "latency": links.latency, "measured": measured,
+                                 "predicted": predict(model, links, n).images_per_s})
+                    all_links.append(links)
+            finally:
+                if trainer is not None:
+                    trainer.shutdown()
+                timers.shutdown()
+            med = {k: statistics.median(row[k] for row in rows) for k in rows[0]}
+            links = dataclasses.replace(all_links[-1], bandwidth=med["bandwidth"],
+                                        latency=med["latency"])
+            p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes), links, n)
+            points.append({"workers": n, "measured_images_per_s": med["measured"],
+                           "predicted_images_per_s": med["predicted"],
+                           "error": statistics.median(row["predicted"] / row["measured"] - 1
+                                                      for row in rows),
+                           "step_s": med["step_s"], "prediction": p.as_dict(), "rounds": rows})
+    finally:
+        probes.shutdown()
+    links = ClusterProfile("local", **{k: statistics.median(getattr(c, k) for c in all_links)
+                                       for k in ("bandwidth", "latency", "reduce_bandwidth")})
+    return {"links": links, "points": points}

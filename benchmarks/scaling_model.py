@@ -6,11 +6,11 @@ what a local 3-node Ray cluster trains at.
    ResNet-50 v2 at 224x224 at two small batches (a full batch of 32 takes minutes here),
    a line through them giving the fixed and per-image parts, extended to the book's 32.
 2. With the cluster (clusters/local_cluster.sh through tests/actors/_cluster.py, or
-   `--address` of a running one): the actor-call latency and bandwidth between two nodes
-   (`profile_links`), the CIFAR CNN step inside worker actors alone and two at once
-   (`profile_model_on_cluster`: the nodes share this machine's cores), and the images/s
-   `ReplicatedTrainer` reaches with a sync ps and 1 and 2 workers, each on its own node
-   (STRICT_SPREAD). The model's prediction for those two points and its error.
+   `--address` of a running one), `check_on_cluster` for N = 1, 2, in rounds: the
+   actor-call latency and bandwidth between two nodes, the CIFAR CNN step inside N worker
+   actors computing at once (the nodes share this machine's cores), and the images/s
+   `ReplicatedTrainer` reaches with a sync ps and N workers, each on its own node
+   (STRICT_SPREAD); the model's prediction for each round, and its error (medians).
 3. The table: N = 1, 2, 4, 16, 64, 256 for both models, PS with K shards and ring
    all-reduce, on (a) the local links with every worker on cores of its own, (b) a
    described datacenter of 10 Gb/s, 50 us links with CPU workers like one here, and (c) the
@@ -88,9 +88,8 @@ def profile_resnet(batches: tuple[int, int], target: int, steps: int) -> tuple:
 
 
 def measure_cluster(args, cifar: str) -> dict:
-    """Links between two nodes, then for N = 1, 2 the CIFAR step in N actors at once and
-    the trainer's images/s with N workers, on the cluster at `args.address` or on a new
-    local 3-node one."""
+    """`check_on_cluster` for the CIFAR CNN and N = 1, 2, on the cluster at `args.address`
+    or on a new local 3-node one."""
     from actorflow.actors._remote import ensure_ray
     started = None
     if args.address is None:
@@ -99,15 +98,13 @@ def measure_cluster(args, cifar: str) -> dict:
         args.address = started.address
     ray = ensure_ray(args.address)
     try:
-        links = scaling.profile_links("local")
-        points = scaling.check_on_cluster(
-            lambda n: build(cifar, args.batch, replicas=n), args.batch, links, (1, 2),
-            steps=args.steps, name=cifar)
+        return scaling.check_on_cluster(lambda n: build(cifar, args.batch, replicas=n),
+                                        args.batch, (1, 2), steps=args.steps,
+                                        rounds=args.rounds, name=cifar)
     finally:
         ray.shutdown()
         if started is not None:
             _cluster.stop(started)
-    return {"links": links, "points": points}
 
 
 def table(models, clusters, workers, shards) -> list[dict]:
@@ -130,6 +127,7 @@ def main() -> None:
     ap.add_argument("--resnet-batches", type=int, nargs=2, default=[1, 2])
     ap.add_argument("--resnet-batch", type=int, default=32, help="ResNet batch per worker")
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the N = 1, 2 check")
     ap.add_argument("--address", default=None, help="a running Ray cluster (else a new one)")
     ap.add_argument("--no-cluster", action="store_true", help="skip the cluster measurements")
     ap.add_argument("--no-resnet", action="store_true")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ import pytest
 import actorflow as tf
 from actorflow.actors import scaling
 from actorflow.actors.scaling import ClusterProfile, ModelProfile, predict
+
+from .test_multinode import cluster, nodes  # noqa: F401 - the 3-node cluster fixtures
 
 MODEL = ModelProfile("m", batch_size=128, compute_s=0.25, grad_bytes=4_000_000)
 LAN = ClusterProfile.describe("lan", gbit_s=10, latency_us=50)
@@ -100,14 +104,11 @@ def test_overlap_hides_communication_up_to_the_compute():
     assert p.step_s == pytest.approx(p.communication_s)
 
 
-def test_speed_and_contention_scale_the_compute():
+def test_worker_speed_scales_the_compute():
     fast = dataclasses.replace(LAN, speed=4.0)
     assert predict(MODEL, fast, 2, "allreduce").compute_s == pytest.approx(0.25 / 4)
-    shared = dataclasses.replace(LAN, contention=(1.0, 1.8))
-    assert predict(MODEL, shared, 2, "ps").compute_s == pytest.approx(0.25 * 1.8)
-    assert shared.slowdown(4) == pytest.approx(3.6)  # beyond the measured: in proportion
-    # Efficiency is against one worker alone: contention shows as lost efficiency.
-    assert predict(MODEL, shared, 2, "allreduce").efficiency < 0.56
+    # Faster workers leave the same communication a larger share of the step.
+    assert predict(MODEL, fast, 16, "ps").efficiency < predict(MODEL, LAN, 16, "ps").efficiency
 
 
 def test_describe_uses_data_sheet_units():
@@ -126,7 +127,6 @@ def test_at_batch_keeps_the_fixed_part():
     lambda: ClusterProfile("c", bandwidth=0, latency=0),
     lambda: ClusterProfile("c", bandwidth=1, latency=-1),
     lambda: ClusterProfile("c", bandwidth=1, latency=0, speed=0),
-    lambda: ClusterProfile("c", bandwidth=1, latency=0, contention=(0.5,)),
     lambda: ModelProfile("m", 0, 1.0, 1),
     lambda: ModelProfile("m", 1, 0.0, 1),
     lambda: predict(MODEL, LAN, 0),
@@ -142,7 +142,8 @@ def test_bad_inputs_are_refused(bad):
 # -- measuring the pieces in-process --------------------------------------------------------
 
 def mlp_graph(params_in: int = 256, hidden: int = 512, batch: int = 32, replicas: int = 0):
-    """A 2-layer MLP regression; with `replicas`, its optimizer aggregates that many."""
+    """A 2-layer MLP regression and 4 batches of data; with `replicas`, its optimizer
+    aggregates that many (SyncReplicasOptimizer)."""
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None, params_in], name="x")
@@ -153,16 +154,15 @@ def mlp_graph(params_in: int = 256, hidden: int = 512, batch: int = 32, replicas
         if replicas:
             opt = tf.train.SyncReplicasOptimizer(opt, replicas, replicas)
         train = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
-    rng = np.random.default_rng(0)
-    data = scaling_data(rng, 4 * batch, params_in)
-    return g, train, data
+    return g, train, scaling_data(np.random.default_rng(0), 4 * batch, params_in)
 
 
-def scaling_data(rng, rows: int, width: int):
+def scaling_data(rng, rows: int, width: int, shards: int = 1):
+    """Random regression rows in batches of rows / 4 / shards for each of `shards` workers."""
     from actorflow.actors.data import ShardedBatches
     return ShardedBatches({"x:0": rng.normal(size=(rows, width)).astype(np.float32),
                            "y:0": rng.normal(size=(rows, 1)).astype(np.float32)},
-                          batch_size=rows // 4, shuffle=False)
+                          batch_size=rows // 4 // shards, shuffle=False)
 
 
 def test_gradient_bytes_are_the_trained_variables_bytes():
@@ -184,3 +184,45 @@ def test_profile_model_times_the_gradient_step_in_process():
 
 def test_reduce_bandwidth_is_positive():
     assert scaling.measure_reduce_bandwidth(1 << 20, repeats=2) > 0
+
+
+# -- the model against a real local 3-node cluster -----------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("setsid") is None or not os.path.isdir("/proc"),
+                    reason="clusters/local_cluster.sh needs Linux (setsid, /proc)")
+@pytest.mark.usefixtures("nodes")  # this process, a driver of the 3-node cluster
+def test_prediction_matches_a_local_three_node_cluster_for_one_and_two_workers():
+    """The issue's acceptance: the model, fed the links and the step measured on the
+    cluster, predicts what ReplicatedTrainer (sync ps, STRICT_SPREAD: ps and workers on
+    different nodes) trains at with 1 and 2 workers.
+
+    The model here is an MLP with 2.5M parameters (10 MB of gradients) and a step of a few
+    milliseconds, so that communication is most of the step: leaving it out, or getting
+    the bytes a round moves wrong by 2x, would miss by more than the tolerance.
+
+    Tolerance: predicted / measured within [1/2, 2]. This 2-core machine runs the three
+    nodes, and on CI other tests beside them; its speed for one process drifts by 2x and
+    more within a minute (measured while writing this: the same CIFAR step 0.43-0.93 s in
+    an actor; the link 230-500 MB/s). `check_on_cluster` pairs every prediction with the
+    link and step measured seconds before and reports the median over rounds, which
+    removes most of the drift but not the bursts inside a round, nor the ps sharing the
+    workers' cores (on a real cluster it has its own node; the model does not count its
+    compute against the workers). The benchmark (benchmarks/scaling_model.py) reports the
+    errors the model actually makes.
+    """
+    links = scaling.profile_links("local", repeats=2)
+    assert links.bandwidth > 0 and links.latency > 0 and links.reduce_bandwidth > 0
+
+    def build(n: int):
+        g, train, _ = mlp_graph(1000, 2500, batch=32, replicas=n)
+        return g, train, scaling_data(np.random.default_rng(n), 4 * 32 * n, 1000, n)
+
+    got = scaling.check_on_cluster(build, 32, (1, 2), steps=15, rounds=3, min_step_s=0.2,
+                                   name="mlp")
+    for p in got["points"]:
+        pred = p["prediction"]
+        assert pred["communication_s"] > pred["compute_s"], (
+            f"the test model should be communication-bound here: {pred}")
+        ratio = p["predicted_images_per_s"] / p["measured_images_per_s"]
+        assert 0.5 <= ratio <= 2.0, got
