@@ -136,15 +136,15 @@ class SupervisedConfig:
 
 def build_graph(config: SupervisedConfig, spec) -> tf.Graph:
     """The training graph of `config` for the model `spec` (a `ModelSpec`): placeholders
-    ``images`` and ``labels``, tensors ``total_loss``, ``accuracy``, ``correct`` (the count
-    of top-1 hits) and the op ``train``."""
+    ``images`` and ``labels``, tensors ``logits``, ``total_loss``, ``accuracy``, ``correct``
+    (the count of top-1 hits) and the op ``train``."""
     c = config
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(c.seed)
         images = tf.placeholder(tf.float32, [None, *spec.input_shape], name="images")
         labels = tf.placeholder(tf.int32, [None], name="labels")
-        logits = spec(images, is_training=True)["logits"]
+        logits = tf.identity(spec(images, is_training=True)["logits"], name="logits")
         tf.losses.sparse_softmax_cross_entropy(labels, logits)
         loss = tf.identity(tf.losses.get_total_loss(), name="total_loss")
         hits = tf.cast(tf.nn.in_top_k(logits, labels, 1), tf.float32)

@@ -122,6 +122,25 @@ def test_distortions_are_the_book_tf_image_ops(cifar_dir):
         np.testing.assert_allclose(inputs.center_crop(images), sess.run(centre), atol=2e-4)
 
 
+def test_the_loss_is_the_book_total_loss():
+    from actorflow.models import get_model
+    from actorflow.models.cifar10 import cifar10_loss
+    from actorflow.agents.supervised import build_graph
+    graph = build_graph(SupervisedConfig(), get_model("cifar10_cnn"))
+    with graph.as_default(), tf.Session() as sess:
+        book = cifar10_loss(graph.get_tensor_by_name("logits:0"),
+                            graph.get_tensor_by_name("labels:0"))
+        # cifar10_loss adds its own mean cross-entropy to the collection that tf.losses'
+        # mean is in already: once too many
+        cross_entropy = graph.get_tensor_by_name("cross_entropy:0")
+        sess.run(tf.global_variables_initializer())
+        feeds = {"images:0": np.random.default_rng(0).random((4, 24, 24, 3), np.float32),
+                 "labels:0": np.array([1, 2, 3, 4])}
+        ours, total, mean = sess.run(["total_loss:0", book, cross_entropy], feeds)
+    assert ours == pytest.approx(total - mean, rel=1e-6)
+    assert ours > mean  # the weight decay is in
+
+
 @pytest.mark.parametrize("kw, message", [
     (dict(mode="ring"), "mode='ring' (known: sync, async, allreduce)"),
     (dict(batch_size=0), "batch_size=0"),
