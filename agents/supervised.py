@@ -168,8 +168,9 @@ class Supervised:
     """Trains `config.model` on CIFAR-10 with `config`'s input, optimizer and workers.
 
     Raises:
-        ValueError: an unknown model (the message lists the known ones), a model without
-            an image input shape, a batch larger than a worker's shard of the files.
+        ValueError: an unknown model (the message lists the known ones), a model that does
+            not take CIFAR-10's 24x24x3 crops into 10 classes, a batch larger than a
+            worker's shard of the files.
         FileNotFoundError: the data folder or one of its files is missing (absolute path).
     """
 
@@ -177,15 +178,20 @@ class Supervised:
 
     def __init__(self, config: SupervisedConfig = SupervisedConfig()) -> None:
         from actorflow.actors.executor import GraphExecutor
-        from actorflow.models import UnknownModelError, get_model
+        from actorflow.models import UnknownModelError, get_model, model_names
         self.config = config
         try:
             spec = get_model(config.model)
         except UnknownModelError as e:
             raise ValueError(str(e)) from None
-        if spec.input_shape is None or len(spec.input_shape) != 3:
-            raise ValueError(f"model {config.model!r} does not take images (input shape "
-                             f"{spec.input_shape}); the supervised trainer feeds CIFAR-10")
+        if spec.input_shape != inputs.CROP_SHAPE or spec.num_classes != inputs.NUM_CLASSES:
+            fits = [n for n in model_names() if get_model(n).input_shape == inputs.CROP_SHAPE
+                    and get_model(n).num_classes == inputs.NUM_CLASSES]
+            raise ValueError(f"model {config.model!r} takes inputs of shape "
+                             f"{spec.input_shape} into {spec.num_classes} classes; the "
+                             f"supervised trainer feeds CIFAR-10's {inputs.CROP_SHAPE} crops of "
+                             f"{inputs.NUM_CLASSES} classes (models that fit: "
+                             f"{', '.join(fits)})")
         self.data_dir = inputs.cifar10_dir(config.data_dir)
         self._batches(0, prefetch=0).check(max(1, config.workers))
         self.graph = build_graph(config, spec)

@@ -24,10 +24,15 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 __all__ = ["CifarBatches", "cifar10_dir", "train_files", "test_file", "read_records",
-           "distort", "center_crop", "standardize", "IMAGE_SIZE", "IMAGES", "LABELS"]
+           "distort", "center_crop", "standardize", "IMAGE_SIZE", "CROP_SHAPE", "NUM_CLASSES",
+           "IMAGES", "LABELS"]
 
 IMAGE_SIZE = 24
 """The side of the crops the network sees (the book's 24x24)."""
+CROP_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 3)
+"""One training image's shape."""
+NUM_CLASSES = 10
+"""CIFAR-10's classes (the labels 0-9)."""
 IMAGES, LABELS = "images:0", "labels:0"
 """The placeholders of the supervised graph that batches feed."""
 _HEIGHT = _WIDTH = 32

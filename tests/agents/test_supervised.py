@@ -158,6 +158,9 @@ def test_unknown_keys_models_and_data_are_named(cifar_dir, tmp_path):
         SupervisedConfig.from_dict({"epochs": 3})
     with pytest.raises(ValueError, match="Unknown model 'cifar11'; known models: .*cifar10_cnn"):
         Supervised(_config(cifar_dir, model="cifar11"))
+    with pytest.raises(ValueError, match=r"model 'vgg_16' takes inputs of shape \(224, 224, 3\) "
+                                         r"into 1000 classes; .* \(models that fit: cifar10_cnn"):
+        Supervised(_config(cifar_dir, model="vgg_16"))
     missing = tmp_path / "nowhere"
     with pytest.raises(FileNotFoundError, match=f"CIFAR-10 data folder {missing} does not"):
         Supervised(_config(cifar_dir, data_dir=str(missing)))
