@@ -32,7 +32,11 @@ R the bytes per second a node sums gradients at:
 - **Ring all-reduce**: reduce-scatter then all-gather over N workers, 2(N - 1) messages of
   G/N bytes each, every worker sending to one neighbour while it receives from the other:
   2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R. One worker
-  communicates nothing.
+  communicates nothing. As actors/allreduce.py runs it, the gradients travel in buckets
+  whose sends are asynchronous, so the hops of one bucket overlap the next bucket's: the
+  latency is counted once per hop, not once per bucket. fp16 compression halves G on the
+  wire. Each replica then applies the mean with the optimizer, as a single worker does:
+  that is part of the step both ways and is left out (a few passes over G at R).
 
 A full-duplex link (the default, as Ethernet and the loopback are) lets a ring worker send
 and receive at once; half duplex doubles the ring's transfer time. It does not change the
@@ -42,7 +46,9 @@ sync PS, whose in and out phases follow each other anyway.
 already travel (the backward pass, with gradient buckets sent as soon as they are ready);
 the communication hidden behind it is ``min(communication, overlap x compute)``. It is 0 by
 default because that is what the trainers here do: a `ReplicaWorker` pushes after its whole
-backward pass and then waits for the round, so nothing overlaps. An implementation that
+backward pass and then waits for the round, and an `AllReduceReplica` gets no gradient from
+the executor before the whole backward pass is done (its buckets overlap only each other's
+transfers and sums, which the formula above already counts once). An implementation that
 sends buckets during the backward pass would set it up to the backward pass's share of the
 step (about 2/3: the backward pass costs about twice the forward pass).
 
@@ -191,23 +197,31 @@ class Prediction:
 
 
 def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
-                    mode: str = "ps", ps_shards: int = 1) -> float:
+                    mode: str = "ps", ps_shards: int = 1,
+                    compression: str | None = None) -> float:
     """Seconds of one synchronous step's gradient exchange (see the module docstring).
 
+    `compression` "fp16" (all-reduce only, as `ReplicatedTrainer` has it) halves the bytes
+    on the wire; the sums stay float32.
+
     Raises:
-        ValueError: an unknown mode, fewer than one worker or shard.
+        ValueError: an unknown mode or compression, fewer than one worker or shard.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if compression not in (None, "fp16") or (compression and mode != "allreduce"):
+        raise ValueError(f"compression must be None, or 'fp16' with mode='allreduce'; got "
+                         f"{compression!r} with mode={mode!r}")
     n, g, c = workers, float(grad_bytes), cluster
     if mode == "allreduce":
         if n == 1:
             return 0.0
         frac = (n - 1) / n
+        wire = g / 2 if compression == "fp16" else g
         duplex = 1 if c.full_duplex else 2
-        return (duplex * 2 * frac * g / c.bandwidth + 2 * (n - 1) * c.latency
+        return (duplex * 2 * frac * wire / c.bandwidth + 2 * (n - 1) * c.latency
                 + frac * g / c.reduce_bandwidth)
     if ps_shards < 1:
         raise ValueError(f"ps_shards must be >= 1, got {ps_shards}")
@@ -221,7 +235,8 @@ def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
 
 
 def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: str = "ps",
-            ps_shards: int = 1, overlap: float = 0.0) -> Prediction:
+            ps_shards: int = 1, overlap: float = 0.0,
+            compression: str | None = None) -> Prediction:
     """Throughput and efficiency of `workers` synchronous data-parallel workers.
 
     Args:
@@ -231,17 +246,20 @@ def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: st
         mode: "ps" (sync parameter-server shards) or "allreduce" (ring).
         ps_shards: K, the parameter-server shards (ignored for all-reduce).
         overlap: the fraction of the compute during which communication can proceed
-            (0: none, as `ReplicaWorker` does; see the module docstring).
+            (0: none, as `ReplicaWorker` and `AllReduceReplica` do; see the module
+            docstring).
+        compression: "fp16" halves the all-reduce's bytes on the wire.
 
     Returns:
         A `Prediction`.
 
     Raises:
-        ValueError: an unknown mode, workers or shards < 1, overlap outside [0, 1].
+        ValueError: an unknown mode or compression, workers or shards < 1, overlap
+            outside [0, 1].
     """
     if not 0.0 <= overlap <= 1.0:
         raise ValueError(f"overlap must be within [0, 1], got {overlap!r}")
-    comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards)
+    comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards, compression)
     alone = model.compute_s / cluster.speed
     step = alone + comm - min(comm, overlap * alone)
     images = workers * model.batch_size / step
@@ -425,11 +443,13 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                      min_step_s: float = 0.5, name: str = "model",
                      strategy: str = "STRICT_SPREAD",
                      link_sizes: Sequence[int] = (1 << 20, 4 << 20, 16 << 20),
-                     link_repeats: int = 3) -> dict:
+                     link_repeats: int = 3, mode: str = "ps", compression: str | None = None,
+                     **trainer_options) -> dict:
     """The model's prediction against the images/s `ReplicatedTrainer` trains at on the
-    running Ray cluster, sync PS with one shard, for each N in `workers`.
+    running Ray cluster, for each N in `workers`: sync PS with one shard, or all-reduce.
 
-    For each N, a trainer (ps and N workers, placed by `strategy`), N step timers (worker
+    For each N, a trainer (a ps and N workers, or N all-reduce replicas, placed by
+    `strategy`), N step timers (worker
     actors that only compute, placed the same way) and two link probes live side by side,
     and `rounds` times in turn: the probes measure the link (`profile_links`), the timers
     compute at once (the step with N workers computing: on a cluster whose nodes share one
@@ -444,6 +464,9 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
             `batch_size` examples.
         min_step_s: the timers compute for at least this long per round.
         link_sizes, link_repeats: the link measurement's (see `profile_links`).
+        mode: "ps" (one shard) or "allreduce".
+        compression, trainer_options: for the trainer (`bucket_bytes`, ...); compression
+            goes to the prediction too.
 
     Returns:
         {"links": the median of every round's link measurement, "points": one dict per N:
@@ -453,13 +476,17 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
         and link), rounds (each round's step_s, bandwidth, latency, measured, predicted)}.
 
     Raises:
-        ValueError: steps, rounds or a worker count < 1.
+        ValueError: steps, rounds or a worker count < 1, an unknown mode.
         TimeoutError: the cluster cannot place N + 1 one-CPU tasks and N half-CPU tasks
             with `strategy`.
     """
     if steps < 1 or rounds < 1 or min(workers, default=0) < 1:
         raise ValueError(f"steps, rounds and workers must be >= 1, got {steps}, {rounds}, "
                          f"{list(workers)}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if compression is not None:
+        trainer_options["compression"] = compression
     from ._remote import get
     from .cluster import Cluster
     from .executor import graph_def_bytes
@@ -478,9 +505,11 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
             try:
                 handles = [timers.start("worker", i, _StepTimer, graph_def_bytes(graph), op,
                                         data_fn, i, n) for i in range(n)]
-                trainer = ReplicatedTrainer(graph, op, data_fn, {"ps": 1, "worker": n},
+                tasks = {"worker": n} if mode == "allreduce" else {"ps": 1, "worker": n}
+                trainer = ReplicatedTrainer(graph, op, data_fn, tasks,
+                                            mode="allreduce" if mode == "allreduce" else "sync",
                                             strategy=strategy, bundle={"CPU": 1},
-                                            progress=False)
+                                            progress=False, **trainer_options)
                 trainer.train(2)  # warm: plans compiled, first versions shared
                 rows = []
                 for r in range(rounds):
@@ -496,7 +525,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                     model = ModelProfile(name, batch_size, step_s, grad_bytes)
                     rows.append({"step_s": step_s, "bandwidth": links.bandwidth,
                                  "latency": links.latency, "measured": measured,
-                                 "predicted": predict(model, links, n).images_per_s})
+                                 "predicted": predict(model, links, n, mode,
+                                                      compression=compression).images_per_s})
                     all_links.append(links)
             finally:
                 if trainer is not None:
@@ -505,7 +535,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
             med = {k: statistics.median(row[k] for row in rows) for k in rows[0]}
             links = dataclasses.replace(all_links[-1], bandwidth=med["bandwidth"],
                                         latency=med["latency"])
-            p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes), links, n)
+            p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes), links, n,
+                        mode, compression=compression)
             points.append({"workers": n, "measured_images_per_s": med["measured"],
                            "predicted_images_per_s": med["predicted"],
                            "error": statistics.median(row["predicted"] / row["measured"] - 1

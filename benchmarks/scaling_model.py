@@ -9,8 +9,9 @@ what a local 3-node Ray cluster trains at.
    `--address` of a running one), `check_on_cluster` for N = 1, 2, in rounds: the
    actor-call latency and bandwidth between two nodes, the CIFAR CNN step inside N worker
    actors computing at once (the nodes share this machine's cores), and the images/s
-   `ReplicatedTrainer` reaches with a sync ps and N workers, each on its own node
-   (STRICT_SPREAD); the model's prediction for each round, and its error (medians).
+   `ReplicatedTrainer` reaches with N workers, each on its own node (STRICT_SPREAD), with a
+   sync ps and with ring all-reduce; the model's prediction for each round, and its error
+   (medians over rounds).
 3. The table: N = 1, 2, 4, 16, 64, 256 for both models, PS with K shards and ring
    all-reduce, on (a) the local links with every worker on cores of its own, (b) a
    described datacenter of 10 Gb/s, 50 us links with CPU workers like one here, and (c) the
@@ -18,7 +19,8 @@ what a local 3-node Ray cluster trains at.
    128, ch. 5.3), their speed over this machine applied to both models.
 
     python benchmarks/scaling_model.py [--workers 1 2 4 16 64 256] [--ps 1 4]
-        [--steps 8] [--no-cluster | --address HOST:PORT] [--no-resnet]
+        [--steps 5] [--rounds 3] [--check-modes ps allreduce]
+        [--no-cluster | --address HOST:PORT] [--no-resnet]
 """
 from __future__ import annotations
 
@@ -88,8 +90,8 @@ def profile_resnet(batches: tuple[int, int], target: int, steps: int) -> tuple:
 
 
 def measure_cluster(args, cifar: str) -> dict:
-    """`check_on_cluster` for the CIFAR CNN and N = 1, 2, on the cluster at `args.address`
-    or on a new local 3-node one."""
+    """`check_on_cluster` for the CIFAR CNN and N = 1, 2 in each of `args.check_modes`, on
+    the cluster at `args.address` or on a new local 3-node one: {mode: its result}."""
     from actorflow.actors._remote import ensure_ray
     started = None
     if args.address is None:
@@ -98,9 +100,10 @@ def measure_cluster(args, cifar: str) -> dict:
         args.address = started.address
     ray = ensure_ray(args.address)
     try:
-        return scaling.check_on_cluster(lambda n: build(cifar, args.batch, replicas=n),
-                                        args.batch, (1, 2), steps=args.steps,
-                                        rounds=args.rounds, name=cifar)
+        return {mode: scaling.check_on_cluster(
+                    lambda n: build(cifar, args.batch, replicas=n), args.batch, (1, 2),
+                    steps=args.steps, rounds=args.rounds, name=cifar, mode=mode)
+                for mode in args.check_modes}
     finally:
         ray.shutdown()
         if started is not None:
@@ -128,6 +131,8 @@ def main() -> None:
     ap.add_argument("--resnet-batch", type=int, default=32, help="ResNet batch per worker")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="rounds of the N = 1, 2 check")
+    ap.add_argument("--check-modes", nargs="+", default=["ps", "allreduce"],
+                    choices=scaling.MODES, help="trainer modes checked for N = 1, 2")
     ap.add_argument("--address", default=None, help="a running Ray cluster (else a new one)")
     ap.add_argument("--no-cluster", action="store_true", help="skip the cluster measurements")
     ap.add_argument("--no-resnet", action="store_true")
@@ -147,17 +152,24 @@ def main() -> None:
                 scaling.ClusterProfile.describe("datacenter_gtx1080", speed=speed,
                                                 **DATACENTER)]
     if not args.no_cluster:
-        got = measure_cluster(args, cifar)
-        clusters.insert(0, got["links"])
-        points = got["points"]
-        for p in points:
-            print(f"{p['workers']} worker(s): measured {p['measured_images_per_s']:.1f}, "
-                  f"predicted {p['predicted_images_per_s']:.1f} images/s", file=sys.stderr)
-        result.update({"validation": points,
-                       "measured_2_over_1": (points[1]["measured_images_per_s"]
-                                             / points[0]["measured_images_per_s"]),
-                       "predicted_2_over_1": (points[1]["predicted_images_per_s"]
-                                              / points[0]["predicted_images_per_s"])})
+        checks = measure_cluster(args, cifar)
+        links = [c["links"] for c in checks.values()]
+        clusters.insert(0, dataclasses.replace(links[0], **{
+            k: float(np.median([getattr(c, k) for c in links]))
+            for k in ("bandwidth", "latency", "reduce_bandwidth")}))
+        result["validation"] = {}
+        for mode, got in checks.items():
+            points = got["points"]
+            for p in points:
+                print(f"{mode} {p['workers']} worker(s): measured "
+                      f"{p['measured_images_per_s']:.1f}, predicted "
+                      f"{p['predicted_images_per_s']:.1f} images/s", file=sys.stderr)
+            result["validation"][mode] = {
+                "links": dataclasses.asdict(got["links"]), "points": points,
+                "measured_2_over_1": (points[1]["measured_images_per_s"]
+                                      / points[0]["measured_images_per_s"]),
+                "predicted_2_over_1": (points[1]["predicted_images_per_s"]
+                                       / points[0]["predicted_images_per_s"])}
     result["clusters"] = [dataclasses.asdict(c) for c in clusters]
     result["rows"] = table(models, clusters, args.workers, args.ps)
     emit(result)

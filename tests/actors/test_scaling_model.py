@@ -92,6 +92,15 @@ def test_half_duplex_links_double_the_ring_but_not_the_sync_ps():
         scaling.communication_s(4e6, full, 4, "ps", 4))
 
 
+def test_fp16_halves_the_ring_bytes_on_the_wire_only():
+    fat = ClusterProfile("c", bandwidth=1e9, latency=0.0, reduce_bandwidth=1e10)
+    plain = scaling.communication_s(1e9, fat, 4, "allreduce")
+    half = scaling.communication_s(1e9, fat, 4, "allreduce", compression="fp16")
+    assert plain - half == pytest.approx(0.75)  # 2 x 3/4 x 1 GB at 1 GB/s, halved
+    with pytest.raises(ValueError, match="compression"):
+        predict(MODEL, LAN, 2, "ps", compression="fp16")
+
+
 def test_overlap_hides_communication_up_to_the_compute():
     slow = ClusterProfile.describe("slow", gbit_s=1, latency_us=50)
     plain = predict(MODEL, slow, 16, "allreduce")
