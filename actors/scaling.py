@@ -81,10 +81,8 @@ import numpy as np
 from .replica_worker import ReplicaWorker
 
 __all__ = ["ClusterProfile", "ModelProfile", "Prediction", "predict", "communication_s",
-           "profile_model", "profile_links",
-           "measure_reduce_bandwidth", "check_on_cluster",
-           "gradient_bytes",
-           "MODES"]
+           "profile_model", "profile_links", "measure_reduce_bandwidth", "check_on_cluster",
+           "gradient_bytes", "MODES"]
 
 MODES = ("ps", "allreduce")
 
@@ -453,8 +451,9 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
     actors that only compute, placed the same way) and two link probes live side by side,
     and `rounds` times in turn: the probes measure the link (`profile_links`), the timers
     compute at once (the step with N workers computing: on a cluster whose nodes share one
-    machine's cores it is slower than one worker alone), and the trainer trains `steps`
-    global steps. Each round's prediction uses that round's link and step, so the
+    machine's cores it is slower than one worker alone; a sync step takes the slowest of
+    the N, so the step given to the model is the median over steps of the slowest timer's),
+    and the trainer trains `steps` global steps. Each round's prediction uses that round's link and step, so the
     machine's drifting speed (other processes, a loaded CI machine) cancels out of each
     round's ratio; medians over rounds are reported.
 
@@ -517,7 +516,9 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                                           link_repeats)
                     runs = get([h.time_steps.remote(steps, int(r == 0), min_step_s)
                                 for h in handles])
-                    step_s = statistics.mean(statistics.median(t) for t in runs)
+                    # A sync step waits for its slowest worker: the median over steps of
+                    # the slowest of the timers' concurrent steps.
+                    step_s = statistics.median(max(t) for t in zip(*runs))
                     before = trainer.global_step()
                     t0 = time.perf_counter()
                     done = trainer.train(before + steps)["global_step"] - before
