@@ -453,9 +453,9 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
     compute at once (the step with N workers computing: on a cluster whose nodes share one
     machine's cores it is slower than one worker alone; a sync step takes the slowest of
     the N, so the step given to the model is the median over steps of the slowest timer's),
-    and the trainer trains `steps` global steps. Each round's prediction uses that round's link and step, so the
-    machine's drifting speed (other processes, a loaded CI machine) cancels out of each
-    round's ratio; medians over rounds are reported.
+    and the trainer trains `steps` global steps. Each round's prediction uses that round's
+    link and step, so the machine's drifting speed (other processes, a loaded CI machine)
+    cancels out of each round's ratio; medians over rounds are reported.
 
     Args:
         build: ``build(N) -> (graph, train_op, data_fn)``: a graph whose optimizer
