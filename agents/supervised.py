@@ -23,9 +23,9 @@ its latest checkpoint; a killed worker is restarted and given its work again.
 
 `train(logdir, resume=True)` continues from the newest complete run checkpoint (the
 driver's, written every `checkpoint_every` steps with the loop state): in this process the
-session's variables and slots come back; with workers the shards restore their own
-checkpoints of the same step (or that run checkpoint, when they have none). Batches depend
-only on (seed, worker, step), so in-process, sync and all-reduce runs continue exactly.
+session's variables and slots come back; with workers the shards restore that checkpoint
+(whatever ps count or mode wrote it). Batches depend only on (seed, worker, step), so
+in-process, sync and all-reduce runs continue exactly.
 """
 from __future__ import annotations
 
@@ -294,7 +294,7 @@ class Supervised:
         probe = next(self._batches(0, distorted=False, prefetch=0)(0, 1))
         self.trainer = trainer
         try:
-            self.step = trainer.global_step()  # a resumed ps shard restored its checkpoint
+            self.step = trainer.global_step()  # the shards of a resumed run restored theirs
             while self.step < c.total_steps:
                 trainer.train(min(c.total_steps, _next_multiple(self.step, c.log_every),
                                   _next_multiple(self.step, c.checkpoint_every)))
@@ -311,16 +311,16 @@ class Supervised:
             trainer.shutdown()
 
     def _seed_shards(self, ps_dir: str, shards: int) -> None:
-        """Points each shard without a checkpoint of its own in `ps_dir` at the resumed run
-        checkpoint (its variables and slots by name; its name ends in the step, which the
-        shard takes as its version), so that a run resumed without the shards' state (one
-        trained in this process, or whose ps files are gone) goes on from its step."""
+        """Starts the shards of a resumed run from the run checkpoint it resumed: the old
+        shard files go, and each shard's pointer names that checkpoint (the shard restores
+        its variables and slots by name, and takes the step its name ends in as its
+        version). So the shards and the driver continue from the same step, whatever the
+        previous run's ps count or mode was, or if it trained in this process."""
         prefix = os.path.abspath(os.path.join(ps_dir, os.pardir, f"model-{self.step}"))
+        shutil.rmtree(ps_dir, ignore_errors=True)
+        os.makedirs(ps_dir)
         for k in range(shards):
-            pointer = f"checkpoint-{k}"
-            if tf.train.latest_checkpoint(ps_dir, latest_filename=pointer) is None:
-                os.makedirs(ps_dir, exist_ok=True)
-                tf.train.update_checkpoint_state(ps_dir, prefix, latest_filename=pointer)
+            tf.train.update_checkpoint_state(ps_dir, prefix, latest_filename=f"checkpoint-{k}")
 
     def _batches(self, start_step: int, distorted: bool | None = None, prefetch: int = 2):
         """The data function of this run's input, from batch `start_step` of each shard,
