@@ -33,8 +33,10 @@ R the bytes per second a node sums gradients at:
   G/N bytes each, every worker sending to one neighbour while it receives from the other:
   2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R. One worker
   communicates nothing. As actors/allreduce.py runs it, the gradients travel in buckets
-  whose sends are asynchronous, so the hops of one bucket overlap the next bucket's: the
-  latency is counted once per hop, not once per bucket. fp16 compression halves G on the
+  of `bucket_bytes` (its default unless given), and every bucket pays its own 2(N - 1)
+  messages: the latency term is 2(N - 1) x buckets x L (actors/allreduce.py's own cost
+  model; its author measured 4 MiB buckets 2-3x slower a step than one bucket, each
+  message being an actor call with a fixed cost). fp16 compression halves G on the
   wire. Each replica then applies the mean with the optimizer, as a single worker does:
   that is part of the step both ways and is left out (a few passes over G at R).
 
@@ -71,6 +73,7 @@ itself trains at.
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -78,6 +81,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .allreduce import DEFAULT_BUCKET_BYTES
 from .replica_worker import ReplicaWorker
 
 __all__ = ["ClusterProfile", "ModelProfile", "Prediction", "predict", "communication_s",
@@ -195,12 +199,13 @@ class Prediction:
 
 
 def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
-                    mode: str = "ps", ps_shards: int = 1,
-                    compression: str | None = None) -> float:
+                    mode: str = "ps", ps_shards: int = 1, compression: str | None = None,
+                    bucket_bytes: int | None = None) -> float:
     """Seconds of one synchronous step's gradient exchange (see the module docstring).
 
     `compression` "fp16" (all-reduce only, as `ReplicatedTrainer` has it) halves the bytes
-    on the wire; the sums stay float32.
+    on the wire; the sums stay float32. `bucket_bytes`: the all-reduce's buckets (None:
+    actors/allreduce.py's default), each paying the ring's messages.
 
     Raises:
         ValueError: an unknown mode or compression, fewer than one worker or shard.
@@ -219,7 +224,8 @@ def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
         frac = (n - 1) / n
         wire = g / 2 if compression == "fp16" else g
         duplex = 1 if c.full_duplex else 2
-        return (duplex * 2 * frac * wire / c.bandwidth + 2 * (n - 1) * c.latency
+        buckets = max(1, math.ceil(g / (bucket_bytes or DEFAULT_BUCKET_BYTES)))
+        return (duplex * 2 * frac * wire / c.bandwidth + 2 * (n - 1) * buckets * c.latency
                 + frac * g / c.reduce_bandwidth)
     if ps_shards < 1:
         raise ValueError(f"ps_shards must be >= 1, got {ps_shards}")
@@ -233,8 +239,8 @@ def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
 
 
 def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: str = "ps",
-            ps_shards: int = 1, overlap: float = 0.0,
-            compression: str | None = None) -> Prediction:
+            ps_shards: int = 1, overlap: float = 0.0, compression: str | None = None,
+            bucket_bytes: int | None = None) -> Prediction:
     """Throughput and efficiency of `workers` synchronous data-parallel workers.
 
     Args:
@@ -247,6 +253,7 @@ def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: st
             (0: none, as `ReplicaWorker` and `AllReduceReplica` do; see the module
             docstring).
         compression: "fp16" halves the all-reduce's bytes on the wire.
+        bucket_bytes: the all-reduce's bucket size (None: actors/allreduce.py's default).
 
     Returns:
         A `Prediction`.
@@ -257,7 +264,8 @@ def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: st
     """
     if not 0.0 <= overlap <= 1.0:
         raise ValueError(f"overlap must be within [0, 1], got {overlap!r}")
-    comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards, compression)
+    comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards, compression,
+                           bucket_bytes)
     alone = model.compute_s / cluster.speed
     step = alone + comm - min(comm, overlap * alone)
     images = workers * model.batch_size / step
@@ -465,7 +473,7 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
         link_sizes, link_repeats: the link measurement's (see `profile_links`).
         mode: "ps" (one shard) or "allreduce".
         compression, trainer_options: for the trainer (`bucket_bytes`, ...); compression
-            goes to the prediction too.
+            and bucket_bytes go to the prediction too.
 
     Returns:
         {"links": the median of every round's link measurement, "points": one dict per N:
@@ -486,6 +494,7 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if compression is not None:
         trainer_options["compression"] = compression
+    wire = dict(compression=compression, bucket_bytes=trainer_options.get("bucket_bytes"))
     from ._remote import get
     from .cluster import Cluster
     from .executor import graph_def_bytes
@@ -527,7 +536,7 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                     rows.append({"step_s": step_s, "bandwidth": links.bandwidth,
                                  "latency": links.latency, "measured": measured,
                                  "predicted": predict(model, links, n, mode,
-                                                      compression=compression).images_per_s})
+                                                      **wire).images_per_s})
                     all_links.append(links)
             finally:
                 if trainer is not None:
@@ -537,7 +546,7 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
             links = dataclasses.replace(all_links[-1], bandwidth=med["bandwidth"],
                                         latency=med["latency"])
             p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes), links, n,
-                        mode, compression=compression)
+                        mode, **wire)
             points.append({"workers": n, "measured_images_per_s": med["measured"],
                            "predicted_images_per_s": med["predicted"],
                            "error": statistics.median(row["predicted"] / row["measured"] - 1

@@ -101,6 +101,13 @@ def test_fp16_halves_the_ring_bytes_on_the_wire_only():
         predict(MODEL, LAN, 2, "ps", compression="fp16")
 
 
+def test_every_allreduce_bucket_pays_the_ring_latency():
+    slow = ClusterProfile("c", bandwidth=math.inf, latency=1e-3, reduce_bandwidth=math.inf)
+    one = scaling.communication_s(8e6, slow, 4, "allreduce", bucket_bytes=8 << 20)
+    two = scaling.communication_s(8e6, slow, 4, "allreduce", bucket_bytes=4e6)
+    assert one == pytest.approx(6e-3) and two == pytest.approx(12e-3)
+
+
 def test_overlap_hides_communication_up_to_the_compute():
     slow = ClusterProfile.describe("slow", gbit_s=1, latency_us=50)
     plain = predict(MODEL, slow, 16, "allreduce")
