@@ -4,16 +4,18 @@ synchronous parameter-server shards and for ring all-reduce, from a few measured
 The pieces:
 
 - `ModelProfile`: one worker's step (forward and backward, no communication) at a batch,
-  and the bytes of the gradients it produces (the bytes of the weights it pulls back).
+  the bytes of the gradients it produces (the bytes of the weights it pulls back), and
+  the time the optimizer takes to apply them (U).
 - `ClusterProfile`: the links between nodes (bandwidth per direction, a fixed cost per
   message), how fast a node sums gradients, and how fast its workers compute relative to
   the machine a ModelProfile was measured on.
 
 `predict(model, cluster, workers, mode="ps", ps_shards=K)` combines them::
 
-    step = compute + communication - hidden
+    step = compute + update + communication - hidden
     images/s = workers x batch / step
-    efficiency = compute / step          (1.0: N workers are N times one worker alone)
+    efficiency = (compute + U) / step    (1.0: N workers are N times one worker alone,
+                                          which computes and applies its own gradients)
 
 Communication per step, with G gradient bytes, B bandwidth, L seconds per message,
 R the bytes per second a node sums gradients at:
@@ -26,9 +28,10 @@ R the bytes per second a node sums gradients at:
   then per shard a push, a pull call and the fetch of the published weights):
   2 G / B + (3K + 1) L. A shard's path is N x G/K in (or the time to sum them at R,
   whichever is longer: it sums each gradient as it arrives, overlapping the transfers),
-  then applying the mean and publishing the new version (2 G/K / R), then N x G/K out,
-  and 2N calls served: N G/K / B (or / R) + 2 G/K / R + N G/K / B + 2N L. The round takes
-  the slower path: the busiest shard or a worker.
+  then applying the mean and publishing the new version (U/K + G/K / R), then N x G/K
+  out, and 2N calls served: N G/K / B (or / R) + U/K + G/K / R + N G/K / B + 2N L. The
+  round takes the slower path: the busiest shard or a worker. The update is the shard's:
+  it is inside the communication, and the workers' `update` is 0.
 - **Ring all-reduce**: reduce-scatter then all-gather over N workers, 2(N - 1) messages of
   G/N bytes each, every worker sending to one neighbour while it receives from the other:
   2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R. One worker
@@ -37,8 +40,8 @@ R the bytes per second a node sums gradients at:
   messages: the latency term is 2(N - 1) x buckets x L (actors/allreduce.py's own cost
   model; its author measured 4 MiB buckets 2-3x slower a step than one bucket, each
   message being an actor call with a fixed cost). fp16 compression halves G on the
-  wire. Each replica then applies the mean with the optimizer, as a single worker does:
-  that is part of the step both ways and is left out (a few passes over G at R).
+  wire. Each replica then applies the mean with the optimizer (`update` = U), as a
+  single worker does.
 
 A full-duplex link (the default, as Ethernet and the loopback are) lets a ring worker send
 and receive at once; half duplex doubles the ring's transfer time. It does not change the
@@ -144,15 +147,19 @@ class ModelProfile:
         batch_size: examples per worker per step.
         compute_s: seconds of one step (forward, backward, no communication) at that batch.
         grad_bytes: bytes of the gradients of one step (the trainable variables' bytes).
+        apply_s: seconds the optimizer takes to apply one step's gradients to the weights
+            (0: negligible; `profile_model` measures it).
 
     Raises:
-        ValueError: a batch size or compute time that is not positive, negative bytes.
+        ValueError: a batch size or compute time that is not positive, negative bytes or
+            apply time.
     """
 
     name: str
     batch_size: int
     compute_s: float
     grad_bytes: int
+    apply_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -161,6 +168,8 @@ class ModelProfile:
             raise ValueError(f"ModelProfile.compute_s must be > 0, got {self.compute_s!r}")
         if self.grad_bytes < 0:
             raise ValueError(f"ModelProfile.grad_bytes must be >= 0, got {self.grad_bytes}")
+        if not self.apply_s >= 0:
+            raise ValueError(f"ModelProfile.apply_s must be >= 0, got {self.apply_s!r}")
 
     def at_batch(self, batch_size: int, fixed_s: float = 0.0) -> ModelProfile:
         """This step at another batch size: `fixed_s` of the step does not depend on the
@@ -177,10 +186,13 @@ class Prediction:
     Attributes:
         workers, mode, ps_shards: the configuration (ps_shards is 0 for all-reduce).
         compute_s: one worker's step compute on this cluster.
+        update_s: the optimizer's apply on each worker (all-reduce; 0 with a ps, whose
+            shards apply inside the communication).
         communication_s: the exchange of one step (before overlap).
         step_s: one synchronous step.
         images_per_s: examples per second of all workers together.
-        speedup: images_per_s over one worker alone without communication.
+        speedup: images_per_s over one worker alone, computing and applying its own
+            gradients without communication.
         efficiency: speedup / workers.
     """
 
@@ -188,6 +200,7 @@ class Prediction:
     mode: str
     ps_shards: int
     compute_s: float
+    update_s: float
     communication_s: float
     step_s: float
     images_per_s: float
@@ -200,12 +213,14 @@ class Prediction:
 
 def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
                     mode: str = "ps", ps_shards: int = 1, compression: str | None = None,
-                    bucket_bytes: int | None = None) -> float:
+                    bucket_bytes: int | None = None, apply_s: float = 0.0) -> float:
     """Seconds of one synchronous step's gradient exchange (see the module docstring).
 
     `compression` "fp16" (all-reduce only, as `ReplicatedTrainer` has it) halves the bytes
     on the wire; the sums stay float32. `bucket_bytes`: the all-reduce's buckets (None:
-    actors/allreduce.py's default), each paying the ring's messages.
+    actors/allreduce.py's default), each paying the ring's messages. `apply_s`: the
+    optimizer's apply of all G bytes, which a ps shard does for its G/K (0: counted as
+    one pass over them at the summing speed).
 
     Raises:
         ValueError: an unknown mode or compression, fewer than one worker or shard.
@@ -233,7 +248,8 @@ def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
     worker_path = 2 * g / c.bandwidth + (3 * k + 1) * c.latency
     shard_bytes = n * g / k
     shard_path = (max(shard_bytes / c.bandwidth, shard_bytes / c.reduce_bandwidth)
-                  + 2 * (g / k) / c.reduce_bandwidth + shard_bytes / c.bandwidth
+                  + (apply_s or g / c.reduce_bandwidth) / k + (g / k) / c.reduce_bandwidth
+                  + shard_bytes / c.bandwidth
                   + 2 * n * c.latency)
     return max(worker_path, shard_path)
 
@@ -264,21 +280,24 @@ def predict(model: ModelProfile, cluster: ClusterProfile, workers: int, mode: st
     """
     if not 0.0 <= overlap <= 1.0:
         raise ValueError(f"overlap must be within [0, 1], got {overlap!r}")
+    update = model.apply_s / cluster.speed
     comm = communication_s(model.grad_bytes, cluster, workers, mode, ps_shards, compression,
-                           bucket_bytes)
+                           bucket_bytes, update)
     alone = model.compute_s / cluster.speed
-    step = alone + comm - min(comm, overlap * alone)
+    local = update if mode == "allreduce" else 0.0
+    step = alone + local + comm - min(comm, overlap * alone)
     images = workers * model.batch_size / step
-    speedup = images / (model.batch_size / alone)
-    return Prediction(workers, mode, ps_shards if mode == "ps" else 0, alone, comm, step,
+    speedup = images / (model.batch_size / (alone + update))
+    return Prediction(workers, mode, ps_shards if mode == "ps" else 0, alone, local, comm, step,
                       images, speedup, speedup / workers)
 
 
 # -- measuring the pieces ------------------------------------------------------------------
 
 def gradient_bytes(graph, train_op) -> int:
-    """Bytes of the gradients `train_op` applies in one step: the bytes of the variables it
-    updates (dense gradients: one value per variable element).
+    """Bytes of the gradients `train_op` applies in one step, counted as dense: the bytes of
+    the variables it updates. A sparse (IndexedSlices) gradient moves only the rows a batch
+    touches, fewer bytes: `profile_model` counts what one step actually produces.
 
     Args:
         graph: a Graph holding `train_op`.
@@ -288,41 +307,71 @@ def gradient_bytes(graph, train_op) -> int:
         ValueError: the op records no gradients.
     """
     from actorflow.train.distribute import _variable_bytes
+    from actorflow.train.optimizer import recorded_gradients
     name = train_op if isinstance(train_op, str) else train_op.name
-    op = graph.get_operation_by_name(name.split(":")[0])
-    pairs = op.attrs.get("_gradients")
-    if not pairs:
+    entries = recorded_gradients(graph.get_operation_by_name(name.split(":")[0]))
+    if not entries:
         raise ValueError(f"{name!r} records no gradients: pass the op returned by an "
                          "optimizer's minimize or apply_gradients")
-    return sum(_variable_bytes(graph.get_operation_by_name(var)) for _, var in pairs)
+    return sum(_variable_bytes(graph.get_operation_by_name(e.variable)) for e in entries)
 
 
 class _StepTimer(ReplicaWorker):
     """A replica that only computes: the gradient step a `ReplicaWorker` runs, timed, with
-    freshly initialised weights and no parameter server."""
+    freshly initialised weights and no parameter server; and the optimizer's apply of one
+    step's gradients, timed on a `ParameterServer` of its own."""
 
     def __init__(self, graph_def, train_op: str, data_fn: Callable[[int, int], Iterator[dict]],
                  worker_index: int = 0, num_workers: int = 1) -> None:
         from actorflow.framework.graph_io import GraphDef
+        from actorflow.train.optimizer import GradientEntry
         from .executor import graph_def_bytes
+        self._graph_def, self._train_op = graph_def_bytes(graph_def), train_op
         gd = GraphDef()
-        gd.ParseFromString(graph_def_bytes(graph_def))
+        gd.ParseFromString(self._graph_def)
         op = next(n for n in gd.node if n["name"] == train_op.split(":")[0])
-        variables = [var for _, var in op["attr"]["_gradients"]]
+        variables = [GradientEntry.parse(e).variable for e in op["attr"]["_gradients"]]
         super().__init__(gd, train_op, [variables], data_fn, worker_index, num_workers)
         self.executor.initialize()
+        self._flat = [name for parts in self._fetch[0] for name in parts]
+        self._ps = None
+
+    def _gradients(self) -> list:
+        """One step's gradients as a push carries them: an array per variable, (values,
+        indices) for a sparse one."""
+        values = iter(self.executor.run(self._flat, next(self._data)))
+        return [next(values) if len(parts) == 1 else (next(values), next(values))
+                for parts in self._fetch[0]]
+
+    def step_bytes(self) -> int:
+        """The bytes of one step's gradients (the touched rows only, for sparse ones)."""
+        return sum(a.nbytes for g in self._gradients()
+                   for a in (g if isinstance(g, tuple) else (g,)))
+
+    def time_apply(self, steps: int) -> list[float]:
+        """Seconds of each of `steps` applies of one step's gradients by the graph's
+        optimizer, as a parameter-server shard (or an all-reduce replica) runs them."""
+        from .parameter_server import ParameterServer
+        if self._ps is None:
+            self._ps = ParameterServer(self._graph_def, self._train_op, mode="async")
+        grads = self._gradients()
+        out = []
+        for _ in range(steps + 1):  # the first compiles the update plan
+            t0 = time.perf_counter()
+            self._ps.push(0, self._ps.version, grads)
+            out.append(time.perf_counter() - t0)
+        return out[1:]
 
     def time_steps(self, steps: int, warmup: int = 1, min_s: float = 0.0) -> list[float]:
         """Seconds of each gradient step after `warmup` untimed ones: at least `steps`
         of them, and more until `min_s` seconds have passed."""
-        fetch = self._fetch[0]
         for _ in range(warmup):
-            self.executor.run(fetch, next(self._data))
+            self.executor.run(self._flat, next(self._data))
         out: list[float] = []
         while len(out) < steps or sum(out) < min_s:
             feeds = next(self._data)
             t0 = time.perf_counter()
-            self.executor.run(fetch, feeds)
+            self.executor.run(self._flat, feeds)
             out.append(time.perf_counter() - t0)
         return out
 
@@ -330,7 +379,9 @@ class _StepTimer(ReplicaWorker):
 def profile_model(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]],
                   batch_size: int, name: str = "model", steps: int = 5, warmup: int = 1,
                   threads: int | None = None) -> ModelProfile:
-    """One worker's step, timed in this process (the median of `steps`).
+    """One worker's step and the optimizer's apply of its gradients, timed in this process
+    (medians of `steps`), and the bytes of one step's gradients (for a sparse gradient,
+    the rows a batch touched).
 
     Args:
         graph: the training graph (a Graph; its GraphDef is what the workers run).
@@ -352,9 +403,11 @@ def profile_model(graph, train_op, data_fn: Callable[[int, int], Iterator[dict]]
     try:
         with threadpool_limits(limits=threads):
             seconds = statistics.median(timer.time_steps(steps, warmup))
+            apply_s = statistics.median(timer.time_apply(steps))
+        nbytes = timer.step_bytes()
     finally:
         timer.executor.close()
-    return ModelProfile(name, batch_size, seconds, gradient_bytes(graph, op))
+    return ModelProfile(name, batch_size, seconds, nbytes, apply_s)
 
 
 def measure_reduce_bandwidth(nbytes: int = 16 << 20, repeats: int = 5) -> float:
@@ -461,9 +514,10 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
     compute at once (the step with N workers computing: on a cluster whose nodes share one
     machine's cores it is slower than one worker alone; a sync step takes the slowest of
     the N, so the step given to the model is the median over steps of the slowest timer's),
-    and the trainer trains `steps` global steps. Each round's prediction uses that round's
-    link and step, so the machine's drifting speed (other processes, a loaded CI machine)
-    cancels out of each round's ratio; medians over rounds are reported.
+    then one timer times the optimizer's apply of a step's gradients, and the trainer
+    trains `steps` global steps. Each round's prediction uses that round's link, step and
+    apply, so the machine's drifting speed (other processes, a loaded CI machine) cancels
+    out of each round's ratio; medians over rounds are reported.
 
     Args:
         build: ``build(N) -> (graph, train_op, data_fn)``: a graph whose optimizer
@@ -480,7 +534,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
         workers, measured_images_per_s and predicted_images_per_s (medians over rounds),
         error (the median over rounds of predicted / measured - 1), step_s (the median
         step with N workers computing), prediction (`predict`'s dict for the median step
-        and link), rounds (each round's step_s, bandwidth, latency, measured, predicted)}.
+        and link), rounds (each round's step_s, apply_s, bandwidth, latency, measured,
+        predicted)}.
 
     Raises:
         ValueError: steps, rounds or a worker count < 1, an unknown mode.
@@ -505,7 +560,6 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
         for n in workers:
             graph, train_op, data_fn = build(n)
             op = train_op if isinstance(train_op, str) else train_op.name
-            grad_bytes = gradient_bytes(graph, op)
             # Half a CPU each, so that they fit beside the trainer's one-CPU tasks and the
             # probes: Ray gives a fractional-CPU actor one BLAS thread, as a one-CPU worker.
             timers = Cluster({"worker": n}, strategy=strategy, bundle={"CPU": 0.5})
@@ -513,6 +567,7 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
             try:
                 handles = [timers.start("worker", i, _StepTimer, graph_def_bytes(graph), op,
                                         data_fn, i, n) for i in range(n)]
+                grad_bytes = get(handles[0].step_bytes.remote())
                 tasks = {"worker": n} if mode == "allreduce" else {"ps": 1, "worker": n}
                 trainer = ReplicatedTrainer(graph, op, data_fn, tasks,
                                             mode="allreduce" if mode == "allreduce" else "sync",
@@ -528,12 +583,14 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                     # A sync step waits for its slowest worker: the median over steps of
                     # the slowest of the timers' concurrent steps.
                     step_s = statistics.median(max(t) for t in zip(*runs))
+                    apply_s = statistics.median(get(handles[0].time_apply.remote(3)))
                     before = trainer.global_step()
                     t0 = time.perf_counter()
                     done = trainer.train(before + steps)["global_step"] - before
                     measured = done * n * batch_size / (time.perf_counter() - t0)
-                    model = ModelProfile(name, batch_size, step_s, grad_bytes)
-                    rows.append({"step_s": step_s, "bandwidth": links.bandwidth,
+                    model = ModelProfile(name, batch_size, step_s, grad_bytes, apply_s)
+                    rows.append({"step_s": step_s, "apply_s": apply_s,
+                                 "bandwidth": links.bandwidth,
                                  "latency": links.latency, "measured": measured,
                                  "predicted": predict(model, links, n, mode,
                                                       **wire).images_per_s})
@@ -545,8 +602,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
             med = {k: statistics.median(row[k] for row in rows) for k in rows[0]}
             links = dataclasses.replace(all_links[-1], bandwidth=med["bandwidth"],
                                         latency=med["latency"])
-            p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes), links, n,
-                        mode, **wire)
+            p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes,
+                                     med["apply_s"]), links, n, mode, **wire)
             points.append({"workers": n, "measured_images_per_s": med["measured"],
                            "predicted_images_per_s": med["predicted"],
                            "error": statistics.median(row["predicted"] / row["measured"] - 1

@@ -127,6 +127,19 @@ def test_worker_speed_scales_the_compute():
     assert predict(MODEL, fast, 16, "ps").efficiency < predict(MODEL, LAN, 16, "ps").efficiency
 
 
+def test_the_optimizer_apply_is_the_replicas_with_allreduce_and_the_shards_with_a_ps():
+    applied = dataclasses.replace(MODEL, apply_s=0.05)
+    one = predict(applied, LAN, 1, "allreduce")
+    assert (one.update_s, one.communication_s) == (0.05, 0.0)
+    assert one.efficiency == pytest.approx(1.0)  # one worker alone applies its own too
+    ps = predict(applied, LAN, 4, "ps", ps_shards=2)
+    assert ps.update_s == 0.0
+    # The shard applies its half: 0.025 s on the shard's path instead of one pass at R.
+    plain = predict(MODEL, LAN, 4, "ps", ps_shards=2)
+    assert ps.communication_s - plain.communication_s == pytest.approx(
+        0.025 - 2e6 / LAN.reduce_bandwidth)
+
+
 def test_describe_uses_data_sheet_units():
     c = ClusterProfile.describe("dc", gbit_s=10, latency_us=50, speed=8, reduce_gb_s=4)
     assert (c.bandwidth, c.latency, c.speed, c.reduce_bandwidth) == pytest.approx(
@@ -145,6 +158,7 @@ def test_at_batch_keeps_the_fixed_part():
     lambda: ClusterProfile("c", bandwidth=1, latency=0, speed=0),
     lambda: ModelProfile("m", 0, 1.0, 1),
     lambda: ModelProfile("m", 1, 0.0, 1),
+    lambda: ModelProfile("m", 1, 1.0, 1, apply_s=-1.0),
     lambda: predict(MODEL, LAN, 0),
     lambda: predict(MODEL, LAN, 2, "ring"),
     lambda: predict(MODEL, LAN, 2, "ps", ps_shards=0),
@@ -194,8 +208,8 @@ def test_profile_model_times_the_gradient_step_in_process():
     g, train, data = mlp_graph(batch=32)
     p = scaling.profile_model(g, train, data, batch_size=32, name="mlp", steps=3)
     assert p.name == "mlp" and p.batch_size == 32
-    assert p.grad_bytes == scaling.gradient_bytes(g, train)
-    assert 0 < p.compute_s < 10
+    assert p.grad_bytes == scaling.gradient_bytes(g, train)  # dense: the variables' bytes
+    assert 0 < p.compute_s < 10 and 0 < p.apply_s < 10
 
 
 def test_reduce_bandwidth_is_positive():
