@@ -162,6 +162,11 @@ class Ring:
         self._calls = 0
         self._peers: list = []
         self._next = None
+        # Kept from call to call: fresh 40 MB arrays cost page faults in a threaded actor
+        # (see ParameterServer._accumulate); remote sends serialize at the call, so the fp16
+        # scratch can be rewritten once a send returns.
+        self._buffers: dict = {}
+        self._half = np.empty(0, np.float16)
         self._stats = {"calls": 0, "seconds": 0.0, "last_s": 0.0, "messages": 0, "bytes_sent": 0}
 
     # -- wiring --------------------------------------------------------------------------
@@ -210,7 +215,8 @@ class Ring:
     # -- the all-reduce ------------------------------------------------------------------
     def allreduce_mean(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
         """The element-wise mean of `arrays` over the ranks (each rank passes its own, same
-        shapes and dtypes in the same order); every rank gets the same values.
+        shapes and dtypes in the same order); every rank gets the same values, as views of
+        a buffer that the next call reuses.
 
         Raises:
             TypeError: a non-floating array.
@@ -285,7 +291,7 @@ class Ring:
             by_dtype.setdefault(acc, []).append(i)
         groups, buckets = [], []
         for acc, idx in by_dtype.items():
-            buf = np.empty(sum(arrays[i].size for i in idx), acc)
+            buf = self._buffer(acc, sum(arrays[i].size for i in idx))
             entries, pos = [], 0
             for i in idx:
                 n = arrays[i].size
@@ -296,6 +302,12 @@ class Ring:
             step = max(self.size, self.bucket_bytes // buf.itemsize)
             buckets += [(buf, s, min(s + step, len(buf))) for s in range(0, len(buf), step)]
         return groups, buckets
+
+    def _buffer(self, dtype, size: int) -> np.ndarray:
+        buf = self._buffers.get(dtype)
+        if buf is None or buf.size != size:
+            buf = self._buffers[dtype] = np.empty(size, dtype)
+        return buf
 
     def _chunk(self, bucket: tuple, index: int) -> np.ndarray:
         buf, start, stop = bucket
@@ -355,8 +367,12 @@ class Ring:
 
     def _send(self, key: tuple, chunk: np.ndarray, compress: bool = True,
               to: int | None = None) -> None:
-        half = compress and self.compression == "fp16" and chunk.dtype != np.float16
-        payload = chunk.astype(np.float16) if half else chunk
+        payload = chunk
+        if compress and self.compression == "fp16" and chunk.dtype != np.float16:
+            if self._half.size < chunk.size:
+                self._half = np.empty(chunk.size, np.float16)
+            payload = self._half[:chunk.size].reshape(chunk.shape)
+            np.copyto(payload, chunk, casting="same_kind")
         (self._next if to is None else self._peers[to]).deliver(key, payload)
         self._stats["messages"] += 1
         self._stats["bytes_sent"] += payload.nbytes
