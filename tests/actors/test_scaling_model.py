@@ -247,8 +247,8 @@ def test_prediction_matches_a_local_three_node_cluster_for_one_and_two_workers()
 
     got = scaling.check_on_cluster(build, 32, (1, 2), steps=12, rounds=3, min_step_s=0.1,
                                    name="mlp")
-    links = got["links"]  # what profile_links measures, in every round
-    assert links.bandwidth > 0 and links.latency > 0 and links.reduce_bandwidth > 0
+    for links in (got["links"], scaling.profile_links("local", (1 << 20, 4 << 20), 2)):
+        assert links.bandwidth > 0 and links.latency > 0 and links.reduce_bandwidth > 0
     for p in got["points"]:
         pred = p["prediction"]
         assert pred["communication_s"] > pred["compute_s"], (
