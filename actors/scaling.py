@@ -25,11 +25,12 @@ R the bytes per second a node sums gradients at:
   is in: the pushes (every worker sends G/K to each shard), then the pulls (every worker
   fetches G/K from each shard). A worker's path is G out, then G in, over its link, and
   3K + 1 messages one after another (as `ReplicaWorker` makes them: a global-step check,
-  then per shard a push, a pull call and the fetch of the published weights):
-  2 G / B + (3K + 1) L. A shard's path is N x G/K in (or the time to sum them at R,
+  then per shard a push, a pull call and the fetch of the published weights), 2K of them
+  carrying arrays (Lo each, see `ClusterProfile.object_latency`):
+  2 G / B + (K + 1) L + 2K Lo. A shard's path is N x G/K in (or the time to sum them at R,
   whichever is longer: it sums each gradient as it arrives, overlapping the transfers),
   then applying the mean and publishing the new version (U/K + G/K / R), then N x G/K
-  out, and 2N calls served: N G/K / B (or / R) + U/K + G/K / R + N G/K / B + 2N L. The
+  out, and 2N calls served: N G/K / B (or / R) + U/K + G/K / R + N G/K / B + N (L + Lo). The
   round takes the slower path: the busiest shard or a worker. The update is the shard's:
   it is inside the communication, and the workers' `update` is 0.
 - **Ring all-reduce**: reduce-scatter then all-gather over N workers, 2(N - 1) messages of
@@ -37,7 +38,8 @@ R the bytes per second a node sums gradients at:
   2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R. One worker
   communicates nothing. As actors/allreduce.py runs it, the gradients travel in buckets
   of `bucket_bytes` (its default unless given), and every bucket pays its own 2(N - 1)
-  messages: the latency term is 2(N - 1) x buckets x L (actors/allreduce.py's own cost
+  messages, each carrying arrays: the latency term is 2(N - 1) x buckets x Lo (in place of
+  the textbook 2(N - 1) L; actors/allreduce.py's own cost
   model; its author measured 4 MiB buckets 2-3x slower a step than one bucket, each
   message being an actor call with a fixed cost). fp16 compression halves G on the
   wire. Each replica then applies the mean with the optimizer (`update` = U), as a
@@ -103,6 +105,10 @@ class ClusterProfile:
         bandwidth: bytes per second of one node's link, in each direction.
         latency: seconds one message (an actor call) costs beyond its bytes: the round trip
             and the call's overhead at both ends.
+        object_latency: seconds a message carrying gradients or weights costs beyond its
+            bytes (None: `latency`). Ray sends arrays over 100 KiB through the object
+            stores, which adds a fixed cost per object (measured on the local cluster:
+            about 5-9 ms against 1 ms for a small call).
         reduce_bandwidth: gradient bytes per second one node sums into another array.
         speed: how many times faster a worker computes a step than the machine where the
             `ModelProfile` was measured (1.0: the same).
@@ -111,7 +117,7 @@ class ClusterProfile:
 
     Raises:
         ValueError: a bandwidth, reduce bandwidth or speed that is not positive, or a
-            negative latency.
+            negative latency or object latency.
     """
 
     name: str
@@ -120,6 +126,7 @@ class ClusterProfile:
     reduce_bandwidth: float = 5e9
     speed: float = 1.0
     full_duplex: bool = True
+    object_latency: float | None = None
 
     def __post_init__(self) -> None:
         for field in ("bandwidth", "reduce_bandwidth", "speed"):
@@ -128,14 +135,26 @@ class ClusterProfile:
                                  f"{getattr(self, field)!r}")
         if not self.latency >= 0:
             raise ValueError(f"ClusterProfile.latency must be >= 0, got {self.latency!r}")
+        if self.object_latency is not None and not self.object_latency >= 0:
+            raise ValueError(f"ClusterProfile.object_latency must be >= 0, got "
+                             f"{self.object_latency!r}")
+
+    @property
+    def payload_latency(self) -> float:
+        """The fixed cost of a message carrying arrays: `object_latency`, else `latency`."""
+        return self.latency if self.object_latency is None else self.object_latency
 
     @classmethod
     def describe(cls, name: str, gbit_s: float, latency_us: float, speed: float = 1.0,
-                 reduce_gb_s: float = 5.0, full_duplex: bool = True) -> ClusterProfile:
+                 reduce_gb_s: float = 5.0, full_duplex: bool = True,
+                 object_latency_us: float | None = None) -> ClusterProfile:
         """A cluster in the units a data sheet uses: link Gb/s, latency in microseconds,
-        worker speed relative to the profiling machine, summing speed in GB/s."""
+        worker speed relative to the profiling machine, summing speed in GB/s, and the
+        fixed cost of a message carrying arrays in microseconds (None: the latency)."""
         return cls(name, bandwidth=gbit_s * 1e9 / 8, latency=latency_us * 1e-6,
-                   reduce_bandwidth=reduce_gb_s * 1e9, speed=speed, full_duplex=full_duplex)
+                   reduce_bandwidth=reduce_gb_s * 1e9, speed=speed, full_duplex=full_duplex,
+                   object_latency=None if object_latency_us is None
+                   else object_latency_us * 1e-6)
 
 
 @dataclass(frozen=True)
@@ -240,17 +259,17 @@ def communication_s(grad_bytes: float, cluster: ClusterProfile, workers: int,
         wire = g / 2 if compression == "fp16" else g
         duplex = 1 if c.full_duplex else 2
         buckets = max(1, math.ceil(g / (bucket_bytes or DEFAULT_BUCKET_BYTES)))
-        return (duplex * 2 * frac * wire / c.bandwidth + 2 * (n - 1) * buckets * c.latency
-                + frac * g / c.reduce_bandwidth)
+        return (duplex * 2 * frac * wire / c.bandwidth
+                + 2 * (n - 1) * buckets * c.payload_latency + frac * g / c.reduce_bandwidth)
     if ps_shards < 1:
         raise ValueError(f"ps_shards must be >= 1, got {ps_shards}")
     k = ps_shards
-    worker_path = 2 * g / c.bandwidth + (3 * k + 1) * c.latency
+    worker_path = 2 * g / c.bandwidth + (k + 1) * c.latency + 2 * k * c.payload_latency
     shard_bytes = n * g / k
     shard_path = (max(shard_bytes / c.bandwidth, shard_bytes / c.reduce_bandwidth)
                   + (apply_s or g / c.reduce_bandwidth) / k + (g / k) / c.reduce_bandwidth
                   + shard_bytes / c.bandwidth
-                  + 2 * n * c.latency)
+                  + n * (c.latency + c.payload_latency))
     return max(worker_path, shard_path)
 
 
@@ -455,12 +474,13 @@ def _measure_link(sender, receiver, name: str, sizes: Sequence[int],
     latency = statistics.median(get(sender.send.remote(receiver, 4, 4 * repeats)))
     times = [statistics.median(get(sender.send.remote(receiver, s, repeats))) for s in sizes]
     reduce_bw = get(receiver.reduce_bandwidth.remote())
-    slope = np.polyfit(np.asarray(sizes, float), np.asarray(times), 1)[0]
+    slope, intercept = np.polyfit(np.asarray(sizes, float), np.asarray(times), 1)
     if not slope > 0:
         raise ValueError(f"call times {times} do not grow with sizes {list(sizes)}: "
                          "measure larger sizes")
     return ClusterProfile(name, bandwidth=float(1.0 / slope), latency=float(latency),
-                          reduce_bandwidth=float(reduce_bw))
+                          reduce_bandwidth=float(reduce_bw),
+                          object_latency=float(max(latency, intercept)))
 
 
 def _link_probes(strategy: str):
@@ -481,10 +501,10 @@ def profile_links(name: str = "local", sizes: Sequence[int] = (1 << 20, 4 << 20,
     """The link between two nodes of the running Ray cluster, as actor calls see it.
 
     Two actors on two nodes (`strategy` "STRICT_SPREAD": different nodes). `latency` is the
-    median time of a call carrying 4 bytes; `bandwidth` the slope of a least-squares line
-    through the median call times carrying `sizes` bytes (arrays travel through the object
-    stores, serialised and copied as a worker's gradients are); `reduce_bandwidth` is
-    measured on the receiving node.
+    median time of a call carrying 4 bytes; `bandwidth` the slope and `object_latency` the
+    intercept (at least `latency`) of a least-squares line through the median call times
+    carrying `sizes` bytes (arrays travel through the object stores, serialised and copied
+    as a worker's gradients are); `reduce_bandwidth` is measured on the receiving node.
 
     Raises:
         ValueError: fewer than two sizes, or call times that do not grow with size.
@@ -534,8 +554,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
         workers, measured_images_per_s and predicted_images_per_s (medians over rounds),
         error (the median over rounds of predicted / measured - 1), step_s (the median
         step with N workers computing), prediction (`predict`'s dict for the median step
-        and link), rounds (each round's step_s, apply_s, bandwidth, latency, measured,
-        predicted)}.
+        and link), rounds (each round's step_s, apply_s, bandwidth, latency,
+        object_latency, measured, predicted)}.
 
     Raises:
         ValueError: steps, rounds or a worker count < 1, an unknown mode.
@@ -590,8 +610,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                     measured = done * n * batch_size / (time.perf_counter() - t0)
                     model = ModelProfile(name, batch_size, step_s, grad_bytes, apply_s)
                     rows.append({"step_s": step_s, "apply_s": apply_s,
-                                 "bandwidth": links.bandwidth,
-                                 "latency": links.latency, "measured": measured,
+                                 "bandwidth": links.bandwidth, "latency": links.latency,
+                                 "object_latency": links.object_latency, "measured": measured,
                                  "predicted": predict(model, links, n, mode,
                                                       **wire).images_per_s})
                     all_links.append(links)
@@ -601,7 +621,8 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
                 timers.shutdown()
             med = {k: statistics.median(row[k] for row in rows) for k in rows[0]}
             links = dataclasses.replace(all_links[-1], bandwidth=med["bandwidth"],
-                                        latency=med["latency"])
+                                        latency=med["latency"],
+                                        object_latency=med["object_latency"])
             p = predict(ModelProfile(name, batch_size, med["step_s"], grad_bytes,
                                      med["apply_s"]), links, n, mode, **wire)
             points.append({"workers": n, "measured_images_per_s": med["measured"],
@@ -612,5 +633,6 @@ def check_on_cluster(build: Callable[[int], tuple], batch_size: int,
     finally:
         probes.shutdown()
     links = ClusterProfile("local", **{k: statistics.median(getattr(c, k) for c in all_links)
-                                       for k in ("bandwidth", "latency", "reduce_bandwidth")})
+                                       for k in ("bandwidth", "latency", "reduce_bandwidth",
+                                                 "object_latency")})
     return {"links": links, "points": points}

@@ -154,7 +154,7 @@ def main() -> None:
         links = [c["links"] for c in checks.values()]
         clusters.insert(0, dataclasses.replace(links[0], **{
             k: float(np.median([getattr(c, k) for c in links]))
-            for k in ("bandwidth", "latency", "reduce_bandwidth")}))
+            for k in ("bandwidth", "latency", "reduce_bandwidth", "object_latency")}))
         result["validation"] = {}
         for mode, got in checks.items():
             points = got["points"]

@@ -144,6 +144,18 @@ def test_describe_uses_data_sheet_units():
     c = ClusterProfile.describe("dc", gbit_s=10, latency_us=50, speed=8, reduce_gb_s=4)
     assert (c.bandwidth, c.latency, c.speed, c.reduce_bandwidth) == pytest.approx(
         (1.25e9, 5e-5, 8, 4e9))
+    assert c.object_latency is None and c.payload_latency == c.latency
+    assert ClusterProfile.describe("dc", 10, 50, object_latency_us=500).payload_latency == \
+        pytest.approx(5e-4)
+
+
+def test_messages_carrying_arrays_pay_the_object_latency():
+    c = ClusterProfile("c", bandwidth=math.inf, latency=1e-3, reduce_bandwidth=math.inf,
+                       object_latency=5e-3)
+    # A PS worker: global-step check and pull call small, push and fetch through the store.
+    assert scaling.communication_s(1e6, c, 1, "ps") == pytest.approx(2e-3 + 10e-3)
+    # Every ring hop carries a chunk.
+    assert scaling.communication_s(1e6, c, 3, "allreduce") == pytest.approx(4 * 5e-3)
 
 
 def test_at_batch_keeps_the_fixed_part():
@@ -155,6 +167,7 @@ def test_at_batch_keeps_the_fixed_part():
 @pytest.mark.parametrize("bad", [
     lambda: ClusterProfile("c", bandwidth=0, latency=0),
     lambda: ClusterProfile("c", bandwidth=1, latency=-1),
+    lambda: ClusterProfile("c", bandwidth=1, latency=0, object_latency=-1),
     lambda: ClusterProfile("c", bandwidth=1, latency=0, speed=0),
     lambda: ModelProfile("m", 0, 1.0, 1),
     lambda: ModelProfile("m", 1, 0.0, 1),
