@@ -38,10 +38,9 @@ R the bytes per second a node sums gradients at:
   2(N - 1)/N x G / B + 2(N - 1) L, plus summing (N - 1)/N x G at R. One worker
   communicates nothing. As actors/allreduce.py runs it, the gradients travel in buckets
   of `bucket_bytes` (its default unless given), and every bucket pays its own 2(N - 1)
-  messages, each carrying arrays: the latency term is 2(N - 1) x buckets x Lo (in place of
-  the textbook 2(N - 1) L; actors/allreduce.py's own cost
-  model; its author measured 4 MiB buckets 2-3x slower a step than one bucket, each
-  message being an actor call with a fixed cost). fp16 compression halves G on the
+  messages, each carrying arrays: the latency term is 2(N - 1) x buckets x Lo in place of
+  the textbook 2(N - 1) L (actors/allreduce.py's own cost model; its author measured
+  4 MiB buckets 2-3x slower a step than one bucket). fp16 compression halves G on the
   wire. Each replica then applies the mean with the optimizer (`update` = U), as a
   single worker does.
 
@@ -62,11 +61,14 @@ step (about 2/3: the backward pass costs about twice the forward pass).
 **Describing a real cluster.** Give its link and its workers' speed::
 
     dc = ClusterProfile.describe("datacenter", gbit_s=10, latency_us=50, speed=8.0)
+    predict(profile_model(graph, train_op, data, 128), dc, 64, "allreduce")
 
 ``speed=8.0``: a worker computes the step 8 times faster than the machine the model
 profile was measured on (e.g. a measured CPU step of 0.5 s against 0.066 s for the book's
 CIFAR-10 CNN on a GTX 1080 gives speed = 0.5 / 0.066). ``reduce_gb_s`` is a node's summing
-speed (memory bound: a few GB/s per core). The model takes every worker to have cores of
+speed (memory bound: a few GB/s per core); ``object_latency_us`` the fixed cost of a
+message carrying arrays where it exceeds the latency (Ray's object store: measure it with
+`profile_links` on the cluster). The model takes every worker to have cores of
 its own; the "nodes" of a local test cluster share one machine's, so there the step to
 give is the one measured with N workers computing at once (as `check_on_cluster` does).
 
