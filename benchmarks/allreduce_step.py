@@ -39,10 +39,10 @@ BUNDLE = {"CPU": 0.05}
 """Both trainers of a row live at once (interleaved), so their tasks take small shares."""
 
 
-def ring_seconds(trainer) -> tuple[float, int]:
-    """Rank 0's (seconds inside allreduce_mean, calls) so far."""
+def ring_seconds(trainer) -> tuple[float, int, int]:
+    """Rank 0's (seconds inside allreduce_mean, calls, bytes sent) so far."""
     stats = get(trainer.workers[0].stats.remote())
-    return stats["seconds"], stats["calls"]
+    return stats["seconds"], stats["calls"], stats["bytes_sent"]
 
 
 def echo_figures(echo, sizes: list[int], repeat: int) -> dict:
@@ -101,14 +101,16 @@ def main() -> None:
                              bundle=BUNDLE, bucket_bytes=args.bucket_bytes,
                              compression=args.compression,
                              allreduce_algorithm=args.algorithm)
-            ps_s, ar_s, bare_s, ring_s = [], [], [], []
+            ps_s, ar_s, bare_s, ring_s, sent = [], [], [], [], []
             try:
                 for _ in range(args.rounds):
                     ps_s.append(time_steps(ps, args.steps))
                     before = ring_seconds(ar)
                     ar_s.append(time_steps(ar, args.steps))
                     after = ring_seconds(ar)
-                    ring_s.append((after[0] - before[0]) / max(1, after[1] - before[1]))
+                    calls = max(1, after[1] - before[1])
+                    ring_s.append((after[0] - before[0]) / calls)
+                    sent.append((after[2] - before[2]) / calls)
                     bare_s.append(time_bare(params, workers, args.steps, echo))
             finally:
                 ps.shutdown()
@@ -121,8 +123,7 @@ def main() -> None:
                          "bare_ms": 1e3 * bare_m, "ring_ms": 1e3 * ring_m,
                          "ps_ratio": bare_m / ps_m, "allreduce_ratio": bare_m / ar_m,
                          "allreduce_vs_ps": ps_m / ar_m,
-                         "ring_bytes_sent_per_worker": int(2 * (workers - 1) / workers *
-                                                           4 * params)})
+                         "ring_bytes_sent_per_worker": int(statistics.median(sent))})
             print(rows[-1], file=sys.stderr, flush=True)
     fits = [f for w, pts in ring_points.items() if (f := fit_ring(pts, w)) is not None]
     emit({"benchmark": "allreduce_step", "cores": os.cpu_count(),
