@@ -145,6 +145,38 @@ class GraphExecutor:
         for op, arr in checked:
             self.session._store_variable(op, arr)
 
+    def patch_rows(self, name: str, rows, values) -> None:
+        """Writes `values` into rows `rows` of variable `name` (a sparse pull's changes).
+
+        A host variable is written in place; one held read-only (a zero-copy read stored by
+        ``set_weights(copy=False)``) is copied once first. A device variable goes through
+        the host.
+
+        Raises:
+            KeyError: an unknown variable name.
+            ValueError: `values` is not [len(rows)] + the variable's row shape.
+            FailedPreconditionError: the variable is not initialised.
+        """
+        from actorflow.ops.state import uninitialized_error
+        op = self._var_op(name)
+        rows = np.asarray(rows)
+        values = np.asarray(values, dtype=op.attrs["dtype"].np)
+        cell = self.session._var_cell(op)
+        if cell.value is None:
+            raise uninitialized_error(op)
+        if op in self.session._pinned or not isinstance(cell.value, np.ndarray):
+            target = self.get_weights([name])[name]
+        else:
+            target = cell.value
+        if rows.ndim != 1 or values.shape != rows.shape + target.shape[1:]:
+            raise ValueError(f"Rows for {name}: values {list(values.shape)} and rows "
+                             f"{list(rows.shape)} must be [n] + {list(target.shape[1:])} and [n]")
+        if target is cell.value and not target.flags.writeable:
+            target = target.copy()
+        target[rows] = values
+        if target is not cell.value:
+            self.session._store_variable(op, target)
+
     def _var_op(self, name: str):
         op = self._variables.get(name.split(":")[0])
         if op is None:

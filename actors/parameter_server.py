@@ -23,7 +23,16 @@ such. A sync round concatenates the workers' rows and divides the values by thei
 applies each push as it comes.
 
 Weights are versioned: `pull(since)` returns nothing when the version has not moved, and can
-wait for the next version (sync workers wait for the round to close). With a checkpoint
+wait for the next version (sync workers wait for the round to close).
+
+Sparse pulls: a variable that the update plan writes only row by row (ScatterSub / ScatterAdd /
+ScatterUpdate / ScatterMul or a SparseApply* op fed its pushed indices: SGD, Adagrad,
+Momentum, LazyAdam's sparse updates — not Adam's sparse path, which decays its slots and moves
+the whole variable) is *row-wise*: the shard records the rows each version wrote.
+`pull_changes(since, epoch)` sends a worker that holds version `since` of this shard's
+lineage (`epoch`, renewed by every restore) only the rows changed since then, as
+``(values, rows)``, and dense variables whole; a worker too far behind (more than
+`row_history` versions), at -1, or of another epoch gets everything. With a checkpoint
 directory the shard saves its state (variables, optimizer slots, global step) every
 `checkpoint_every` versions through `Saver`, and a new shard (an actor restarted after a
 failure) restores the latest checkpoint: the step goes back at most one interval.
@@ -33,7 +42,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,7 +54,7 @@ from actorflow.train.optimizer import recorded_gradients
 
 from .executor import GraphExecutor
 
-__all__ = ["ParameterServer", "StaleVersion", "shard_variables"]
+__all__ = ["ParameterServer", "Pulled", "StaleVersion", "shard_variables"]
 
 
 _BLOCK = 1 << 15
@@ -63,6 +74,43 @@ def _add_scaled(out: np.ndarray, a: np.ndarray, b: np.ndarray, scale: float) -> 
 
 class StaleVersion(RuntimeError):
     """A pull waited past its timeout for a new version."""
+
+
+class Pulled(NamedTuple):
+    """What `ParameterServer.pull_changes` returns.
+
+    Attributes:
+        version: the shard's version now.
+        epoch: its lineage (a token renewed when the shard restores or loads a state).
+        weights: None when nothing changed, else {name: array} with, for row-wise variables
+            in a sparse pull, ``(values, rows)``: the current values of the changed rows.
+        global_step: the global step now (saves the worker a call per step).
+    """
+    version: int
+    epoch: int
+    weights: dict | None
+    global_step: int
+
+
+_ROW_WISE = frozenset({"ScatterSub", "ScatterAdd", "ScatterUpdate", "ScatterMul"})
+"""Writers that change only the rows at their indices (with the SparseApply* family)."""
+
+
+def _writes_rows_only(op) -> bool:
+    return op.type in _ROW_WISE or op.type.startswith("SparseApply")
+
+
+def _depends_on(op, tensor) -> bool:
+    """Whether `tensor` is among the (transitive) inputs of `op`."""
+    seen, stack = set(), list(op.inputs)
+    while stack:
+        t = stack.pop()
+        if t is tensor:
+            return True
+        if t.op not in seen:
+            seen.add(t.op)
+            stack.extend(t.op.inputs)
+    return False
 
 
 def shard_variables(graph, train_op: str, num_shards: int) -> list[list[str]]:
@@ -117,6 +165,7 @@ class ParameterServer:
         checkpoint_dir: where to save every `checkpoint_every` versions and restore from.
         device: the device that holds the variables and runs the updates.
         initial_weights: {name: array} overriding the initializers (e.g. the driver's).
+        row_history: how many versions of changed rows a sparse pull can reach back over.
 
     Raises:
         ValueError: the train op records no gradients, an unknown variable, a bad mode.
@@ -127,7 +176,7 @@ class ParameterServer:
                  total_num_replicas: int | None = None, staleness: int = 50,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 100,
                  device: str = "/cpu:0", initial_weights: Mapping | None = None,
-                 shard_index: int = 0) -> None:
+                 shard_index: int = 0, row_history: int = 100) -> None:
         self.executor = GraphExecutor(graph_def, device=device)
         graph = self.executor.graph
         self.train_op = graph.get_operation_by_name(train_op.split(":")[0])
@@ -156,6 +205,11 @@ class ParameterServer:
         self._grad_parts = [[graph.get_tensor_by_name(n) for n in grad_of[v]] for v in owned]
         self._grad_tensors = [t for parts in self._grad_parts for t in parts]
         self._plan = self._compile_update(graph, set(owned), grad_of)
+        # Row-wise variables (their index in `variables`): each version's written rows.
+        self._row_wise = [k for k, v in enumerate(owned) if v in self._row_wise_names]
+        self._changes: deque = deque(maxlen=max(0, int(row_history)))
+        self._changes_from = 0  # the oldest `since` the history reaches back to
+        self.epoch = self._new_epoch()
         self._lock = threading.Condition()
         self._pending: dict = {}  # workers that pushed in the current round
         self._sum = None          # their gradients' running sum
@@ -195,10 +249,31 @@ class ParameterServer:
         ops = prune([self.train_op], fed, skip=skip)
         state = {op.inputs[i].op.name for op in ops for i in op.op_def.ref_inputs}
         self._state_names = sorted(state)
+        self._row_wise_names = self._find_row_wise(ops, owned)
         sess = self.executor.session
         feeds = tuple(sorted(fed, key=lambda t: (t.op._id, t.value_index)))
         self._feed_order = [self._grad_tensors.index(t) for t in feeds]
         return sess._compile(ops, (self.train_op,), feeds, fed)
+
+    def _find_row_wise(self, ops, owned: set) -> set:
+        """The owned variables with a sparse gradient that every writer in the plan updates
+        row by row at indices that come from the pushed ones: a version changes only the
+        pushed rows of them."""
+        writers: dict = {}
+        for op in ops:
+            for i in op.op_def.ref_inputs:
+                writers.setdefault(op.inputs[i].op.name, []).append(op)
+        out = set()
+        for v, parts in zip(self.variables, self._grad_parts):
+            if v in owned and len(parts) == 2 and writers.get(v) and all(
+                    _writes_rows_only(w) and _depends_on(w, parts[1]) for w in writers[v]):
+                out.add(v)
+        return out
+
+    @staticmethod
+    def _new_epoch() -> int:
+        """A token no other lineage of this shard (an earlier actor, a restore) holds."""
+        return int.from_bytes(os.urandom(8), "little") >> 1
 
     def _find_global_step(self, graph):
         for op in graph.get_operations():
@@ -211,6 +286,8 @@ class ParameterServer:
         flat = [a for g in grads for a in (g if isinstance(g, tuple) else (g,))]
         self._plan.run(*[flat[i] for i in self._feed_order])
         self.version += 1
+        if self._changes.maxlen:
+            self._changes.append([np.unique(grads[k][1]) for k in self._row_wise])
         if self._saver is not None and self.version % self._checkpoint_every == 0:
             self.save()
 
@@ -342,30 +419,100 @@ class ParameterServer:
             StaleVersion: `wait` timed out.
         """
         with self._lock:
-            if wait and self.version == since:
-                deadline = None if timeout is None else time.monotonic() + timeout
-                while self.version == since:
-                    left = None if deadline is None else deadline - time.monotonic()
-                    if left is not None and left <= 0:
-                        raise StaleVersion(f"ps shard {self.shard_index}: no new version after "
-                                           f"{since} within {timeout} s")
-                    self._lock.wait(left)
+            if wait:
+                self._wait_past(since, None, timeout)
             if self.version == since:
                 return self.version, None
             return self.version, self._publish()
+
+    def pull_changes(self, since: int = -1, epoch: int | None = None, wait: bool = False,
+                     timeout: float | None = None) -> Pulled:
+        """Like `pull`, but a worker holding version `since` of epoch `epoch` (what its last
+        `Pulled` said) receives, for row-wise variables, only the rows changed since then:
+        ``(values, rows)``; dense variables come whole. A worker at -1, of another epoch (the
+        shard restored a checkpoint or loaded a state meanwhile), or further behind than the
+        row history gets every weight, as from `pull`.
+
+        Raises:
+            StaleVersion: `wait` timed out.
+        """
+        with self._lock:
+            if wait:
+                self._wait_past(since, epoch, timeout)
+            step = self._step_locked()
+            if epoch != self.epoch:
+                return Pulled(self.version, self.epoch, self._publish(), step)
+            if self.version == since:
+                return Pulled(self.version, self.epoch, None, step)
+            rows = self._rows_since(since)
+            weights = self._publish() if rows is None else self._publish_rows(since, rows)
+            return Pulled(self.version, self.epoch, weights, step)
+
+    def _wait_past(self, since: int, epoch: int | None, timeout: float | None) -> None:
+        """Waits (lock held) until the version differs from `since` or, when `epoch` is
+        given, the epoch from `epoch`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.version == since and (epoch is None or epoch == self.epoch):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise StaleVersion(f"ps shard {self.shard_index}: no new version after "
+                                   f"{since} within {timeout} s")
+            self._lock.wait(left)
+
+    def _rows_since(self, since: int) -> dict | None:
+        """{row-wise variable: rows changed after version `since`}, None when the history
+        does not reach back that far (or `since` is no version of this lineage)."""
+        if since < max(self._changes_from, self.version - len(self._changes)) or \
+                since > self.version:
+            return None
+        recent = list(self._changes)[len(self._changes) - (self.version - since):]
+        out = {}
+        for j, k in enumerate(self._row_wise):
+            parts = [rows[j] for rows in recent]
+            out[self.variables[k]] = np.unique(np.concatenate(parts)) if len(parts) > 1 else \
+                parts[0] if parts else np.zeros(0, np.int64)
+        return out
 
     def _publish(self):
         """The weights a pull hands out: a snapshot (updates happen in place). Called with
         the lock held."""
         return self.executor.get_weights(self.variables)
 
+    def _publish_rows(self, since: int, rows: Mapping[str, np.ndarray]) -> dict:
+        """A sparse pull's weights (lock held), a snapshot like `_publish`'s."""
+        return self._row_payload(rows, copy=True)
+
+    def _row_payload(self, rows: Mapping[str, np.ndarray], copy: bool) -> dict:
+        """The changed rows of row-wise variables, ``(values, rows)`` (values copied), and
+        the dense variables whole (copied with `copy`). A variable that changed in more than
+        half its rows goes whole (fewer bytes than values plus indices)."""
+        live = self.executor.get_weights(self.variables, copy=False)
+        out = {}
+        for name in self.variables:
+            value, changed = live[name], rows.get(name)
+            if changed is None or 2 * len(changed) > len(value):
+                out[name] = np.array(value, copy=True) if copy else value
+            else:
+                out[name] = (value[changed], changed)
+        return out
+
     def global_step(self) -> int:
         """The global step (the graph's global_step variable, else the version)."""
         with self._lock:
-            if self._global_step is None:
-                return self.version
-            return int(self.executor.get_weights([self._global_step.name])
-                       [self._global_step.name])
+            return self._step_locked()
+
+    def _step_locked(self) -> int:
+        if self._global_step is None:
+            return self.version
+        name = self._global_step.name
+        return int(self.executor.get_weights([name], copy=False)[name])
+
+    def _new_lineage(self) -> None:
+        """After a restore or a loaded state (lock held): every worker's copy may differ
+        from this state, so the next pulls are full."""
+        self.epoch = self._new_epoch()
+        self._changes.clear()
+        self._changes_from = self.version
 
     def stats(self) -> dict:
         with self._lock:
@@ -396,6 +543,7 @@ class ParameterServer:
             self.version = int(path.rsplit("-", 1)[1])
             self._pending.clear()
             self._sum = None
+            self._new_lineage()
             self._lock.notify_all()
         return True
 
@@ -415,6 +563,7 @@ class ParameterServer:
             self.version = int(version)
             self._pending.clear()
             self._sum = None
+            self._new_lineage()
             self._lock.notify_all()
 
     def weights(self) -> dict:

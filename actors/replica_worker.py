@@ -4,11 +4,13 @@ weights (between-graph replication: every worker holds the whole graph).
 One step: pull the shards' weights if their version moved, compute the gradients that the
 train op applies on a batch of this worker's data, push each shard its part. A sparse
 (IndexedSlices) gradient is fetched and pushed as ``(values, indices)``: only the rows the
-batch touched travel, not the whole embedding table. In sync mode the worker then waits for
-the round to close (the next version); in async mode it goes on. It stops when the global
-step reaches the target.
+batch touched travel, not the whole embedding table. Pulls are sparse too
+(`ParameterServer.pull_changes`): for a variable that the shard updates row by row only the
+rows changed since the worker's version come back, and the worker patches its copy in place.
+In sync mode the worker then waits for the round to close (the next version); in async mode
+it goes on. It stops when the global step reaches the target.
 
-The parameter servers are given as objects with `push`/`pull`/`global_step` — the
+The parameter servers are given as objects with `push`/`pull_changes` — the
 `ParameterServer` instances themselves in-process, or `RemoteShard` clients for actors, which
 retry while a failed actor restarts.
 """
@@ -44,6 +46,8 @@ class RemoteShard:
                            self.retry_s)
         if method == "pull" and isinstance(out, tuple) and isinstance(out[1], ray.ObjectRef):
             out = (out[0], ray.get(out[1]))  # weights shared once per version
+        elif method == "pull_changes" and isinstance(out.weights, ray.ObjectRef):
+            out = out._replace(weights=ray.get(out.weights))  # shared per (since, version)
         return out
 
     def push(self, worker, version, grads):
@@ -51,6 +55,9 @@ class RemoteShard:
 
     def pull(self, since=-1, wait=False, timeout=None):
         return self._call("pull", since, wait, timeout)
+
+    def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
+        return self._call("pull_changes", since, epoch, wait, timeout)
 
     def global_step(self):
         return self._call("global_step")
@@ -83,25 +90,35 @@ class ReplicaWorker:
         self.num_workers = num_workers
         self._data = data_fn(worker_index, num_workers)
         self.steps_done = 0
+        self._versions: list = []  # per shard: the version and epoch this copy holds
+        self._epochs: list = []
 
     def run(self, ps: Sequence, until_step: int, sync: bool | None = None,
             timeout: float = 120.0) -> dict:
         """Computes and pushes gradients until the global step reaches `until_step`.
 
         Args:
-            ps: one object per shard with ``push(worker, version, grads)``,
-                ``pull(since, wait, timeout)`` and ``global_step()``.
+            ps: one object per shard with ``push(worker, version, grads)`` and
+                ``pull_changes(since, epoch, wait, timeout)`` (a `Pulled`, whose global step
+                of shard 0 decides when to stop).
             sync: wait for each round to close (default: the graph's SyncReplicasOptimizer).
 
         Returns:
             {"steps": gradients computed, "accepted": pushes used, "global_step": last seen}.
         """
         sync = self.sync if sync is None else sync
-        versions = [-1] * len(ps)
+        if len(self._versions) != len(ps):
+            self._versions, self._epochs = [-1] * len(ps), [None] * len(ps)
+        # Kept from run to run: a later run's first pull is sparse too (a shard of another
+        # lineage — restored, or another object — has another epoch and sends everything).
+        versions, epochs = self._versions, self._epochs
+        step = 0
         for k, shard in enumerate(ps):
-            versions[k] = self._take(shard.pull(-1), k, versions[k])
+            pulled = self._take(shard.pull_changes(versions[k], epochs[k]), versions, epochs,
+                                k)
+            step = pulled.global_step if k == 0 else step
         steps = accepted = 0
-        while ps[0].global_step() < until_step:
+        while step < until_step:
             try:
                 feeds = next(self._data)
             except StopIteration:
@@ -116,14 +133,22 @@ class ReplicaWorker:
             steps += 1
             accepted += used
             for k, shard in enumerate(ps):
-                versions[k] = self._take(shard.pull(versions[k], sync, timeout), k,
-                                         versions[k])
+                pulled = self._take(shard.pull_changes(versions[k], epochs[k], sync, timeout),
+                                    versions, epochs, k)
+                step = pulled.global_step if k == 0 else step
         self.steps_done += steps
-        return {"steps": steps, "accepted": accepted, "global_step": ps[0].global_step()}
+        return {"steps": steps, "accepted": accepted, "global_step": step}
 
-    def _take(self, pulled, k: int, version: int) -> int:
-        new_version, weights = pulled
-        if weights is not None:
-            self.executor.set_weights({n: np.asarray(w) for n, w in weights.items()},
-                                      copy=False)
-        return new_version
+    def _take(self, pulled, versions: list, epochs: list, k: int):
+        """Stores what shard k sent: whole arrays as they are, ``(values, rows)`` patched
+        into this worker's copy."""
+        if pulled.weights is not None:
+            whole = {}
+            for name, w in pulled.weights.items():
+                if isinstance(w, tuple):
+                    self.executor.patch_rows(name, w[1], w[0])
+                else:
+                    whole[name] = np.asarray(w)
+            self.executor.set_weights(whole, copy=False)
+        versions[k], epochs[k] = pulled.version, pulled.epoch
+        return pulled

@@ -44,18 +44,30 @@ __all__ = ["ReplicatedTrainer"]
 class _PSActor(ParameterServer):
     """A ParameterServer whose weights leave through the object store once per version:
     `ray.put` of the live arrays (under the lock, so no update runs meanwhile) is the one
-    copy, shared by every worker that pulls this version."""
+    copy, shared by every worker that pulls this version. Sparse pulls are shared the same
+    way per (since, version): in sync rounds every worker pulls from the same version."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._shared = (None, None)
+        self._shared_rows: tuple = (None, {})  # ((version, epoch), {since: ref})
 
     def _publish(self):
         import ray
-        if self._shared[0] != self.version:
-            self._shared = (self.version, ray.put(self.executor.get_weights(self.variables,
-                                                                            copy=False)))
+        if self._shared[0] != (self.version, self.epoch):
+            self._shared = ((self.version, self.epoch),
+                            ray.put(self.executor.get_weights(self.variables, copy=False)))
         return self._shared[1]
+
+    def _publish_rows(self, since, rows):
+        import ray
+        key = (self.version, self.epoch)
+        if self._shared_rows[0] != key:
+            self._shared_rows = (key, {})  # the older versions' refs are released
+        refs = self._shared_rows[1]
+        if since not in refs:
+            refs[since] = ray.put(self._row_payload(rows, copy=False))
+        return refs[since]
 
 
 class _WorkerActor(ReplicaWorker):

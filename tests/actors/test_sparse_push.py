@@ -1,7 +1,11 @@
 """Sparse gradients through the parameter server: a worker pushes only the rows its batch
-touched (word2vec at vocabulary 50,000 moves thousands of floats a step, not 6.4M), sync
-rounds of sparse pushes equal one process on the concatenated batch, async applies each."""
+touched and pulls back only the rows that changed (word2vec at vocabulary 50,000 moves
+thousands of floats a step each way, not 6.4M), sync rounds of sparse pushes equal one
+process on the concatenated batch, async applies each; a worker's copy after sparse pulls
+equals the ps's exactly, and a worker far behind or after a ps restore gets everything."""
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
@@ -18,25 +22,33 @@ VOCAB, DIM, BATCH, SAMPLED = 50000, 128, 128, 64
 
 
 class CountingShard:
-    """A ParameterServer seen through the worker's protocol, counting what pushes carry."""
+    """A ParameterServer seen through the worker's protocol, keeping what pushes and pulls
+    carry."""
 
     def __init__(self, ps: ParameterServer) -> None:
         self.ps = ps
         self.pushes: list[list] = []
+        self.pulls: list[dict | None] = []
+        self._lock = threading.Lock()
 
     def push(self, worker, version, grads):
-        self.pushes.append(grads)
+        with self._lock:
+            self.pushes.append(grads)
         return self.ps.push(worker, version, grads)
 
-    def pull(self, since=-1, wait=False, timeout=None):
-        return self.ps.pull(since, wait, timeout)
-
-    def global_step(self):
-        return self.ps.global_step()
+    def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
+        pulled = self.ps.pull_changes(since, epoch, wait, timeout)
+        with self._lock:
+            self.pulls.append(pulled.weights)
+        return pulled
 
 
 def _nbytes(grad) -> int:
     return sum(a.nbytes for a in grad) if isinstance(grad, tuple) else grad.nbytes
+
+
+def _pulled_bytes(weights: dict | None) -> int:
+    return 0 if weights is None else sum(_nbytes(w) for w in weights.values())
 
 
 def word2vec_graph(dense: bool):
@@ -63,6 +75,9 @@ def _word_batches(worker_index, num_workers):
                "labels:0": rng.integers(0, VOCAB, (BATCH, 1)).astype(np.int32)}
 
 
+DENSE_BYTES = 4 * (2 * VOCAB * DIM + VOCAB)  # embeddings, nce_weights, nce_biases
+
+
 def _steps(dense: bool, steps: int = 2):
     g, train = word2vec_graph(dense)
     ps = ParameterServer(g, train.name, mode="async")
@@ -70,13 +85,13 @@ def _steps(dense: bool, steps: int = 2):
     worker = ReplicaWorker(g, train.name, [ps.variables], _word_batches, 0, 1)
     before = ps.pull()[1]
     worker.run([shard], until_step=steps)
-    return ps, shard.pushes, before
+    return ps, shard, before, worker
 
 
 def test_word2vec_pushes_only_the_touched_rows():
-    ps, pushes, before = _steps(dense=False)
+    ps, shard, before, _ = _steps(dense=False)
+    pushes = shard.pushes
     assert len(pushes) == 2
-    dense_floats = 2 * VOCAB * DIM + VOCAB  # embeddings, nce_weights, nce_biases
     rows = {"embeddings": BATCH, "nce_weights": BATCH + SAMPLED, "nce_biases": BATCH + SAMPLED}
     for grads in pushes:
         pushed = dict(zip(ps.variables, grads))
@@ -85,7 +100,7 @@ def test_word2vec_pushes_only_the_touched_rows():
             assert indices.shape == (n,) and values.shape[0] == n
         floats = sum(pushed[name][0].size for name in rows)
         assert floats == BATCH * DIM + (BATCH + SAMPLED) * (DIM + 1)  # 41,344, not 6.45M
-        assert sum(_nbytes(gr) for gr in grads) < 0.01 * 4 * dense_floats
+        assert sum(_nbytes(gr) for gr in grads) < 0.01 * DENSE_BYTES
     # only the looked-up embedding rows moved
     after = ps.pull()[1]
     moved = np.flatnonzero(np.any(after["embeddings"] != before["embeddings"], axis=1))
@@ -95,11 +110,33 @@ def test_word2vec_pushes_only_the_touched_rows():
     assert set(moved.tolist()) <= touched and len(moved) > 0
 
 
-def test_dense_baseline_pushes_every_row():
-    ps, pushes, _ = _steps(dense=True, steps=1)
-    pushed = dict(zip(ps.variables, pushes[0]))
+def test_word2vec_pulls_only_the_changed_rows():
+    ps, shard, _, worker = _steps(dense=False, steps=3)
+    assert sorted(ps._row_wise_names) == ["embeddings", "nce_biases", "nce_weights"]
+    first, *steps = shard.pulls
+    assert _pulled_bytes(first) == DENSE_BYTES  # a new worker gets everything once
+    assert len(steps) == 3
+    for pulled, grads in zip(steps, shard.pushes):
+        pushed = dict(zip(ps.variables, grads))
+        for name in ps.variables:  # one worker: the rows it pushed, nothing else
+            values, rows = pulled[name]
+            np.testing.assert_array_equal(rows, np.unique(pushed[name][1]))
+            assert values.shape == rows.shape + pushed[name][0].shape[1:]
+        assert 0 < _pulled_bytes(pulled) < 0.01 * DENSE_BYTES
+    np.testing.assert_array_equal(  # the last pull's values are the ps's rows now
+        steps[-1]["embeddings"][0], ps.pull()[1]["embeddings"][steps[-1]["embeddings"][1]])
+    mine, theirs = worker.executor.get_weights(ps.variables), ps.pull()[1]
+    for name in ps.variables:
+        np.testing.assert_array_equal(mine[name], theirs[name])
+
+
+def test_dense_baseline_pushes_and_pulls_every_row():
+    ps, shard, _, _ = _steps(dense=True, steps=1)
+    pushed = dict(zip(ps.variables, shard.pushes[0]))
     assert pushed["embeddings"].shape == (VOCAB, DIM)
-    assert sum(_nbytes(gr) for gr in pushes[0]) == 4 * (2 * VOCAB * DIM + VOCAB)
+    assert sum(_nbytes(gr) for gr in shard.pushes[0]) == DENSE_BYTES
+    assert ps._row_wise_names == set()  # dense gradients: dense updates
+    assert [_pulled_bytes(w) for w in shard.pulls] == [DENSE_BYTES, DENSE_BYTES]
 
 
 def embedding_graph(workers: int = 2, sync: bool = True,
