@@ -213,3 +213,136 @@ def test_async_applies_each_sparse_push_and_checks_its_form():
         ps.push(0, 2, {"table": (np.ones((2, 4), np.float32), np.array([0, 1])),
                        "table_1": other, "w": w_grad})
 
+
+
+OPTIMIZERS = {"sgd": lambda: tf.train.GradientDescentOptimizer(0.5),
+              "adagrad": lambda: tf.train.AdagradOptimizer(0.3),
+              "lazy_adam": lambda: tf.contrib.opt.LazyAdamOptimizer(0.01),
+              "adam": lambda: tf.train.AdamOptimizer(0.01)}
+
+
+def rows_graph(optimizer, sync: bool, workers: int = 2, rows: int = 400):
+    """Regression on looked-up rows of a [rows, 4] table (sparse gradient) times a dense
+    [4, 1] layer: a batch touches a few rows, so a pull of the table's changes is sparse."""
+    g = tf.Graph()
+    with g.as_default():
+        ids = tf.placeholder(tf.int32, [None], name="ids")
+        y = tf.placeholder(tf.float32, [None, 1], name="y")
+        init = np.random.default_rng(0).standard_normal((rows, 4))
+        table = tf.Variable(init, name="table", dtype=tf.float32)
+        w = tf.Variable(np.ones((4, 1)), name="w", dtype=tf.float32)
+        pred = tf.matmul(tf.nn.embedding_lookup(table, ids), w)
+        opt = OPTIMIZERS[optimizer]()
+        if sync:
+            opt = tf.train.SyncReplicasOptimizer(opt, workers, workers)
+        loss = tf.reduce_mean(tf.square(pred - y))
+        train = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
+    return g, train
+
+
+def _row_batches(worker_index, num_workers, rows: int = 400):
+    rng = np.random.default_rng(10 + worker_index)
+    while True:
+        yield {"ids:0": rng.integers(0, rows, 6).astype(np.int32),
+               "y:0": rng.standard_normal((6, 1)).astype(np.float32)}
+
+
+def _assert_same_weights(worker: ReplicaWorker, ps: ParameterServer) -> None:
+    mine, theirs = worker.executor.get_weights(ps.variables), ps.pull()[1]
+    for name in ps.variables:
+        np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_worker_copies_after_sparse_pulls_equal_the_ps(optimizer, mode):
+    g, train = rows_graph(optimizer, sync=mode == "sync")
+    ps = ParameterServer(g, train.name, mode=mode)
+    # Adam's sparse path decays m and v everywhere and moves every row: it stays dense
+    assert ps._row_wise_names == (set() if optimizer == "adam" else {"table"})
+    shard = CountingShard(ps)
+    workers = [ReplicaWorker(g, train.name, [ps.variables], _row_batches, i, 2)
+               for i in range(2)]
+    threads = [threading.Thread(target=w.run, args=([shard], 8)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert ps.global_step() >= 8 and not any(t.is_alive() for t in threads)
+    for w in workers:
+        w.run([shard], until_step=0)  # catch up: one more pull from its own version
+        _assert_same_weights(w, ps)
+    table_pulls = [p["table"] for p in shard.pulls if p is not None]
+    sparse = [p for p in table_pulls if isinstance(p, tuple)]
+    if optimizer == "adam":
+        assert not sparse
+    else:  # after each worker's first pull, the table comes as its changed rows only
+        assert len(sparse) >= len(table_pulls) - 2 and all(len(r) <= 12 * 8 for _, r in sparse)
+        assert all(p["w"].shape == (4, 1) for p in shard.pulls if p is not None)
+
+
+def test_a_worker_far_behind_or_at_minus_one_gets_everything():
+    g, train = rows_graph("sgd", sync=False)
+    ps = ParameterServer(g, train.name, mode="async", row_history=3)
+    assert ps.pull_changes().weights["table"].shape == (400, 4)  # at -1: whole
+    start = ps.pull_changes()
+    for n in range(1, 6):
+        rows = (np.ones((2, 4), np.float32), np.array([n, 2 * n], np.int32))
+        assert ps.push(0, ps.version, {"table": rows, "w": np.zeros((4, 1), np.float32)})
+        if n <= 3:  # within the history: the union of the changed rows
+            pulled = ps.pull_changes(start.version, start.epoch)
+            np.testing.assert_array_equal(pulled.weights["table"][1],
+                                          np.unique([k * m for k in range(1, n + 1)
+                                                     for m in (1, 2)]))
+    behind = ps.pull_changes(start.version, start.epoch)  # 5 versions behind, history 3
+    assert behind.version == 5 and behind.weights["table"].shape == (400, 4)
+    assert ps.pull_changes(5, start.epoch).weights is None  # nothing new, same lineage
+    assert ps.pull_changes(5, start.epoch + 1).weights["table"].shape == (400, 4)
+    assert ps.pull_changes(7, start.epoch).weights["table"].shape == (400, 4)  # a future
+
+
+def test_after_a_ps_restore_or_load_state_workers_get_full_pulls(tmp_path):
+    g, train = rows_graph("adagrad", sync=False)
+    ps = ParameterServer(g, train.name, mode="async", checkpoint_dir=str(tmp_path),
+                         checkpoint_every=4)
+    worker = ReplicaWorker(g, train.name, [ps.variables], _row_batches, 0, 1)
+    worker.run([ps], until_step=6)  # checkpoint at version 4, the worker holds 6
+    restored = ParameterServer(g, train.name, mode="async", checkpoint_dir=str(tmp_path),
+                               checkpoint_every=4)
+    assert restored.version == 4
+    shard = CountingShard(restored)
+    worker.run([shard], until_step=6)  # 4 -> 6 again, on the restored lineage
+    assert restored.version == 6 and worker._versions == [6]
+    assert shard.pulls[0]["table"].shape == (400, 4)  # another epoch: everything
+    assert any(isinstance(p["table"], tuple) for p in shard.pulls[1:])
+    _assert_same_weights(worker, restored)
+    # back to 4 and on to 6 by other pushes: the same version number on another lineage
+    # is a full pull, not "nothing new"
+    other = ReplicaWorker(g, train.name, [ps.variables], _row_batches, 1, 2)
+    restored.restore_latest()
+    at_4 = restored.weights()
+    for reset in (lambda: None, lambda: restored.load_state(4, at_4)):
+        reset()
+        assert restored.version == 4 and restored.global_step() == 4
+        other.run([restored], until_step=6)
+        assert restored.version == 6
+        shard.pulls.clear()
+        worker.run([shard], until_step=0)
+        assert shard.pulls[0]["table"].shape == (400, 4)
+        _assert_same_weights(worker, restored)
+
+
+def test_patch_rows_writes_rows_of_a_read_only_copy_and_checks_shapes():
+    g, _ = rows_graph("sgd", sync=False)
+    ex = GraphExecutor(g, initialize=True)
+    table = ex.get_weights(["table"])["table"]
+    frozen = table.copy()
+    frozen.flags.writeable = False  # what a zero-copy Ray read stores
+    ex.set_weights({"table": frozen}, copy=False)
+    ex.patch_rows("table", np.array([3, 7]), np.full((2, 4), 9.0))
+    want = table.copy()
+    want[[3, 7]] = 9.0
+    np.testing.assert_array_equal(ex.get_weights(["table"])["table"], want)
+    np.testing.assert_array_equal(frozen, table)  # the shared array is left alone
+    with pytest.raises(ValueError, match="must be \\[n\\] \\+ \\[4\\] and \\[n\\]"):
+        ex.patch_rows("table", np.array([1]), np.zeros((1, 3)))
