@@ -164,18 +164,18 @@ class GraphExecutor:
         cell = self.session._var_cell(op)
         if cell.value is None:
             raise uninitialized_error(op)
-        if op in self.session._pinned or not isinstance(cell.value, np.ndarray):
-            target = self.get_weights([name])[name]
-        else:
-            target = cell.value
-        if rows.ndim != 1 or values.shape != rows.shape + target.shape[1:]:
+        row_shape = tuple(cell.value.shape[1:])
+        if rows.ndim != 1 or values.shape != rows.shape + row_shape:
             raise ValueError(f"Rows for {name}: values {list(values.shape)} and rows "
-                             f"{list(rows.shape)} must be [n] + {list(target.shape[1:])} and [n]")
-        if target is cell.value and not target.flags.writeable:
-            target = target.copy()
-        target[rows] = values
-        if target is not cell.value:
-            self.session._store_variable(op, target)
+                             f"{list(rows.shape)} must be [n] + {list(row_shape)} and [n]")
+        if isinstance(cell.value, np.ndarray) and not cell.value.flags.writeable:
+            self.session._store_variable(op, cell.value.copy())
+        if isinstance(cell.value, np.ndarray):  # a host variable: in place
+            cell.value[rows] = values
+            return
+        host = self.get_weights([name])[name]
+        host[rows] = values
+        self.session._store_variable(op, host)
 
     def _var_op(self, name: str):
         op = self._variables.get(name.split(":")[0])
