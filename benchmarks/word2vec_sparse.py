@@ -17,7 +17,13 @@ Two settings, each timing sparse and dense interleaved in the same run (medians 
 - in process: ``Session.run(train_op)``;
 - parameter server on Ray: 1 ps, 2 workers, synchronous rounds (SyncReplicasOptimizer), a
   global step per round; workers push (values, indices) in the sparse case, whole tables in
-  the dense case. Weights still travel whole on each pull (both cases).
+  the dense case, and pull back the rows changed since their version in the sparse case
+  (`ParameterServer.pull_changes`: one ray.put per (since, version) shared by both
+  workers), whole tables in the dense case.
+
+Bytes per worker step each way (``ps_bytes_per_step``) are counted on the same protocol in
+process (1 ps, 2 workers, sync): the arrays each push and each pull carries, a worker's
+first (full) pull left out.
 
     python benchmarks/word2vec_sparse.py [--rounds 5] [--steps 20] [--ps-steps 6] [--no-ps]
 """
@@ -27,6 +33,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 
 import numpy as np
@@ -142,6 +149,58 @@ def with_ps(batches: list[dict], steps: int, rounds: int) -> dict:
     return _row(statistics.median(samples["sparse"]), statistics.median(samples["dense"]))
 
 
+class _Counting:
+    """A ParameterServer seen through the worker's protocol, adding up the bytes of what
+    pushes and pulls carry (a worker's first pull, a full one, apart)."""
+
+    def __init__(self, ps) -> None:
+        self.ps = ps
+        self.push_bytes, self.pull_bytes, self.first_pulls = [], [], 0
+        self._lock = threading.Lock()
+
+    def push(self, worker, version, grads):
+        with self._lock:
+            self.push_bytes.append(_nbytes(grads))
+        return self.ps.push(worker, version, grads)
+
+    def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
+        pulled = self.ps.pull_changes(since, epoch, wait, timeout)
+        with self._lock:
+            if since == -1:
+                self.first_pulls += 1
+            elif pulled.weights is not None:
+                self.pull_bytes.append(_nbytes(list(pulled.weights.values())))
+        return pulled
+
+
+def _nbytes(arrays) -> int:
+    return int(sum(sum(a.nbytes for a in x) if isinstance(x, tuple) else x.nbytes
+                   for x in arrays))
+
+
+def ps_bytes_per_step(batches: list[dict], steps: int = 4) -> dict:
+    """Mean bytes per worker step pushed and pulled with 1 ps and 2 sync workers, in
+    process (the same ParameterServer / ReplicaWorker protocol the Ray actors speak)."""
+    from actorflow.actors.parameter_server import ParameterServer
+    from actorflow.actors.replica_worker import ReplicaWorker
+    out = {}
+    for kind in ("sparse", "dense"):
+        g, train, _ = build(kind == "dense", replicas=2)
+        shard = _Counting(ParameterServer(g, train.name))
+        workers = [ReplicaWorker(g, train.name, [shard.ps.variables], Batches(batches), i, 2)
+                   for i in range(2)]
+        threads = [threading.Thread(target=w.run, args=([shard], steps)) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        out[kind] = {"push": statistics.mean(shard.push_bytes),
+                     "pull": statistics.mean(shard.pull_bytes),
+                     "row_wise_variables": sorted(shard.ps._row_wise_names)}
+    out["dense_over_sparse"] = {d: out["dense"][d] / out["sparse"][d] for d in ("push", "pull")}
+    return out
+
+
 def _row(sparse_s: float, dense_s: float) -> dict:
     return {"sparse_steps_s": 1.0 / sparse_s, "dense_steps_s": 1.0 / dense_s,
             "sparse_step_ms": sparse_s * 1e3, "dense_step_ms": dense_s * 1e3,
@@ -167,6 +226,8 @@ def main() -> None:
               "embedding": DIM, "batch": BATCH, "num_sampled": SAMPLED, "target_speedup": 5.0,
               "in_process": in_process(batches, args.steps, args.rounds)}
     print(result["in_process"], file=sys.stderr, flush=True)
+    result["ps_bytes_per_worker_step"] = ps_bytes_per_step(batches)
+    print(result["ps_bytes_per_worker_step"], file=sys.stderr, flush=True)
     if not args.no_ps:
         result["ps_1ps_2workers_sync_ray"] = with_ps(batches, args.ps_steps, args.rounds)
     emit(result)
