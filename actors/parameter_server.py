@@ -448,6 +448,17 @@ class ParameterServer:
             weights = self._publish() if rows is None else self._publish_rows(since, rows)
             return Pulled(self.version, self.epoch, weights, step)
 
+    def push_and_pull(self, worker: int, version: int, grads, epoch: int | None = None,
+                      wait: bool = False, timeout: float | None = None) -> tuple[bool, Pulled]:
+        """`push` then ``pull_changes(version, epoch, wait, timeout)`` in one call (one
+        round trip for a remote shard): ``(used, pulled)``.
+
+        Raises:
+            what `push` and `pull_changes` raise.
+        """
+        used = self.push(worker, version, grads)
+        return used, self.pull_changes(version, epoch, wait, timeout)
+
     def _wait_past(self, since: int, epoch: int | None, timeout: float | None) -> None:
         """Waits (lock held) until the version differs from `since` or, when `epoch` is
         given, the epoch from `epoch`."""

@@ -46,9 +46,17 @@ class RemoteShard:
                            self.retry_s)
         if method == "pull" and isinstance(out, tuple) and isinstance(out[1], ray.ObjectRef):
             out = (out[0], ray.get(out[1]))  # weights shared once per version
-        elif method == "pull_changes" and isinstance(out.weights, ray.ObjectRef):
-            out = out._replace(weights=ray.get(out.weights))  # shared per (since, version)
+        elif method == "pull_changes":
+            out = self._fetched(out)
         return out
+
+    @staticmethod
+    def _fetched(pulled):
+        """`pulled` with its weights fetched (a ps shares them per (since, version))."""
+        from ._remote import require_ray
+        if isinstance(pulled.weights, require_ray().ObjectRef):
+            return pulled._replace(weights=require_ray().get(pulled.weights))
+        return pulled
 
     def push(self, worker, version, grads):
         return self._call("push", worker, version, grads)
@@ -58,6 +66,11 @@ class RemoteShard:
 
     def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
         return self._call("pull_changes", since, epoch, wait, timeout)
+
+    def push_and_pull(self, worker, version, grads, epoch=None, wait=False, timeout=None):
+        used, pulled = self._call("push_and_pull", worker, version, grads, epoch, wait,
+                                  timeout)
+        return used, self._fetched(pulled)
 
     def global_step(self):
         return self._call("global_step")
@@ -98,9 +111,10 @@ class ReplicaWorker:
         """Computes and pushes gradients until the global step reaches `until_step`.
 
         Args:
-            ps: one object per shard with ``push(worker, version, grads)`` and
+            ps: one object per shard with ``push(worker, version, grads)``,
                 ``pull_changes(since, epoch, wait, timeout)`` (a `Pulled`, whose global step
-                of shard 0 decides when to stop).
+                of shard 0 decides when to stop) and ``push_and_pull`` (both in one call,
+                used for the last shard: a round trip fewer per step).
             sync: wait for each round to close (default: the graph's SyncReplicasOptimizer).
 
         Returns:
@@ -126,15 +140,23 @@ class ReplicaWorker:
             flat = [name for names in self._fetch for parts in names for name in parts]
             values = iter(self.executor.run(flat, feeds))
             used = True
+            last = len(ps) - 1
             for k, shard in enumerate(ps):
                 grads = [next(values) if len(parts) == 1 else (next(values), next(values))
                          for parts in self._fetch[k]]
-                used &= bool(shard.push(self.worker_index, versions[k], grads))
+                if k < last:
+                    used &= bool(shard.push(self.worker_index, versions[k], grads))
+                    continue
+                # The last push and its pull in one call; the other shards' pulls after it.
+                ok, last_pulled = shard.push_and_pull(self.worker_index, versions[k], grads,
+                                                      epochs[k], sync, timeout)
+                used &= bool(ok)
             steps += 1
             accepted += used
             for k, shard in enumerate(ps):
-                pulled = self._take(shard.pull_changes(versions[k], epochs[k], sync, timeout),
-                                    versions, epochs, k)
+                pulled = last_pulled if k == last else \
+                    shard.pull_changes(versions[k], epochs[k], sync, timeout)
+                self._take(pulled, versions, epochs, k)
                 step = pulled.global_step if k == 0 else step
         self.steps_done += steps
         return {"steps": steps, "accepted": accepted, "global_step": step}

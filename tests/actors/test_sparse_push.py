@@ -36,6 +36,10 @@ class CountingShard:
             self.pushes.append(grads)
         return self.ps.push(worker, version, grads)
 
+    def push_and_pull(self, worker, version, grads, epoch=None, wait=False, timeout=None):
+        return (self.push(worker, version, grads),
+                self.pull_changes(version, epoch, wait, timeout))
+
     def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
         pulled = self.ps.pull_changes(since, epoch, wait, timeout)
         with self._lock:
