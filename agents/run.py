@@ -88,6 +88,10 @@ class RunLogger:
         window: episodes averaged into the "mean return" of the progress line.
     """
 
+    episodic = True
+    """Whether the run has episodes: metrics rows carry ``episodes`` and ``mean_return``
+    only then (a supervised run has neither)."""
+
     progress_every_s = 30.0
     """Loops log (`due`) at least this often in wall-clock seconds, whatever their step
     interval, so a slow run still shows it is alive."""
@@ -173,9 +177,10 @@ class RunLogger:
         (non-finite values are written as null)."""
         self.step = int(step)
         self._last_line = time.perf_counter()
-        row = {"step": self.step, "episodes": self.episodes,
-               "mean_return": self.mean_return(), "steps_per_s": self.steps_per_s(),
-               "wall_s": self._last_line - self._t0}
+        row = {"step": self.step}
+        if self.episodic:
+            row.update(episodes=self.episodes, mean_return=self.mean_return())
+        row.update(steps_per_s=self.steps_per_s(), wall_s=self._last_line - self._t0)
         row.update(metrics or {})
         row = _jsonable(row)
         if self._jsonl is not None:

@@ -380,6 +380,8 @@ class _SupervisedLogger(RunLogger):
     """`RunLogger` with a progress line of loss and accuracy (no episodes), which also
     keeps the (step, loss, accuracy) rows that its curves draw."""
 
+    episodic = False
+
     def __init__(self, *args, quiet: bool = False, **kwargs) -> None:
         super().__init__(*args, quiet=True, **kwargs)
         self.show = not quiet

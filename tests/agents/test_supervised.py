@@ -49,6 +49,7 @@ def test_cifar10_cnn_trains_in_process_and_writes_the_run_files(cifar_dir, tmp_p
     rows = _rows(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [5, 10, 15, 20, 25, 30]
     assert rows[-1]["loss"] < rows[0]["loss"]  # the band and colour of each class are learnt
+    assert "episodes" not in rows[0] and "mean_return" not in rows[0]  # no episodes here
     for name in ("config.json", "summary.json", "loss.png", "accuracy.png"):
         assert (tmp_path / name).exists(), name
     assert list(tmp_path.glob("events.out.tfevents.*"))
