@@ -58,7 +58,7 @@ from actorflow.queues import FIFOQueue, QueueCancelled, QueueClosed, RandomShuff
 from ._remote import as_actor, get, require_ray
 from .queue import QueueActor
 
-__all__ = ["InputContext", "FileShards", "Prefetcher", "Prefetched", "QueueFeed",
+__all__ = ["InputContext", "file_shard", "FileShards", "Prefetcher", "Prefetched", "QueueFeed",
            "QueueBatches", "ProducerFailed", "graph_batches"]
 
 DataFn = Callable[[int, int], Iterator[dict]]
@@ -213,6 +213,22 @@ class InputContext:
                 f"{len(self.files)} files, shard {self.shard_index} of {self.num_shards})")
 
 
+def file_shard(files: Sequence[str], worker_index: int,
+               num_workers: int) -> tuple[list[str], int, int]:
+    """Worker `worker_index` of `num_workers`'s part of `files`, as ``(its files,
+    num_record_shards, record_shard_index)``: files i, i+N, ... (``1, 0``: every record of
+    them), or, when the workers outnumber the files, every file with record shard i of N.
+
+    Raises:
+        ValueError: worker_index outside [0, num_workers).
+    """
+    if not 0 <= worker_index < num_workers:
+        raise ValueError(f"worker_index {worker_index} is not in [0, {num_workers})")
+    if num_workers <= len(files):
+        return list(files[worker_index::num_workers]), 1, 0
+    return list(files), num_workers, worker_index
+
+
 class FileShards:
     """The data function of workers that each read their own files (see the module notes).
 
@@ -246,12 +262,8 @@ class FileShards:
         Raises:
             ValueError: worker_index outside [0, num_workers).
         """
-        if not 0 <= worker_index < num_workers:
-            raise ValueError(f"worker_index {worker_index} is not in [0, {num_workers})")
-        if num_workers <= len(self.files):
-            return InputContext(self.files[worker_index::num_workers], 1, 0, worker_index,
-                                num_workers)
-        return InputContext(self.files, num_workers, worker_index, worker_index, num_workers)
+        files, num_shards, shard_index = file_shard(self.files, worker_index, num_workers)
+        return InputContext(files, num_shards, shard_index, worker_index, num_workers)
 
     def __call__(self, worker_index: int, num_workers: int) -> Prefetcher:
         context = self.context(worker_index, num_workers)

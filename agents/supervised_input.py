@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from actorflow.actors.feeder import file_shard
+
 __all__ = ["CifarBatches", "cifar10_dir", "train_files", "test_file", "read_records",
            "distort", "center_crop", "standardize", "IMAGE_SIZE", "CROP_SHAPE", "NUM_CLASSES",
            "IMAGES", "LABELS"]
@@ -175,12 +177,9 @@ class CifarBatches:
 
     def shard_size(self, worker_index: int, num_workers: int) -> int:
         """The number of records of a worker's shard (from the file sizes, nothing read)."""
-        files = train_files(self.data_dir)
-        if len(files) >= num_workers:
-            return sum(os.path.getsize(f) // _RECORD_BYTES
-                       for f in files[worker_index::num_workers])
+        files, n, k = file_shard(train_files(self.data_dir), worker_index, num_workers)
         total = sum(os.path.getsize(f) // _RECORD_BYTES for f in files)
-        return len(range(worker_index, total, num_workers))
+        return len(range(k, total, n))
 
     def check(self, num_workers: int) -> None:
         """Raises ValueError, naming them, when a worker's shard holds fewer images than a
@@ -195,11 +194,9 @@ class CifarBatches:
     def shard(self, worker_index: int, num_workers: int) -> tuple[np.ndarray, np.ndarray]:
         """(labels, images) of worker `worker_index` of `num_workers`: its files, or, with
         fewer files than workers, its records of all files."""
-        files = train_files(self.data_dir)
-        if len(files) >= num_workers:
-            return read_records(files[worker_index::num_workers])
+        files, n, k = file_shard(train_files(self.data_dir), worker_index, num_workers)
         labels, images = read_records(files)
-        return labels[worker_index::num_workers], images[worker_index::num_workers]
+        return labels[k::n], images[k::n]
 
     def __call__(self, worker_index: int, num_workers: int) -> Iterator[dict]:
         labels, images = self.shard(worker_index, num_workers)
