@@ -459,6 +459,34 @@ class ParameterServer:
         used = self.push(worker, version, grads)
         return used, self.pull_changes(version, epoch, wait, timeout)
 
+    def push_flat(self, worker: int, version: int, *arrays: np.ndarray) -> bool:
+        """`push` with the gradients as separate arguments, in `variables` order, a sparse
+        one as its values and indices: an actor call inlines each array under Ray's inline
+        limit (100 KB) into the request instead of putting the whole list in the object
+        store (benchmarks/word2vec_sparse.py's sparse ps step on this 2-core machine: 10.8 ms,
+        against 17.3 ms with the list as one argument).
+
+        Raises:
+            ValueError: not one array per dense and two per sparse gradient.
+        """
+        return self.push(worker, version, self._grouped(arrays))
+
+    def push_and_pull_flat(self, worker: int, version: int, epoch: int | None, wait: bool,
+                           timeout: float | None, *arrays: np.ndarray) -> tuple[bool, Pulled]:
+        """`push_and_pull` with the gradients as in `push_flat`."""
+        return self.push_and_pull(worker, version, self._grouped(arrays), epoch, wait,
+                                  timeout)
+
+    def _grouped(self, arrays: Sequence) -> list:
+        want = sum(len(parts) for parts in self._grad_parts)
+        if len(arrays) != want:
+            raise ValueError(f"ps shard {self.shard_index} takes {want} gradient arrays (one "
+                             "per dense gradient, values and indices per sparse one), got "
+                             f"{len(arrays)}")
+        it = iter(arrays)
+        return [next(it) if len(parts) == 1 else (next(it), next(it))
+                for parts in self._grad_parts]
+
     def _wait_past(self, since: int, epoch: int | None, timeout: float | None) -> None:
         """Waits (lock held) until the version differs from `since` or, when `epoch` is
         given, the epoch from `epoch`."""

@@ -16,7 +16,7 @@ retry while a failed actor restarts.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -25,6 +25,11 @@ from actorflow.train.optimizer import recorded_gradients
 from .executor import GraphExecutor
 
 __all__ = ["ReplicaWorker", "RemoteShard"]
+
+
+def _flat(grads: Sequence) -> list:
+    """Gradients in shard order as one list of arrays, a sparse one as values, indices."""
+    return [a for g in grads for a in (g if isinstance(g, tuple) else (g,))]
 
 
 class RemoteShard:
@@ -59,7 +64,9 @@ class RemoteShard:
         return pulled
 
     def push(self, worker, version, grads):
-        return self._call("push", worker, version, grads)
+        if isinstance(grads, Mapping):
+            return self._call("push", worker, version, grads)
+        return self._call("push_flat", worker, version, *_flat(grads))
 
     def pull(self, since=-1, wait=False, timeout=None):
         return self._call("pull", since, wait, timeout)
@@ -68,8 +75,12 @@ class RemoteShard:
         return self._call("pull_changes", since, epoch, wait, timeout)
 
     def push_and_pull(self, worker, version, grads, epoch=None, wait=False, timeout=None):
-        used, pulled = self._call("push_and_pull", worker, version, grads, epoch, wait,
-                                  timeout)
+        if isinstance(grads, Mapping):
+            used, pulled = self._call("push_and_pull", worker, version, grads, epoch, wait,
+                                      timeout)
+        else:  # each array its own argument: Ray inlines the small ones (push_flat)
+            used, pulled = self._call("push_and_pull_flat", worker, version, epoch, wait,
+                                      timeout, *_flat(grads))
         return used, self._fetched(pulled)
 
     def global_step(self):

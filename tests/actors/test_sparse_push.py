@@ -350,3 +350,20 @@ def test_patch_rows_writes_rows_of_a_read_only_copy_and_checks_shapes():
     np.testing.assert_array_equal(frozen, table)  # the shared array is left alone
     with pytest.raises(ValueError, match="must be \\[n\\] \\+ \\[4\\] and \\[n\\]"):
         ex.patch_rows("table", np.array([1]), np.zeros((1, 3)))
+
+
+def test_flat_pushes_group_the_arrays_per_variable():
+    g, train = rows_graph("sgd", sync=False)
+    ps, twin = (ParameterServer(g, train.name, mode="async") for _ in range(2))
+    rows = (np.ones((2, 4), np.float32), np.array([3, 9], np.int32))
+    w_grad = np.full((4, 1), 0.5, np.float32)
+    assert ps.variables == ["table", "w"]
+    assert ps.push_flat(0, 0, *rows, w_grad)
+    used, pulled = ps.push_and_pull_flat(0, 1, None, False, None, *rows, w_grad)
+    assert used and pulled.version == 2 and pulled.global_step == 2
+    twin.push(0, 0, {"table": rows, "w": w_grad})
+    twin.push(0, 1, [rows, w_grad])
+    for name, value in twin.pull()[1].items():
+        np.testing.assert_array_equal(ps.pull()[1][name], value)
+    with pytest.raises(ValueError, match="takes 3 gradient arrays .* got 2"):
+        ps.push_flat(0, 2, rows[0], w_grad)
