@@ -367,3 +367,28 @@ def test_flat_pushes_group_the_arrays_per_variable():
         np.testing.assert_array_equal(ps.pull()[1][name], value)
     with pytest.raises(ValueError, match="takes 3 gradient arrays .* got 2"):
         ps.push_flat(0, 2, rows[0], w_grad)
+
+
+@pytest.mark.slow
+def test_sparse_pulls_through_ray_actors_equal_one_process(ray_local):
+    """The Ray path: pushes as flat arguments, changed rows shared per (since, version)
+    through the object store, patched into each worker's copy; two ps shards (the table
+    apart from the dense layer) so that a step pulls one shard with its push and the other
+    after it."""
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 400, 16).astype(np.int32)
+    y = rng.standard_normal((16, 1)).astype(np.float32)
+    g, train = rows_graph("adagrad", sync=True)
+    batches = ShardedBatches({"ids:0": ids, "y:0": y}, 8, shuffle=False)
+    trainer = ReplicatedTrainer(g, train, batches, {"ps": 2, "worker": 2}, progress=False)
+    try:
+        assert trainer.train(6)["global_step"] == 6
+        got = trainer.weights()
+    finally:
+        trainer.shutdown()
+    g1, train1 = rows_graph("adagrad", sync=False)
+    ex = GraphExecutor(g1, initialize=True)
+    for _ in range(6):
+        ex.run(train1.name, {"ids:0": ids, "y:0": y})
+    for name, want in ex.get_weights(["table", "w"]).items():
+        np.testing.assert_allclose(got[name], want, atol=1e-5)
