@@ -54,7 +54,8 @@ from actorflow.train.optimizer import recorded_gradients
 
 from .executor import GraphExecutor
 
-__all__ = ["ParameterServer", "Pulled", "StaleVersion", "shard_variables"]
+__all__ = ["ParameterServer", "Pulled", "StaleVersion", "flat_gradients", "grouped_gradients",
+           "shard_variables"]
 
 
 _BLOCK = 1 << 15
@@ -90,6 +91,17 @@ class Pulled(NamedTuple):
     epoch: int
     weights: dict | None
     global_step: int
+
+
+def flat_gradients(grads: Sequence) -> list:
+    """Gradients in variable order as one list of arrays, a sparse one as values, indices."""
+    return [a for g in grads for a in (g if isinstance(g, tuple) else (g,))]
+
+
+def grouped_gradients(arrays, parts: Sequence[Sequence]) -> list:
+    """The inverse of `flat_gradients`: one array per variable whose `parts` has one
+    tensor, ``(values, indices)`` per one with two, taken from the iterator `arrays`."""
+    return [next(arrays) if len(p) == 1 else (next(arrays), next(arrays)) for p in parts]
 
 
 _ROW_WISE = frozenset({"ScatterSub", "ScatterAdd", "ScatterUpdate", "ScatterMul"})
@@ -283,7 +295,7 @@ class ParameterServer:
         return None
 
     def _apply(self, grads: Sequence) -> None:
-        flat = [a for g in grads for a in (g if isinstance(g, tuple) else (g,))]
+        flat = flat_gradients(grads)
         self._plan.run(*[flat[i] for i in self._feed_order])
         self.version += 1
         if self._changes.maxlen:
@@ -483,9 +495,7 @@ class ParameterServer:
             raise ValueError(f"ps shard {self.shard_index} takes {want} gradient arrays (one "
                              "per dense gradient, values and indices per sparse one), got "
                              f"{len(arrays)}")
-        it = iter(arrays)
-        return [next(it) if len(parts) == 1 else (next(it), next(it))
-                for parts in self._grad_parts]
+        return grouped_gradients(iter(arrays), self._grad_parts)
 
     def _wait_past(self, since: int, epoch: int | None, timeout: float | None) -> None:
         """Waits (lock held) until the version differs from `since` or, when `epoch` is

@@ -16,6 +16,7 @@ retry while a failed actor restarts.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -23,13 +24,9 @@ import numpy as np
 from actorflow.train.optimizer import recorded_gradients
 
 from .executor import GraphExecutor
+from .parameter_server import flat_gradients, grouped_gradients
 
-__all__ = ["ReplicaWorker", "RemoteShard"]
-
-
-def _flat(grads: Sequence) -> list:
-    """Gradients in shard order as one list of arrays, a sparse one as values, indices."""
-    return [a for g in grads for a in (g if isinstance(g, tuple) else (g,))]
+__all__ = ["CountingShard", "ReplicaWorker", "RemoteShard", "payload_bytes"]
 
 
 class RemoteShard:
@@ -66,7 +63,7 @@ class RemoteShard:
     def push(self, worker, version, grads):
         if isinstance(grads, Mapping):
             return self._call("push", worker, version, grads)
-        return self._call("push_flat", worker, version, *_flat(grads))
+        return self._call("push_flat", worker, version, *flat_gradients(grads))
 
     def pull(self, since=-1, wait=False, timeout=None):
         return self._call("pull", since, wait, timeout)
@@ -80,11 +77,72 @@ class RemoteShard:
                                       timeout)
         else:  # each array its own argument: Ray inlines the small ones (push_flat)
             used, pulled = self._call("push_and_pull_flat", worker, version, epoch, wait,
-                                      timeout, *_flat(grads))
+                                      timeout, *flat_gradients(grads))
         return used, self._fetched(pulled)
 
     def global_step(self):
         return self._call("global_step")
+
+
+def payload_bytes(payload) -> int:
+    """The bytes of the arrays in a push's gradients or a pull's weights (nested lists,
+    tuples and dicts of arrays; None is 0)."""
+    if payload is None:
+        return 0
+    if isinstance(payload, Mapping):
+        payload = list(payload.values())
+    if isinstance(payload, (list, tuple)):
+        return sum(payload_bytes(p) for p in payload)
+    return int(np.asarray(payload).nbytes)
+
+
+class CountingShard:
+    """A shard (a `ParameterServer` or `RemoteShard`) that records what pushes and pulls
+    carry, for counting the bytes that travel per step each way.
+
+    Args:
+        shard: the shard to call.
+        keep: also keep the payloads themselves (`pushes`, `pulls`).
+
+    Attributes:
+        push_bytes: the bytes of each push's gradients.
+        pull_bytes: ``(since, bytes)`` of each pull (0 bytes when nothing changed).
+        pushes, pulls: with `keep`, each push's gradients and each pull's weights.
+    """
+
+    def __init__(self, shard, keep: bool = False) -> None:
+        self.shard = shard
+        self.keep = keep
+        self.push_bytes: list[int] = []
+        self.pull_bytes: list[tuple[int, int]] = []
+        self.pushes: list = []
+        self.pulls: list = []
+        self._lock = threading.Lock()  # workers in threads share one
+
+    def push(self, worker, version, grads):
+        self._pushed(grads)
+        return self.shard.push(worker, version, grads)
+
+    def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
+        return self._pulled(since, self.shard.pull_changes(since, epoch, wait, timeout))
+
+    def push_and_pull(self, worker, version, grads, epoch=None, wait=False, timeout=None):
+        self._pushed(grads)
+        used, pulled = self.shard.push_and_pull(worker, version, grads, epoch, wait, timeout)
+        return used, self._pulled(version, pulled)
+
+    def _pushed(self, grads) -> None:
+        with self._lock:
+            self.push_bytes.append(payload_bytes(grads))
+            if self.keep:
+                self.pushes.append(grads)
+
+    def _pulled(self, since: int, pulled):
+        with self._lock:
+            self.pull_bytes.append((since, payload_bytes(pulled.weights)))
+            if self.keep:
+                self.pulls.append(pulled.weights)
+        return pulled
 
 
 class ReplicaWorker:
@@ -153,8 +211,7 @@ class ReplicaWorker:
             used = True
             last = len(ps) - 1
             for k, shard in enumerate(ps):
-                grads = [next(values) if len(parts) == 1 else (next(values), next(values))
-                         for parts in self._fetch[k]]
+                grads = grouped_gradients(values, self._fetch[k])
                 if k < last:
                     used &= bool(shard.push(self.worker_index, versions[k], grads))
                     continue

@@ -149,49 +149,18 @@ def with_ps(batches: list[dict], steps: int, rounds: int) -> dict:
     return _row(statistics.median(samples["sparse"]), statistics.median(samples["dense"]))
 
 
-class _Counting:
-    """A ParameterServer seen through the worker's protocol, adding up the bytes of what
-    pushes and pulls carry (a worker's first pull, a full one, apart)."""
-
-    def __init__(self, ps) -> None:
-        self.ps = ps
-        self.push_bytes, self.pull_bytes, self.first_pulls = [], [], 0
-        self._lock = threading.Lock()
-
-    def push(self, worker, version, grads):
-        with self._lock:
-            self.push_bytes.append(_nbytes(grads))
-        return self.ps.push(worker, version, grads)
-
-    def push_and_pull(self, worker, version, grads, epoch=None, wait=False, timeout=None):
-        return (self.push(worker, version, grads),
-                self.pull_changes(version, epoch, wait, timeout))
-
-    def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
-        pulled = self.ps.pull_changes(since, epoch, wait, timeout)
-        with self._lock:
-            if since == -1:
-                self.first_pulls += 1
-            elif pulled.weights is not None:
-                self.pull_bytes.append(_nbytes(list(pulled.weights.values())))
-        return pulled
-
-
-def _nbytes(arrays) -> int:
-    return int(sum(sum(a.nbytes for a in x) if isinstance(x, tuple) else x.nbytes
-                   for x in arrays))
-
-
 def ps_bytes_per_step(batches: list[dict], steps: int = 4) -> dict:
     """Mean bytes per worker step pushed and pulled with 1 ps and 2 sync workers, in
-    process (the same ParameterServer / ReplicaWorker protocol the Ray actors speak)."""
+    process (the same ParameterServer / ReplicaWorker protocol the Ray actors speak), a
+    worker's first (full) pull left out."""
     from actorflow.actors.parameter_server import ParameterServer
-    from actorflow.actors.replica_worker import ReplicaWorker
+    from actorflow.actors.replica_worker import CountingShard, ReplicaWorker
     out = {}
     for kind in ("sparse", "dense"):
         g, train, _ = build(kind == "dense", replicas=2)
-        shard = _Counting(ParameterServer(g, train.name))
-        workers = [ReplicaWorker(g, train.name, [shard.ps.variables], Batches(batches), i, 2)
+        ps = ParameterServer(g, train.name)
+        shard = CountingShard(ps)
+        workers = [ReplicaWorker(g, train.name, [ps.variables], Batches(batches), i, 2)
                    for i in range(2)]
         threads = [threading.Thread(target=w.run, args=([shard], steps)) for w in workers]
         for t in threads:
@@ -199,8 +168,8 @@ def ps_bytes_per_step(batches: list[dict], steps: int = 4) -> dict:
         for t in threads:
             t.join()
         out[kind] = {"push": statistics.mean(shard.push_bytes),
-                     "pull": statistics.mean(shard.pull_bytes),
-                     "row_wise_variables": sorted(shard.ps._row_wise_names)}
+                     "pull": statistics.mean(b for since, b in shard.pull_bytes if since >= 0),
+                     "row_wise_variables": sorted(ps._row_wise_names)}
     out["dense_over_sparse"] = {d: out["dense"][d] / out["sparse"][d] for d in ("push", "pull")}
     return out
 

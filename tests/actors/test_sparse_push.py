@@ -14,45 +14,11 @@ import actorflow as tf
 from actorflow.actors.data import ShardedBatches
 from actorflow.actors.executor import GraphExecutor
 from actorflow.actors.parameter_server import ParameterServer
-from actorflow.actors.replica_worker import ReplicaWorker
+from actorflow.actors.replica_worker import CountingShard, ReplicaWorker, payload_bytes
 from actorflow.actors.trainer import ReplicatedTrainer
 from actorflow.models.word2vec import skip_gram_nce
 
 VOCAB, DIM, BATCH, SAMPLED = 50000, 128, 128, 64
-
-
-class CountingShard:
-    """A ParameterServer seen through the worker's protocol, keeping what pushes and pulls
-    carry."""
-
-    def __init__(self, ps: ParameterServer) -> None:
-        self.ps = ps
-        self.pushes: list[list] = []
-        self.pulls: list[dict | None] = []
-        self._lock = threading.Lock()
-
-    def push(self, worker, version, grads):
-        with self._lock:
-            self.pushes.append(grads)
-        return self.ps.push(worker, version, grads)
-
-    def push_and_pull(self, worker, version, grads, epoch=None, wait=False, timeout=None):
-        return (self.push(worker, version, grads),
-                self.pull_changes(version, epoch, wait, timeout))
-
-    def pull_changes(self, since=-1, epoch=None, wait=False, timeout=None):
-        pulled = self.ps.pull_changes(since, epoch, wait, timeout)
-        with self._lock:
-            self.pulls.append(pulled.weights)
-        return pulled
-
-
-def _nbytes(grad) -> int:
-    return sum(a.nbytes for a in grad) if isinstance(grad, tuple) else grad.nbytes
-
-
-def _pulled_bytes(weights: dict | None) -> int:
-    return 0 if weights is None else sum(_nbytes(w) for w in weights.values())
 
 
 def word2vec_graph(dense: bool):
@@ -85,7 +51,7 @@ DENSE_BYTES = 4 * (2 * VOCAB * DIM + VOCAB)  # embeddings, nce_weights, nce_bias
 def _steps(dense: bool, steps: int = 2):
     g, train = word2vec_graph(dense)
     ps = ParameterServer(g, train.name, mode="async")
-    shard = CountingShard(ps)
+    shard = CountingShard(ps, keep=True)
     worker = ReplicaWorker(g, train.name, [ps.variables], _word_batches, 0, 1)
     before = ps.pull()[1]
     worker.run([shard], until_step=steps)
@@ -104,7 +70,7 @@ def test_word2vec_pushes_only_the_touched_rows():
             assert indices.shape == (n,) and values.shape[0] == n
         floats = sum(pushed[name][0].size for name in rows)
         assert floats == BATCH * DIM + (BATCH + SAMPLED) * (DIM + 1)  # 41,344, not 6.45M
-        assert sum(_nbytes(gr) for gr in grads) < 0.01 * DENSE_BYTES
+        assert payload_bytes(grads) < 0.01 * DENSE_BYTES
     # only the looked-up embedding rows moved
     after = ps.pull()[1]
     moved = np.flatnonzero(np.any(after["embeddings"] != before["embeddings"], axis=1))
@@ -118,7 +84,7 @@ def test_word2vec_pulls_only_the_changed_rows():
     ps, shard, _, worker = _steps(dense=False, steps=3)
     assert sorted(ps._row_wise_names) == ["embeddings", "nce_biases", "nce_weights"]
     first, *steps = shard.pulls
-    assert _pulled_bytes(first) == DENSE_BYTES  # a new worker gets everything once
+    assert payload_bytes(first) == DENSE_BYTES  # a new worker gets everything once
     assert len(steps) == 3
     for pulled, grads in zip(steps, shard.pushes):
         pushed = dict(zip(ps.variables, grads))
@@ -126,7 +92,11 @@ def test_word2vec_pulls_only_the_changed_rows():
             values, rows = pulled[name]
             np.testing.assert_array_equal(rows, np.unique(pushed[name][1]))
             assert values.shape == rows.shape + pushed[name][0].shape[1:]
-        assert 0 < _pulled_bytes(pulled) < 0.01 * DENSE_BYTES
+        assert 0 < payload_bytes(pulled) < 0.01 * DENSE_BYTES
+    # the counters, per worker step: 3 pushes and 3 pulls of < 1% of the tables each
+    assert shard.pull_bytes[0] == (-1, DENSE_BYTES) and len(shard.push_bytes) == 3
+    assert all(0 < b < 0.01 * DENSE_BYTES for _, b in shard.pull_bytes[1:])
+    assert all(0 < b < 0.01 * DENSE_BYTES for b in shard.push_bytes)
     np.testing.assert_array_equal(  # the last pull's values are the ps's rows now
         steps[-1]["embeddings"][0], ps.pull()[1]["embeddings"][steps[-1]["embeddings"][1]])
     mine, theirs = worker.executor.get_weights(ps.variables), ps.pull()[1]
@@ -138,9 +108,9 @@ def test_dense_baseline_pushes_and_pulls_every_row():
     ps, shard, _, _ = _steps(dense=True, steps=1)
     pushed = dict(zip(ps.variables, shard.pushes[0]))
     assert pushed["embeddings"].shape == (VOCAB, DIM)
-    assert sum(_nbytes(gr) for gr in shard.pushes[0]) == DENSE_BYTES
+    assert payload_bytes(shard.pushes[0]) == DENSE_BYTES
     assert ps._row_wise_names == set()  # dense gradients: dense updates
-    assert [_pulled_bytes(w) for w in shard.pulls] == [DENSE_BYTES, DENSE_BYTES]
+    assert [payload_bytes(w) for w in shard.pulls] == [DENSE_BYTES, DENSE_BYTES]
 
 
 def embedding_graph(workers: int = 2, sync: bool = True,
@@ -264,7 +234,7 @@ def test_worker_copies_after_sparse_pulls_equal_the_ps(optimizer, mode):
     ps = ParameterServer(g, train.name, mode=mode)
     # Adam's sparse path decays m and v everywhere and moves every row: it stays dense
     assert ps._row_wise_names == (set() if optimizer == "adam" else {"table"})
-    shard = CountingShard(ps)
+    shard = CountingShard(ps, keep=True)
     workers = [ReplicaWorker(g, train.name, [ps.variables], _row_batches, i, 2)
                for i in range(2)]
     threads = [threading.Thread(target=w.run, args=([shard], 8)) for w in workers]
@@ -314,7 +284,7 @@ def test_after_a_ps_restore_or_load_state_workers_get_full_pulls(tmp_path):
     restored = ParameterServer(g, train.name, mode="async", checkpoint_dir=str(tmp_path),
                                checkpoint_every=4)
     assert restored.version == 4
-    shard = CountingShard(restored)
+    shard = CountingShard(restored, keep=True)
     worker.run([shard], until_step=6)  # 4 -> 6 again, on the restored lineage
     assert restored.version == 6 and worker._versions == [6]
     assert shard.pulls[0]["table"].shape == (400, 4)  # another epoch: everything
