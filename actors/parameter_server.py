@@ -32,10 +32,11 @@ the whole variable) is *row-wise*: the shard records the rows each version wrote
 `pull_changes(since, epoch)` sends a worker that holds version `since` of this shard's
 lineage (`epoch`, renewed by every restore) only the rows changed since then, as
 ``(values, rows)``, and dense variables whole; a worker too far behind (more than
-`row_history` versions), at -1, or of another epoch gets everything. With a checkpoint
-directory the shard saves its state (variables, optimizer slots, global step) every
-`checkpoint_every` versions through `Saver`, and a new shard (an actor restarted after a
-failure) restores the latest checkpoint: the step goes back at most one interval.
+`row_history` versions), at -1, or of another epoch gets everything.
+
+With a checkpoint directory the shard saves its state (variables, optimizer slots, global
+step) every `checkpoint_every` versions through `Saver`, and a new shard (an actor restarted
+after a failure) restores the latest checkpoint: the step goes back at most one interval.
 """
 from __future__ import annotations
 
@@ -476,7 +477,7 @@ class ParameterServer:
         one as its values and indices: an actor call inlines each array under Ray's inline
         limit (100 KB) into the request instead of putting the whole list in the object
         store (benchmarks/word2vec_sparse.py's sparse ps step on this 2-core machine: 10.8 ms,
-        against 17.3 ms with the list as one argument).
+        against 17.3 ms with the list as one argument, in separate runs).
 
         Raises:
             ValueError: not one array per dense and two per sparse gradient.

@@ -10,9 +10,10 @@ rows changed since the worker's version come back, and the worker patches its co
 In sync mode the worker then waits for the round to close (the next version); in async mode
 it goes on. It stops when the global step reaches the target.
 
-The parameter servers are given as objects with `push`/`pull_changes` — the
-`ParameterServer` instances themselves in-process, or `RemoteShard` clients for actors, which
-retry while a failed actor restarts.
+The parameter servers are given as objects with `push` / `pull_changes` / `push_and_pull` —
+the `ParameterServer` instances themselves in-process, or `RemoteShard` clients for actors,
+which retry while a failed actor restarts. `CountingShard` wraps either and counts the bytes
+that travel each way.
 """
 from __future__ import annotations
 
