@@ -8,7 +8,7 @@ import pytest
 import actorflow as tf
 from actorflow.models import get_model, rl
 
-from .test_sequence_models import parameter_count, sgd_step
+from ._steps import parameter_count, sgd_step
 
 
 def shapes() -> dict:

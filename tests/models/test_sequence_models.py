@@ -11,33 +11,7 @@ import actorflow as tf
 from actorflow.models import get_model, ptb_lstm
 
 from ..book.test_ch7_ptb_lstm import PTBModel
-
-
-def parameter_count(variables=None) -> int:
-    variables = tf.trainable_variables() if variables is None else variables
-    return sum(int(np.prod(v.get_shape().as_list())) for v in variables)
-
-
-def dense(value) -> np.ndarray:
-    """A gradient's value as an array; sparse gradients (IndexedSlices) are scattered."""
-    if hasattr(value, "indices") and hasattr(value, "dense_shape"):
-        out = np.zeros(value.dense_shape, np.asarray(value.values).dtype)
-        np.add.at(out, np.asarray(value.indices), np.asarray(value.values))
-        return out
-    return np.asarray(value)
-
-
-def sgd_step(loss, feed):
-    """Runs one SGD step; returns the loss before it and after it, and the gradients (dense)."""
-    variables = tf.trainable_variables()
-    grads = tf.gradients(loss, variables)
-    train = tf.train.GradientDescentOptimizer(0.1).apply_gradients(zip(grads, variables))
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        before, grad_values = sess.run([loss, grads], feed)
-        sess.run(train, feed)
-        after = sess.run(loss, feed)
-    return before, after, [dense(g) for g in grad_values]
+from ._steps import parameter_count, sgd_step
 
 
 # --- word2vec (ch. 7.1) -------------------------------------------------------------------

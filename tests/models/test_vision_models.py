@@ -9,10 +9,7 @@ import pytest
 import actorflow as tf
 from actorflow.models import cifar10, get_model, model_names, resnet_v2
 
-
-def param_count(variables) -> int:
-    """The number of scalars in `variables` (from their static shapes)."""
-    return sum(int(np.prod(v.get_shape().as_list())) for v in variables)
+from ._steps import parameter_count
 
 
 def train_step(name: str, batch: int, input_shape=None, num_classes=None, seed=0,
@@ -39,7 +36,7 @@ def train_step(name: str, batch: int, input_shape=None, num_classes=None, seed=0
         loss = tf.add_n([xent, *reg]) if reg else xent
         with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
             train = tf.train.GradientDescentOptimizer(1e-3).minimize(loss)
-        count = param_count(tf.trainable_variables())
+        count = parameter_count(tf.trainable_variables())
         feed = {x: rng.standard_normal((batch, *shape)).astype(np.float32),
                 y: rng.randint(0, classes, batch)}
         with tf.Session(graph=graph) as sess:
@@ -184,7 +181,7 @@ def test_alexnet_conv_is_the_books_benchmark_net():
     assert out["features"].get_shape().as_list() == [1, 6, 6, 256]
     book_shapes = [(11, 11, 3, 64), (5, 5, 64, 192), (3, 3, 192, 384), (3, 3, 384, 256),
                    (3, 3, 256, 256)]
-    assert param_count(tf.trainable_variables()) == sum(
+    assert parameter_count(tf.trainable_variables()) == sum(
         int(np.prod(s)) + s[-1] for s in book_shapes)
     # The book's forward-backward benchmark: gradients of an L2 loss on the last layer.
     grads = tf.gradients(tf.nn.l2_loss(out["features"]), tf.trainable_variables())
@@ -275,8 +272,8 @@ def test_inception_v3_aux_head_and_slim_names_at_299():
     assert out["aux_logits"].get_shape().as_list() == [1, 1000]
     variables = tf.trainable_variables()
     aux = [v for v in variables if "/AuxLogits/" in v.op.name]
-    assert param_count(variables) - param_count(aux) == get_model("inception_v3").params
-    assert param_count(aux) == 3_325_800  # the book's test counts the same head
+    assert parameter_count(variables) - parameter_count(aux) == get_model("inception_v3").params
+    assert parameter_count(aux) == 3_325_800  # the book's test counts the same head
     names = {v.op.name for v in variables}
     # slim's names, quirks included, so its published checkpoint loads by name
     assert {"InceptionV3/Mixed_5c/Branch_1/Conv_1_0c_5x5/weights",
