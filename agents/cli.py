@@ -300,12 +300,15 @@ def _evaluate_supervised(args, prefix: str, state: dict) -> dict:
     return result
 
 
-def experiment_parser(doc: str, *, workers: int, steps: int) -> argparse.ArgumentParser:
-    """The flags every RL experiment script shares: --workers, --steps, --seed, --logdir,
-    --force, --address (the script adds its own, then calls `parse_experiment_args`)."""
+def experiment_parser(doc: str, *, workers: int, steps: int,
+                      workers_help: str = "Ray rollout actors (0: none)",
+                      steps_help: str = "env-step budget") -> argparse.ArgumentParser:
+    """The flags every experiment script shares: --workers, --steps, --seed, --logdir,
+    --force, --address (the script adds its own, then calls `parse_experiment_args`).
+    The help of --workers and --steps says what they count (an RL script's by default)."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
-    p.add_argument("--workers", type=int, default=workers, help="Ray rollout actors (0: none)")
-    p.add_argument("--steps", type=int, default=steps, help="env-step budget")
+    p.add_argument("--workers", type=int, default=workers, help=workers_help)
+    p.add_argument("--steps", type=int, default=steps, help=steps_help)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logdir", default=None, help="metrics, TensorBoard events, checkpoints")
     p.add_argument("--force", action="store_true",
@@ -345,7 +348,8 @@ def parser() -> argparse.ArgumentParser:
                    help="Ray rollout actors, or supervised's gradient workers (default 0: "
                    "none; --resume keeps the run's)")
     t.add_argument("--seed", type=int, default=None, help="seed (default 0)")
-    t.add_argument("--steps", type=int, default=None, help="env-step budget")
+    t.add_argument("--steps", type=int, default=None,
+                   help="env-step budget, or supervised's global training steps")
     t.add_argument("--logdir", default=None, help="where metrics and checkpoints go")
     t.add_argument("--resume", action="store_true", help="continue the run in --logdir")
     t.add_argument("--force", action="store_true",

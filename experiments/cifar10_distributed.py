@@ -25,7 +25,9 @@ from actorflow.agents.supervised import Supervised, SupervisedConfig
 
 
 def main(argv=None) -> dict:
-    p = experiment_parser(__doc__, workers=2, steps=3000)
+    p = experiment_parser(__doc__, workers=2, steps=3000,
+                          workers_help="gradient workers, Ray actors (0: train in this process)",
+                          steps_help="global training steps (book: 3000)")
     p.add_argument("--ps", type=int, default=1, help="parameter-server shards (book: 1)")
     p.add_argument("--mode", default="sync", choices=["sync", "async", "allreduce"],
                    help="gradient exchange (default sync)")
