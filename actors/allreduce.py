@@ -75,7 +75,7 @@ import numpy as np
 
 from actorflow.train.optimizer import recorded_gradients
 
-from .parameter_server import ParameterServer
+from .parameter_server import ParameterServer, grouped_gradients
 
 __all__ = ["Ring", "RingAborted", "RingTimeout", "RemotePeer", "AllReduceReplica",
            "DEFAULT_BUCKET_BYTES", "COMPRESSIONS", "ALGORITHMS"]
@@ -468,9 +468,8 @@ class AllReduceReplica:
                 feeds = next(self._data)
             except StopIteration:
                 break
-            fetched = iter(self.replica.executor.run(self._fetch, feeds))
-            grads = [next(fetched) if len(p) == 1 else (next(fetched), next(fetched))
-                     for p in self._parts]
+            grads = grouped_gradients(iter(self.replica.executor.run(self._fetch, feeds)),
+                                      self._parts)
             try:
                 means = self._mean(grads)
             except RingAborted:

@@ -168,6 +168,7 @@ class ReplicaWorker:
         self.shards = [list(s) for s in shards]
         # Per shard, per variable: [gradient] or, for a sparse gradient, [values, indices].
         self._fetch = [[grad_of[v] for v in shard] for shard in self.shards]
+        self._flat_fetch = [name for names in self._fetch for parts in names for name in parts]
         self.sync = bool(op.attrs.get("_sync_replicas"))
         self.worker_index = worker_index
         self.num_workers = num_workers
@@ -207,8 +208,7 @@ class ReplicaWorker:
                 feeds = next(self._data)
             except StopIteration:
                 break
-            flat = [name for names in self._fetch for parts in names for name in parts]
-            values = iter(self.executor.run(flat, feeds))
+            values = iter(self.executor.run(self._flat_fetch, feeds))
             used = True
             last = len(ps) - 1
             for k, shard in enumerate(ps):
