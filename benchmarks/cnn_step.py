@@ -55,7 +55,7 @@ def batch_data(n: int, seed: int = 0):
 class ActorflowCNN:
     """The book's 5.2 model, built with actorflow's TF 1.x API."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, config=None) -> None:
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.set_random_seed(seed)
@@ -78,7 +78,7 @@ class ActorflowCNN:
                 tf.nn.softmax_cross_entropy_with_logits(labels=self.y_, logits=logits))
             self.train_step = tf.train.AdamOptimizer(LR).minimize(self.loss)
             self.grads = tf.gradients(self.loss, [v[k] for k in SHAPES])
-            self.sess = tf.Session()
+            self.sess = tf.Session(config=config)
             self.sess.run(tf.global_variables_initializer())
 
     @staticmethod

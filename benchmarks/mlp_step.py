@@ -44,8 +44,9 @@ def init_weights(seed: int = 1):
             np.zeros((HIDDEN, OUT), np.float32), np.zeros(OUT, np.float32)]
 
 
-def actorflow_step(weights):
-    """The book's graph; returns a zero-argument step function."""
+def actorflow_step(weights, config=None):
+    """The book's graph in a session with `config`; returns (a zero-argument step function,
+    the session)."""
     w1, b1, w2, b2 = (tf.Variable(w) for w in weights)
     x = tf.placeholder(tf.float32, [None, IN])
     keep_prob = tf.placeholder(tf.float32)
@@ -55,7 +56,7 @@ def actorflow_step(weights):
     y_ = tf.placeholder(tf.float32, [None, OUT])
     cross_entropy = tf.reduce_mean(-tf.reduce_sum(y_ * tf.log(y), reduction_indices=[1]))
     train_step = tf.train.AdagradOptimizer(LR).minimize(cross_entropy)
-    sess = tf.Session()
+    sess = tf.Session(config=config)
     sess.run(tf.global_variables_initializer())
     xs, ys = make_batches()
     state = {"i": 0}
