@@ -6,6 +6,7 @@ emits one kernel call per op in topological order, followed by ``del`` of each s
 last reader (so buffers are freed as soon as they are dead). Constants are bound into the plan
 instead of being recomputed; NoOps vanish (sequential order already honours control edges);
 a variable (VariableV2) is read inline by each of its readers, at the reader's position.
+On the CPU, regions of small elementwise ops are one kernel call each (session/fuse.py).
 
 The plan is generated Python source compiled once: the hot loop does no graph walking, no
 dict lookup by name and no allocation beyond what kernels return. A traced variant, emitted on
@@ -21,6 +22,7 @@ import numpy as np
 
 from .. import errors
 from ..framework import registry
+from .fuse import fusion_regions
 
 __all__ = ["Plan", "CompileContext", "compile_plan"]
 
@@ -182,11 +184,15 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None,
             if i not in ref:
                 used.add(alias.get(t, t))
 
+    # Regions of small elementwise ops: one kernel each, called at the root's position.
+    regions = fusion_regions(ops, fetches, feeds, alias, ctx.device_type)
+    swallowed = {op for r in regions.values() for op in r.ops if op is not r.root}
+
     lines: list[tuple] = []  # (op, call source, assignment target, slots read)
     slot_ids = itertools.count()
     arg_names: dict = {}
     for op in ops:
-        if op.type == "NoOp":
+        if op.type == "NoOp" or op in swallowed:
             continue
         if op.outputs and all(t in alias for t in op.outputs):
             for t in op.outputs:
@@ -202,17 +208,19 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None,
         if all(t in expr for t in op.outputs) and op.outputs and (
                 not op.op_def.stateful or op.type in _READ_AT_USE):
             continue  # every output fed (a fed variable is not read)
+        region = regions.get(op)
         factory = registry.kernel_factory(op.op_def, ctx.device_type)
         if factory is None:
             raise errors.UnimplementedError(None, op, f"No {ctx.device_type} kernel for op "
                                             f"{op.name} ({op.type})")
-        kernels.append(factory(op, ctx))
+        kernels.append(region.kernel(ctx) if region else factory(op, ctx))
         k = f"k{len(kernels) - 1}"
         if op.type in _READ_AT_USE:
             expr[op.outputs[0]] = f"{k}()"  # each reader reads the variable when it runs
             continue
         ref = op.op_def.ref_inputs
-        args = [expr[t] for i, t in enumerate(op.inputs) if i not in ref]
+        args = [expr[t] for t in region.inputs] if region else \
+            [expr[t] for i, t in enumerate(op.inputs) if i not in ref]
         arg_names[op] = args
         outs = []
         for t in op.outputs:

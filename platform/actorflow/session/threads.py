@@ -23,6 +23,7 @@ slower with 2 BLAS threads than with 1 (and at load 6-10, ~35x), while on the qu
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import warnings
 
@@ -112,6 +113,10 @@ def apply_blas_threads(n: int) -> None:
     with _lock:
         for c in _blas_controllers():
             c.set_num_threads(n)
+        # Fused elementwise kernels (session/fuse.py) run on numexpr's pool: it follows too.
+        numexpr = sys.modules.get("numexpr")
+        if numexpr is not None:
+            numexpr.set_num_threads(n)
         BLAS_APPLIED[0] = n
 
 
