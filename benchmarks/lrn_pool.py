@@ -1,0 +1,155 @@
+"""LRN, LRNGrad, MaxPool and MaxPoolGrad kernels at the book's conv-net shapes: new vs old.
+
+Shapes: AlexNet (ch. 6) at batch 32 (LRN over 56x56x64 and 27x27x192; max pool 3x3/2 VALID
+over 56x56x64, 27x27x192 and 13x13x256), the CIFAR-10 CNN (5.3) at batch 128 (LRN over
+12x12x64; max pool 3x3/2 SAME over 24x24x64 and 12x12x64) and the 5.2 CNN at batch 50 (max
+pool 2x2/2 SAME over 28x28x32 and 14x14x64); float32, depth radius 4, alpha 0.001/9,
+beta 0.75, as the book's models.
+
+Candidates, each the kernel function alone (no session), interleaved round by round:
+``new`` is the kernel the CPU runs now; ``old`` is LRN's previous shifted-slice kernel (kept
+here as the baseline) or, for pooling, the generic `xp` kernel of ops/pooling.py.
+MaxPoolGrad's ``new`` includes its MaxPool (it needs that op's argmax hand-off): compare it
+with ``old`` MaxPool + MaxPoolGrad. BLAS runs on one thread (`--threads`). One JSON line:
+milliseconds per call (medians) and ``speedup`` = old / new.
+
+    python benchmarks/lrn_pool.py [--only lrn|pool] [--repeat 3] [--rounds 5] [--threads 1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import types
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks._timing import emit, interleaved  # noqa: E402
+
+import actorflow as tf  # noqa: E402
+from actorflow.framework import registry  # noqa: E402
+
+LRN = dict(depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
+LRN_SHAPES = {"alexnet_lrn1": (32, 56, 56, 64), "alexnet_lrn2": (32, 27, 27, 192),
+              "cifar_norm": (128, 12, 12, 64)}
+POOLS = {  # name: (input shape, window, stride, padding)
+    "alexnet_pool1": ((32, 56, 56, 64), 3, 2, "VALID"),
+    "alexnet_pool2": ((32, 27, 27, 192), 3, 2, "VALID"),
+    "alexnet_pool5": ((32, 13, 13, 256), 3, 2, "VALID"),
+    "cifar_pool1": ((128, 24, 24, 64), 3, 2, "SAME"),
+    "cifar_pool2": ((128, 12, 12, 64), 3, 2, "SAME"),
+    "cnn52_pool1": ((50, 28, 28, 32), 2, 2, "SAME"),
+    "cnn52_pool2": ((50, 14, 14, 64), 2, 2, "SAME"),
+}
+
+
+# -- the previous LRN kernels (baseline) ---------------------------------------------------
+def _old_window_sum(x, r):
+    out = x.copy()
+    for k in range(1, min(r, x.shape[-1] - 1) + 1):
+        out[..., k:] += x[..., :-k]
+        out[..., :-k] += x[..., k:]
+    return out
+
+
+def old_lrn(x, r, bias, alpha, beta):
+    norm = _old_window_sum(x * x, r)
+    norm *= alpha
+    norm += bias
+    return x * norm ** -beta
+
+
+def old_lrn_grad(dy, x, y, r, bias, alpha, beta):
+    norm = _old_window_sum(x * x, r)
+    norm *= alpha
+    norm += bias
+    back = _old_window_sum(dy * y / norm, r)
+    back *= x
+    back *= -2.0 * alpha * beta
+    back += dy * norm ** -beta
+    return back
+
+
+# -- kernels as the CPU runs them ----------------------------------------------------------
+class _Owner:
+    """Stands for the session that owns the kernels (the hand-off table's key)."""
+
+
+def _kernels(op, owner) -> tuple:
+    """(CPU kernel, generic kernel) of `op`, built as a session would build them."""
+    ctx = types.SimpleNamespace(xp=np, session=owner)
+    op_def = registry.get_op_def(op.type)
+    return registry.kernel_factory(op_def, "CPU")(op, ctx), op_def.kernel(op, ctx)
+
+
+def lrn_candidates(shape, rng) -> dict:
+    x = rng.standard_normal(shape).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    with tf.Graph().as_default():
+        xt = tf.placeholder(tf.float32, shape)
+        yt = tf.nn.lrn(xt, **LRN)
+        gt = tf.gradients(yt, xt, grad_ys=tf.constant(dy))[0]
+        owner = _Owner()
+        fwd, _ = _kernels(yt.op, owner)
+        grad, _ = _kernels(gt.op, owner)
+    y = fwd(x)
+    args = tuple(LRN[k] for k in ("depth_radius", "bias", "alpha", "beta"))
+    err = max(float(np.abs(y - old_lrn(x, *args)).max()),
+              float(np.abs(grad(dy, x, y) - old_lrn_grad(dy, x, y, *args)).max()))
+    return {"lrn": {"new": lambda: fwd(x), "old": lambda: old_lrn(x, *args)},
+            "lrn_grad": {"new": lambda: grad(dy, x, y),
+                         "old": lambda: old_lrn_grad(dy, x, y, *args)}}, err
+
+
+def pool_candidates(shape, k, s, padding, rng) -> dict:
+    x = rng.standard_normal(shape).astype(np.float32)
+    with tf.Graph().as_default():
+        xt = tf.placeholder(tf.float32, shape)
+        yt = tf.nn.max_pool(xt, [1, k, k, 1], [1, s, s, 1], padding)
+        dy = rng.standard_normal([int(d) for d in yt.shape]).astype(np.float32)
+        gt = tf.gradients(yt, xt, grad_ys=tf.constant(dy))[0]
+        owner = _Owner()
+        fwd, fwd_generic = _kernels(yt.op, owner)
+        grad, grad_generic = _kernels(gt.op, owner)
+    y = fwd_generic(x)
+
+    def new_both():
+        yn = fwd(x)
+        return grad(x, yn, dy)
+
+    def old_both():
+        return grad_generic(x, fwd_generic(x), dy)
+    err = max(float(np.abs(fwd(x) - y).max()), float(np.abs(new_both() - old_both()).max()))
+    return {"max_pool": {"new": lambda: fwd(x), "old": lambda: fwd_generic(x)},
+            "max_pool_and_grad": {"new": new_both, "old": old_both}}, err
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=("lrn", "pool"), default=None)
+    p.add_argument("--repeat", type=int, default=3, help="calls per timed round")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    a = p.parse_args()
+    rng = np.random.default_rng(0)
+    cases = {}
+    if a.only in (None, "lrn"):
+        cases.update({name: lrn_candidates(shape, rng) for name, shape in LRN_SHAPES.items()})
+    if a.only in (None, "pool"):
+        cases.update({name: pool_candidates(*spec, rng) for name, spec in POOLS.items()})
+    result = {"threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "cases": {}}
+    with threadpool_limits(a.threads):
+        for name, (kinds, err) in cases.items():
+            row = {"max_abs_diff": err}
+            for kind, cands in kinds.items():
+                t = interleaved(cands, a.repeat, a.rounds)
+                old, new = t["old"]["median_s"], t["new"]["median_s"]
+                row[kind] = {"old_ms": old * 1e3, "new_ms": new * 1e3, "speedup": old / new}
+            result["cases"][name] = row
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

