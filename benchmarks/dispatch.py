@@ -1,16 +1,20 @@
 """Per-op dispatch cost: a chain of 2,000 small elementwise ops on float32[16].
 
-Candidate: ``sess.run(y, {x: value})`` on the compiled plan. Baseline: the same 2,000 NumPy
-ufunc calls as straight-line code in one Python function (generated once, so it carries no
-loop overhead either), with 0-d float32 array constants (faster in NumPy 2 than Python floats
-or NumPy scalars). Both are timed in this process, interleaved; the JSON line reports the
-medians and their ratio (target: at most 1.5).
+Candidates: ``sess.run(y, {x: value})`` on the compiled plan, with elementwise fusion
+(session/fuse.py: the chain runs as a few numexpr kernels when numexpr is installed) and
+without it (a session whose plan was compiled under ``ACTORFLOW_FUSE=0``: one kernel call per
+op). Baseline: the same 2,000 NumPy ufunc calls as straight-line code in one Python function
+(generated once, so it carries no loop overhead either), with 0-d float32 array constants
+(faster in NumPy 2 than Python floats or NumPy scalars). All are timed in this process,
+interleaved; the JSON line reports the medians, µs per op, and the ratios to the bare NumPy
+calls (``ratio``: the default, fused plan's).
 
     python benchmarks/dispatch.py [--ops 2000] [--repeat 20] [--rounds 7]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -20,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks._timing import emit, interleaved  # noqa: E402
 
 import actorflow as tf  # noqa: E402
+from actorflow.session import fuse  # noqa: E402
 
 # (graph function, NumPy ufunc, constant): values stay bounded along the chain.
 STEPS = [
@@ -58,17 +63,40 @@ def main() -> None:
 
     x, y, bare = build_chain(args.ops, args.size)
     value = np.random.default_rng(0).standard_normal(args.size).astype(np.float32)
-    with tf.Session() as sess:
-        got = sess.run(y, {x: value})
-        np.testing.assert_allclose(got, bare(value), rtol=1e-6)
-        res = interleaved({"session_run": lambda: sess.run(y, {x: value}),
-                           "bare_numpy": lambda: bare(value)},
-                          repeat=args.repeat, rounds=args.rounds)
-    cand, base = res["session_run"]["median_s"], res["bare_numpy"]["median_s"]
+    fused, unfused = tf.Session(), tf.Session()
+    want = bare(value)
+    for sess, enabled in ((fused, True), (unfused, False)):  # compiled before the rounds
+        with fusion(enabled):
+            np.testing.assert_array_equal(sess.run(y, {x: value}), want)
+    res = interleaved({"session_run": lambda: fused.run(y, {x: value}),
+                       "session_run_unfused": lambda: unfused.run(y, {x: value}),
+                       "bare_numpy": lambda: bare(value)},
+                      repeat=args.repeat, rounds=args.rounds)
+    fused.close()
+    unfused.close()
+    cand, plain = res["session_run"]["median_s"], res["session_run_unfused"]["median_s"]
+    base = res["bare_numpy"]["median_s"]
     emit({"benchmark": "dispatch", "ops": args.ops, "dtype": "float32", "size": args.size,
-          "session_run_s": cand, "bare_numpy_s": base,
+          "fusion": fuse.load_numexpr() is not None,
+          "session_run_s": cand, "session_run_unfused_s": plain, "bare_numpy_s": base,
+          "us_per_op": cand / args.ops * 1e6, "unfused_us_per_op": plain / args.ops * 1e6,
+          "bare_numpy_us_per_op": base / args.ops * 1e6,
           "per_op_overhead_ns": (cand - base) / args.ops * 1e9,
-          "ratio": cand / base, "target_ratio": 1.5})
+          "ratio": cand / base, "unfused_ratio": plain / base, "fused_over_unfused": cand / plain})
+
+
+@contextlib.contextmanager
+def fusion(enabled: bool):
+    """Plans compiled inside are fused or not (``ACTORFLOW_FUSE``, read at compile time)."""
+    saved = os.environ.get(fuse.ENV_SWITCH)
+    os.environ[fuse.ENV_SWITCH] = "1" if enabled else "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[fuse.ENV_SWITCH]
+        else:
+            os.environ[fuse.ENV_SWITCH] = saved
 
 
 if __name__ == "__main__":

@@ -104,14 +104,7 @@ class Plan:
         `op` names the failing op when the caller knows it (the traced plan, whose lines
         do not map to ops); otherwise the failing line of the plan gives it.
         """
-        tb = exc.__traceback__
-        line_op, locs = None, {}
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename.startswith(self.filename):
-                line_op = self.line_ops.get(tb.tb_lineno)
-                locs = tb.tb_frame.f_locals
-            tb = tb.tb_next
+        line_op, locs = failing_line(exc, self.filename, self.line_ops)
         op = op if op is not None else line_op
         if isinstance(exc, errors.OpError):
             if exc.op is None and op is not None:
@@ -119,15 +112,42 @@ class Plan:
             return exc
         if op is None:
             return errors.InternalError(None, None, f"{type(exc).__name__}: {exc}")
-        shapes = []
-        for name in self.arg_names.get(op, ()):
-            v = locs.get(name)
-            shapes.append(_describe(v))
-        msg = (f"{op.type} op '{op.name}' failed on inputs {', '.join(shapes) or '()'}: "
-               f"{type(exc).__name__}: {exc}")
-        if isinstance(exc, MemoryError):
-            return errors.ResourceExhaustedError(None, op, msg)
-        return errors.InvalidArgumentError(None, op, msg)
+        return op_error(exc, op, [locs.get(name) for name in self.arg_names.get(op, ())])
+
+
+def failing_line(exc: BaseException, filename: str, line_ops: dict) -> tuple:
+    """(op, frame locals) of the innermost frame of `exc`'s traceback in generated code whose
+    file name starts with `filename`, its line mapped to an op by `line_ops`; (None, {})
+    when no frame is in that code."""
+    tb, op, locs = exc.__traceback__, None, {}
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(filename):
+            op, locs = line_ops.get(tb.tb_lineno), tb.tb_frame.f_locals
+        tb = tb.tb_next
+    return op, locs
+
+
+def op_error(exc: BaseException, op, values) -> errors.OpError:
+    """The OpError for `exc`, raised by `op`'s kernel on the input `values` (None: freed):
+    it names the op and the inputs' shapes."""
+    msg = (f"{op.type} op '{op.name}' failed on inputs "
+           f"{', '.join(_describe(v) for v in values) or '()'}: {type(exc).__name__}: {exc}")
+    if isinstance(exc, MemoryError):
+        return errors.ResourceExhaustedError(None, op, msg)
+    return errors.InvalidArgumentError(None, op, msg)
+
+
+def kernel_for(op, ctx: CompileContext):
+    """`op`'s kernel on `ctx`'s device.
+
+    Raises:
+        errors.UnimplementedError: the device type has no kernel for the op.
+    """
+    factory = registry.kernel_factory(op.op_def, ctx.device_type)
+    if factory is None:
+        raise errors.UnimplementedError(None, op, f"No {ctx.device_type} kernel for op "
+                                        f"{op.name} ({op.type})")
+    return factory(op, ctx)
 
 
 def _describe(v) -> str:
@@ -209,11 +229,7 @@ def compile_plan(ops, fetches, feeds, ctx: CompileContext, alias=None,
                 not op.op_def.stateful or op.type in _READ_AT_USE):
             continue  # every output fed (a fed variable is not read)
         region = regions.get(op)
-        factory = registry.kernel_factory(op.op_def, ctx.device_type)
-        if factory is None:
-            raise errors.UnimplementedError(None, op, f"No {ctx.device_type} kernel for op "
-                                            f"{op.name} ({op.type})")
-        kernels.append(region.kernel(ctx) if region else factory(op, ctx))
+        kernels.append(region.kernel(ctx) if region else kernel_for(op, ctx))
         k = f"k{len(kernels) - 1}"
         if op.type in _READ_AT_USE:
             expr[op.outputs[0]] = f"{k}()"  # each reader reads the variable when it runs

@@ -43,7 +43,6 @@ import threading
 import numpy as np
 
 from .. import errors
-from ..framework import registry
 
 __all__ = ["Region", "fusion_regions", "load_numexpr", "MAX_ELEMENTS", "MAX_REGION_OPS",
            "ENV_SWITCH"]
@@ -52,8 +51,9 @@ ENV_SWITCH = "ACTORFLOW_FUSE"
 """Environment variable: ``0`` disables fusion for plans compiled while it is set."""
 
 MAX_ELEMENTS = 128
-"""Largest operand (elements) a region evaluates fused; measured break-even 128-192 for
-chains of 2-16 float32 ops at one thread."""
+"""Largest operand (elements) a region evaluates fused: at one thread, fusion's break-even
+is ~128 elements for 2-op float32 regions and ~256 for 8-op ones; at 16K elements an 8-op
+region runs 5x slower fused (benchmarks/fusion_size.py)."""
 
 MAX_REGION_OPS = 64
 """Most ops in one region: numexpr compiles 64 ops in ~5 ms, 128 in ~18 ms."""
@@ -205,23 +205,20 @@ class Region:
     def _build(self, compiled, ctx):
         """The kernel: generated Python running `compiled`, with the region's ops one by
         one (their own kernels) as the path for big operands and for errors."""
+        from .compile import failing_line, kernel_for, op_error  # compile imports this module
         line_ops, arg_slots, body = {}, {}, []
         slots = {t: f"a{i}" for i, t in enumerate(self.inputs)}
         for t in self._consts:
             slots[t] = f"c{len(slots)}"
         env = {slots[t]: v for t, v in self._consts.items()}
         for n, op in enumerate(self.ops):
-            factory = registry.kernel_factory(op.op_def, ctx.device_type)
-            if factory is None:
-                raise errors.UnimplementedError(None, op, f"No {ctx.device_type} kernel for op "
-                                                f"{op.name} ({op.type})")
-            env[f"k{n}"] = factory(op, ctx)
+            env[f"k{n}"] = kernel_for(op, ctx)
             slots[op.outputs[0]] = f"t{n}"
             arg_slots[op] = [slots[t] for t in self._args[op]]
             line_ops[len(body) + 2] = op  # line 1 is the def
             body.append(f"    t{n} = k{n}({', '.join(arg_slots[op])})\n")
         params = ", ".join(f"a{i}" for i in range(len(self.inputs)))
-        filename = f"<actorflow-fused-{next(_kernel_ids)}>"
+        filename = f"<actorflow-fused-{next(_kernel_ids)}-ops>"
         src = f"def unfused({params}):\n" + "".join(body) + f"    return t{len(self.ops) - 1}\n"
         exec(compile(src, filename, "exec"), env)  # noqa: S102 - source generated above
         unfused = env["unfused"]
@@ -231,7 +228,13 @@ class Region:
             try:
                 return unfused(*args)
             except Exception as err:  # noqa: BLE001 - re-raised as the failing op's error
-                raise _op_error(err, filename, line_ops, arg_slots, env) from err
+                if isinstance(err, errors.OpError):
+                    raise
+                op, locs = failing_line(err, filename, line_ops)
+                if op is None:
+                    raise
+                values = [locs.get(n, env.get(n)) for n in arg_slots[op]]
+                raise op_error(err, op, values) from err
 
         probes = [i for i, t in enumerate(self.inputs)
                   if not _fully_known(t._shape) and not self._dims_known]
@@ -243,27 +246,8 @@ class Region:
                          f"    except Exception as exc:\n"
                          f"        return explain(exc, ({params}{',' if params else ''}))\n")
         fenv = {"ne_eval": compiled, "unfused": unfused, "explain": explain}
-        exec(compile("".join(fused_src), filename + "-fused", "exec"), fenv)  # noqa: S102
+        exec(compile("".join(fused_src), filename[:-5] + "-call>", "exec"), fenv)  # noqa: S102
         return fenv["fused"]
-
-
-def _op_error(err, filename, line_ops, arg_slots, env) -> errors.OpError:
-    """`err`, raised by the unfused region, as the OpError of the op that raised it."""
-    from .compile import _describe
-    if isinstance(err, errors.OpError):
-        return err
-    tb, op, locs = err.__traceback__, None, {}
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            op, locs = line_ops.get(tb.tb_lineno), tb.tb_frame.f_locals
-        tb = tb.tb_next
-    if op is None:
-        return errors.InternalError(None, None, f"{type(err).__name__}: {err}")
-    shapes = ", ".join(_describe(locs.get(n, env.get(n))) for n in arg_slots[op])
-    msg = f"{op.type} op '{op.name}' failed on inputs {shapes or '()'}: {type(err).__name__}: {err}"
-    if isinstance(err, MemoryError):
-        return errors.ResourceExhaustedError(None, op, msg)
-    return errors.InvalidArgumentError(None, op, msg)
 
 
 def _fully_known(shape) -> bool:
