@@ -45,13 +45,18 @@ def _special_values(rng, shape, dtype):
 
 
 def _random_dag(rng, x, bias, n_ops: int, dtype):
-    """A random DAG of exact elementwise ops over x [4, 8], bias [8] and 0-d constants,
-    reusing earlier nodes (shared subexpressions)."""
+    """A random DAG of exact elementwise ops (comparisons and selects too) over x [4, 8],
+    bias [8] and 0-d constants, reusing earlier nodes (shared subexpressions)."""
     nodes = [x]
     for _ in range(n_ops):
         a = nodes[rng.integers(max(0, len(nodes) - 3), len(nodes))]
-        choice = rng.integers(0, 10)
-        if choice < 5:
+        choice = rng.integers(0, 11)
+        if choice == 10:
+            compare = [tf.greater, tf.greater_equal, tf.less, tf.less_equal, tf.equal,
+                       tf.not_equal][rng.integers(6)]
+            y = tf.where(compare(a, nodes[rng.integers(len(nodes))]), a,
+                         nodes[rng.integers(len(nodes))])
+        elif choice < 5:
             fn = EXACT_BINARY[rng.integers(len(EXACT_BINARY))]
             other = [bias, tf.constant(float(rng.uniform(-2, 2)), dtype),
                      nodes[rng.integers(len(nodes))]][rng.integers(3)]

@@ -21,7 +21,8 @@ Exactness: every expression is typed explicitly (numexpr kinds 'float' = float32
 = float64; constants are NumPy scalars of the region's dtype), compiled with
 ``optimization='none'`` (numexpr otherwise turns ``x / c`` into ``x * (1/c)``), so add, sub,
 mul, div, max/min (NaN-propagating, as ``np.maximum``), neg, abs, sqrt, reciprocal, rsqrt,
-square, Relu, ReluGrad and BiasAdd give results bit-equal to the NumPy kernels; exp, log,
+square, Relu, ReluGrad, BiasAdd, the comparisons and Select (an elementwise condition) give
+results bit-equal to the NumPy kernels (a NaN's sign bit aside: IEEE leaves it free); exp, log,
 log1p, tanh, sin, cos and sigmoid use the C library's functions, a few ulp from NumPy's.
 
 Tracing and errors: a region is one kernel call, recorded in `RunMetadata` under its root op.
@@ -147,6 +148,16 @@ def _sigmoid(ne, kind, op, args):
     return _reciprocal(ne, kind, op, (ne.OpNode("add", (e, _const(ne, kind, 1)), kind),))
 
 
+def _compare(name, swap=False):
+    def build(ne, kind, op, args):  # numexpr has no lt/le: x < y is y > x
+        return ne.OpNode(name, args[::-1] if swap else args, "bool")
+    return build
+
+
+def _select(ne, kind, op, args):
+    return ne.FuncNode("where", args, kind)
+
+
 EXPRESSIONS = {
     "Add": _op("add"), "Sub": _op("sub"), "Mul": _op("mul"), "RealDiv": _op("div"),
     "BiasAdd": _op("add"), "Neg": _op("neg"), "Sqrt": _op("sqrt"),
@@ -154,9 +165,13 @@ EXPRESSIONS = {
     "Exp": _func("exp"), "Log": _func("log"), "Log1p": _func("log1p"), "Tanh": _func("tanh"),
     "Sin": _func("sin"), "Cos": _func("cos"),
     "Reciprocal": _reciprocal, "Rsqrt": _rsqrt, "Square": _square, "Relu": _relu,
-    "ReluGrad": _relu_grad, "Sigmoid": _sigmoid,
+    "ReluGrad": _relu_grad, "Sigmoid": _sigmoid, "Select": _select,
+    "Greater": _compare("gt"), "GreaterEqual": _compare("ge"), "Less": _compare("gt", True),
+    "LessEqual": _compare("ge", True), "Equal": _compare("eq"), "NotEqual": _compare("ne"),
 }
 """Fusable op type -> builder(numexpr.expressions, kind, op, argument nodes) of its node."""
+
+_COMPARISONS = frozenset({"Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual"})
 
 _LEAF_INPUTS = frozenset({"Square"})
 """Ops whose expression uses its input twice: the input is never fused into them (its
@@ -172,10 +187,12 @@ class Region:
         root: the op whose output the region computes; the plan's kernel call stands there.
         ops: the region's ops, topologically sorted (root last).
         inputs: the external tensors the kernel takes, in argument order.
+        dtype: the NumPy float dtype the region computes in.
     """
 
     def __init__(self, root, ops, args, inputs, consts, dims_known: bool) -> None:
         self.root = root
+        self.dtype = _float_dtype(root)
         self.ops = ops
         self._args = args  # {op: its input tensors, CSE aliases resolved}
         self.inputs = inputs
@@ -189,16 +206,18 @@ class Region:
             errors.UnimplementedError: a region op without a kernel on the device.
         """
         ne = load_numexpr()
-        kind, sig_type = _KINDS[np.dtype(self.root.outputs[0].dtype.np)]
+        kind = _KINDS[self.dtype][0]
         names = {t: f"a{i}" for i, t in enumerate(self.inputs)}
-        nodes = {t: ne.expressions.VariableNode(names[t], kind) for t in self.inputs}
+        types = {t: bool if t.dtype.is_bool else _KINDS[self.dtype][1] for t in self.inputs}
+        nodes = {t: ne.expressions.VariableNode(names[t], "bool" if types[t] is bool else kind)
+                 for t in self.inputs}
         for t, v in self._consts.items():
             nodes[t] = _const(ne.expressions, kind, v)
         for op in self.ops:
             args = tuple(nodes[t] for t in self._args[op])
             nodes[op.outputs[0]] = EXPRESSIONS[op.type](ne.expressions, kind, op, args)
         compiled = ne.NumExpr(nodes[self.root.outputs[0]],
-                              [(names[t], sig_type) for t in self.inputs],
+                              [(names[t], types[t]) for t in self.inputs],
                               optimization="none")
         return self._build(compiled, ctx)
 
@@ -254,6 +273,11 @@ def _fully_known(shape) -> bool:
     return shape is not None and None not in shape
 
 
+def _float_dtype(op):
+    """The float dtype `op` computes in: its output's, a comparison's operands'."""
+    return np.dtype((op.inputs[0] if op.type in _COMPARISONS else op.outputs[0]).dtype.np)
+
+
 def _small_float(op) -> bool:
     """`op` is fusable by type, dtype and (static) size."""
     if op.type not in EXPRESSIONS or len(op.outputs) != 1 or op.op_def.stateful:
@@ -261,8 +285,15 @@ def _small_float(op) -> bool:
     if op.type == "BiasAdd" and op.attrs.get("data_format", "NHWC").startswith("NC"):
         return False  # channels first: the bias is not broadcast along the last axis
     out = op.outputs[0]
-    if np.dtype(out.dtype.np) not in _KINDS or any(t.dtype != out.dtype for t in op.inputs):
+    dtype = _float_dtype(op)
+    floats = op.inputs[1:] if op.type == "Select" else op.inputs
+    if dtype not in _KINDS or any(np.dtype(t.dtype.np) != dtype for t in floats):
         return False
+    if op.type == "Select":
+        cond, shape = op.inputs[0]._shape, out._shape
+        if not op.inputs[0].dtype.is_bool or cond is None or shape is None \
+                or len(cond) not in (0, len(shape)):
+            return False  # a vector condition selecting rows is not elementwise
     shape = out._shape
     if shape is None or len(shape) == 0:
         return False  # NumPy returns 0-d results as scalars; numexpr as arrays
@@ -316,7 +347,7 @@ def _grow(root, candidates, taken, readers, fetched, fed, control, alias) -> set
     feeds only its reader in the region and the region stays under `MAX_REGION_OPS`."""
     members = {root}
     stack = [root]
-    dtype = root.outputs[0].dtype
+    dtype = _float_dtype(root)
     while stack:
         op = stack.pop()
         if op.type in _LEAF_INPUTS:
@@ -326,7 +357,7 @@ def _grow(root, candidates, taken, readers, fetched, fed, control, alias) -> set
             p = t.op
             if (p not in candidates or p in taken or p in members or p in control
                     or readers.get(t, 0) != 1 or t in fetched or t in fed
-                    or t.dtype != dtype or len(members) >= MAX_REGION_OPS
+                    or _float_dtype(p) != dtype or len(members) >= MAX_REGION_OPS
                     or any(x.op.type in _READ_AT_USE for x in p.inputs)):
                 # A variable read by a member would happen at the root's position, maybe
                 # after an assignment ordered between the two: such an op is never absorbed.
@@ -346,7 +377,8 @@ def _region(root, order, alias, fed) -> Region:
             if t.op in members or t in consts or t in inputs:
                 continue
             value = t.op.attrs.get("value") if t.op.type == "Const" and t not in fed else None
-            if isinstance(value, np.ndarray) and value.ndim == 0:
+            if isinstance(value, np.ndarray) and value.ndim == 0 \
+                    and value.dtype == _float_dtype(root):
                 consts[t] = value
             else:
                 inputs.append(t)
