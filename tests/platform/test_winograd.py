@@ -174,3 +174,21 @@ def test_rejects_strided_or_non_square_geometry():
         winograd.conv2d(x, np.zeros((3, 3, 2, 2)), _geom(x.shape, (3, 3), (1, 2, 2, 1)), 2)
     with pytest.raises(ValueError, match="square"):
         winograd.conv2d(x, np.zeros((3, 5, 2, 2)), _geom(x.shape, (3, 5)), 2)
+
+
+@pytest.mark.parametrize("block_bytes,blocks", [(1, "tile rows"), (16 << 10, "images")])
+def test_blocks_of_rows_and_images_match_one_block(monkeypatch, block_bytes, blocks):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 11, 10, 3))
+    f = rng.standard_normal((3, 3, 3, 4))
+    g = _geom(x.shape, (3, 3))
+    dy = rng.standard_normal((5, 11, 10, 4))
+    want = winograd.conv2d(x, f, g, 4), winograd.conv2d_backprop_filter(x, dy, g, 3, 4)
+    monkeypatch.setattr(winograd, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(winograd, "WEIGHTS_PER_TILE", 1 << 30)
+    tiling = winograd._Tiling(g, 4, 3, 8, 4)
+    # 3 tile rows of 3 tiles: one row per block, or 2 images per block (the last one short).
+    assert len(tiling.blocks(5)) == (15 if blocks == "tile rows" else 3)
+    got = winograd.conv2d(x, f, g, 4), winograd.conv2d_backprop_filter(x, dy, g, 3, 4)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, atol=1e-12)

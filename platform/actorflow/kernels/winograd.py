@@ -18,7 +18,8 @@ The transform matrices come from the Cook-Toom construction (`cook_toom`) on the
 0, 1, -1, 2, -2, 1/2, -1/2, ... and infinity, computed exactly in fractions for any (m, r).
 Every separable transform ("sandwich" P X P^T over two tile axes) is two GEMMs on a layout
 whose two tile axes lead, so no transpose is ever copied beyond the tile gather itself. Images
-go through in blocks whose transformed tiles fit in ``BLOCK_BYTES`` (cache-sized).
+go through in blocks (of images, or of tile rows of one large image) whose transformed tiles fit
+in ``BLOCK_BYTES`` (cache-sized).
 
 Which tile per filter size, and when the im2col path stays faster, is numpy_kernels' measured
 dispatch rule; see `benchmarks/conv_kernels.py`.
@@ -141,39 +142,53 @@ def _tiles(xpad: np.ndarray, m: int, alpha: int, th: int, tw: int) -> np.ndarray
 
 
 class _Tiling:
-    """Tile counts, image blocks and the padded-input buffer of one convolution geometry."""
+    """Tile counts, blocks and per-block buffers of one convolution geometry.
+
+    A block is (b0, b1, r0, r1): tile rows r0..r1 of images b0..b1. Blocks hold whole images
+    while one image's transformed tiles fit in BLOCK_BYTES, else tile rows of one image (VGG's
+    224x224 maps: 29 MB per image at 64 channels).
+    """
 
     def __init__(self, g, m: int, r: int, itemsize: int, co: int) -> None:
         self.m, self.r, self.alpha = m, r, m + r - 1
         self.th, self.tw = -(-g.ho // m), -(-g.wo // m)
-        per_image = self.alpha ** 2 * self.th * self.tw * g.c * itemsize
-        by_bytes = BLOCK_BYTES // max(per_image, 1)
-        by_tiles = -(-g.c * co // (WEIGHTS_PER_TILE * self.th * self.tw))
-        self.step = max(1, min(g.n, max(by_bytes, by_tiles)))
+        per_row = self.alpha ** 2 * self.tw * g.c * itemsize
+        min_tiles = -(-g.c * co // WEIGHTS_PER_TILE)
+        by_bytes = BLOCK_BYTES // per_row
+        if by_bytes >= self.th:
+            self.rows = self.th
+            self.step = max(1, min(g.n, max(by_bytes // self.th,
+                                            -(-min_tiles // (self.th * self.tw)))))
+        else:
+            self.step = 1
+            self.rows = max(1, min(self.th, max(by_bytes, -(-min_tiles // self.tw))))
         # Rows/columns the tiles read: enough for th*m outputs, the input at offset (pt, pl).
         self.pad_shape = (self.th * m + r - 1, self.tw * m + r - 1)
 
     def blocks(self, n: int):
-        return [(b0, min(n, b0 + self.step)) for b0 in range(0, n, self.step)]
-
-    def input_transform(self, x, g, bt, b0, b1, xpad, gathered, v):
-        """V = B^T d B of every tile of images b0..b1 into v (alpha, alpha, tiles, c)."""
-        nb = b1 - b0
-        xp = xpad[:nb]
-        xp[:, g.pt:g.pt + g.h, g.pl:g.pl + g.w] = x[b0:b1]
-        gat = gathered[:, :, :nb]
-        np.copyto(gat, _tiles(xp, self.m, self.alpha, self.th, self.tw))
-        vb = v[:, :, :nb * self.th * self.tw]
-        _sandwich(bt, gat, out=vb)
-        return vb
+        return [(b0, min(n, b0 + self.step), r0, min(self.th, r0 + self.rows))
+                for b0 in range(0, n, self.step) for r0 in range(0, self.th, self.rows)]
 
     def buffers(self, g, dtype):
         """Zero-bordered padded-input, gathered-tile and transformed-tile buffers per block."""
         xpad = np.zeros((self.step, *self.pad_shape, g.c), dtype)
         a = self.alpha
-        gathered = np.empty((a, a, self.step, self.th, self.tw, g.c), dtype)
-        v = np.empty((a, a, self.step * self.th * self.tw, g.c), dtype)
+        gathered = np.empty((a, a, self.step, self.rows, self.tw, g.c), dtype)
+        v = np.empty((a, a, self.step * self.rows * self.tw, g.c), dtype)
         return xpad, gathered, v
+
+    def input_transform(self, x, g, bt, block, xpad, gathered, v):
+        """V = B^T d B of every tile of `block` into v: (alpha, alpha, tiles, c)."""
+        b0, b1, r0, r1 = block
+        nb, nr = b1 - b0, r1 - r0
+        xp = xpad[:nb]
+        if r0 == 0:
+            xp[:, g.pt:g.pt + g.h, g.pl:g.pl + g.w] = x[b0:b1]
+        gat = gathered[:, :, :nb, :nr]
+        np.copyto(gat, _tiles(xp[:, r0 * self.m:], self.m, self.alpha, nr, self.tw))
+        vb = v[:, :, :nb * nr * self.tw]
+        _sandwich(bt, gat, out=vb)
+        return vb
 
 
 def conv2d(x: np.ndarray, f: np.ndarray, g, m: int) -> np.ndarray:
@@ -201,13 +216,14 @@ def conv2d(x: np.ndarray, f: np.ndarray, g, m: int) -> np.ndarray:
     out = np.empty((g.n, tl.th, m, tl.tw, m, co), x.dtype)
     xpad, gathered, v = tl.buffers(g, x.dtype)
     prod = np.empty((a2, v.shape[2], co), x.dtype)
-    for b0, b1 in tl.blocks(g.n):
-        nb = b1 - b0
-        vb = tl.input_transform(x, g, bt, b0, b1, xpad, gathered, v)
+    for block in tl.blocks(g.n):
+        b0, b1, r0, r1 = block
+        vb = tl.input_transform(x, g, bt, block, xpad, gathered, v)
         pb = prod[:, :vb.shape[2]]
         np.matmul(vb.reshape(a2, -1, g.c), u, out=pb)
         y = _sandwich(at, pb.reshape(tl.alpha, tl.alpha, -1))
-        np.copyto(out[b0:b1], y.reshape(m, m, nb, tl.th, tl.tw, co).transpose(2, 3, 0, 4, 1, 5))
+        np.copyto(out[b0:b1, r0:r1],
+                  y.reshape(m, m, b1 - b0, r1 - r0, tl.tw, co).transpose(2, 3, 0, 4, 1, 5))
     out = out.reshape(g.n, tl.th * m, tl.tw * m, co)
     if out.shape[1:3] != (g.ho, g.wo):
         out = np.ascontiguousarray(out[:, :g.ho, :g.wo])
@@ -238,19 +254,22 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, g, r: int, m: int) -> 
     a2, th, tw = tl.alpha ** 2, tl.th, tl.tw
     exact = (th * m, tw * m) == (g.ho, g.wo)
     dypad = None if exact else np.zeros((tl.step, th * m, tw * m, co), dy.dtype)
-    dyt = np.empty((m, m, tl.step, th, tw, co), dy.dtype)
+    dyt = np.empty((m, m, tl.step, tl.rows, tw, co), dy.dtype)
     xpad, gathered, v = tl.buffers(g, x.dtype)
     du = part = None
-    for b0, b1 in tl.blocks(g.n):
-        nb = b1 - b0
-        vb = tl.input_transform(x, g, bt, b0, b1, xpad, gathered, v)
+    for block in tl.blocks(g.n):
+        b0, b1, r0, r1 = block
+        nb, nr = b1 - b0, r1 - r0
+        vb = tl.input_transform(x, g, bt, block, xpad, gathered, v)
         if exact:
             dyb = dy[b0:b1]
         else:
             dyb = dypad[:nb]
-            dyb[:, :g.ho, :g.wo] = dy[b0:b1]
-        tiles = dyt[:, :, :nb]
-        np.copyto(tiles, dyb.reshape(nb, th, m, tw, m, co).transpose(2, 4, 0, 1, 3, 5))
+            if r0 == 0:
+                dyb[:, :g.ho, :g.wo] = dy[b0:b1]
+        tiles = dyt[:, :, :nb, :nr]
+        np.copyto(tiles, dyb[:, r0 * m:r1 * m].reshape(nb, nr, m, tw, m, co)
+                  .transpose(2, 4, 0, 1, 3, 5))
         mb = _sandwich(a_mat, tiles).reshape(a2, -1, co)
         vt = vb.reshape(a2, -1, g.c).transpose(0, 2, 1)
         if du is None:
