@@ -87,14 +87,14 @@ def bench_layer(layer: str, passes, tile: int | None, rounds: int) -> dict:
     g = conv_ops.geometry((n, h, w, c), r, r, [1] * 4, [1] * 4, "SAME")
     flops = 2.0 * n * h * w * r * r * c * co
     out = {"shape": {"n": n, "hw": [h, w], "cin": c, "cout": co, "k": r, "tile": m},
-           "dispatch": "winograd" if numpy_kernels.winograd_tile(g, co, np.float32)
+           "dispatch": "winograd" if numpy_kernels.winograd_tile(g, np.float32)
            else "im2col"}
     arrays32 = [a.astype(np.float32) for a in (x64, f64, dy64)]
     for name in passes:
-        im2col = MAKERS[name](ops32[name], CTX, rule=lambda g, co, dtype: None)
-        wino = MAKERS[name](ops32[name], CTX, rule=lambda g, co, dtype: m)
+        im2col = MAKERS[name](ops32[name], CTX, rule=lambda g, dtype: None)
+        wino = MAKERS[name](ops32[name], CTX, rule=lambda g, dtype: m)
         args = _args(name, *arrays32)
-        want = MAKERS[name](ops64[name], CTX, rule=lambda g, co, dtype: None)(
+        want = MAKERS[name](ops64[name], CTX, rule=lambda g, dtype: None)(
             *_args(name, x64, f64, dy64))
         res = interleaved({"im2col": functools.partial(im2col, *args),
                            "winograd": functools.partial(wino, *args)}, repeat=2, rounds=rounds)
