@@ -6,12 +6,15 @@ over 56x56x64, 27x27x192 and 13x13x256), the CIFAR-10 CNN (5.3) at batch 128 (LR
 pool 2x2/2 SAME over 28x28x32 and 14x14x64); float32, depth radius 4, alpha 0.001/9,
 beta 0.75, as the book's models.
 
-Candidates, each the kernel function alone (no session), interleaved round by round:
-``new`` is the kernel the CPU runs now; ``old`` is LRN's previous shifted-slice kernel (kept
-here as the baseline) or, for pooling, the generic `xp` kernel of ops/pooling.py.
-MaxPoolGrad's ``new`` includes its MaxPool (it needs that op's argmax hand-off): compare it
-with ``old`` MaxPool + MaxPoolGrad. BLAS runs on one thread (`--threads`). One JSON line:
-milliseconds per call (medians) and ``speedup`` = old / new.
+Candidates, each the kernel function alone (no session), interleaved round by round; ``new``
+is the kernel the CPU runs now, ``old`` a baseline:
+- ``lrn``, ``lrn_grad``: the previous shifted-slice kernels (kept here as the baseline);
+- ``max_pool`` (a graph without the gradient): the previous generic kernel, kh*kw taps over
+  a padded copy (kept here);
+- ``max_pool_and_grad`` (MaxPool with its argmax hand-off, then MaxPoolGrad): the generic
+  `xp` MaxPool and MaxPoolGrad of ops/pooling.py.
+BLAS runs on one thread (`--threads`). One JSON line: milliseconds per call (medians),
+``speedup`` = old / new, and the largest difference between the two outputs.
 
     python benchmarks/lrn_pool.py [--only lrn|pool] [--repeat 3] [--rounds 5] [--threads 1]
 """
@@ -30,6 +33,8 @@ from benchmarks._timing import emit, interleaved  # noqa: E402
 
 import actorflow as tf  # noqa: E402
 from actorflow.framework import registry  # noqa: E402
+from actorflow.ops import conv as conv_ops  # noqa: E402
+from actorflow.ops import pooling as pool_ops  # noqa: E402
 
 LRN = dict(depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
 LRN_SHAPES = {"alexnet_lrn1": (32, 56, 56, 64), "alexnet_lrn2": (32, 27, 27, 192),
@@ -103,26 +108,39 @@ def lrn_candidates(shape, rng) -> dict:
                          "old": lambda: old_lrn_grad(dy, x, y, *args)}}, err
 
 
+def old_max_pool(x, g):
+    """The previous generic MaxPool: every window position over a padded copy."""
+    xpad = conv_ops.pad_nhwc(np, x, g, pool_ops.lowest(x.dtype))
+    out = conv_ops.tap(xpad, g, 0, 0).copy()
+    for i, j in conv_ops.taps(g):
+        if i or j:
+            np.maximum(out, conv_ops.tap(xpad, g, i, j), out=out)
+    return out
+
+
 def pool_candidates(shape, k, s, padding, rng) -> dict:
     x = rng.standard_normal(shape).astype(np.float32)
+    ksize, strides = [1, k, k, 1], [1, s, s, 1]
+    g = conv_ops.geometry(shape, k, k, strides, [1, 1, 1, 1], padding)
     with tf.Graph().as_default():
+        owner = _Owner()
+        plain, _ = _kernels(tf.nn.max_pool(tf.placeholder(tf.float32, shape), ksize, strides,
+                                           padding).op, owner)
         xt = tf.placeholder(tf.float32, shape)
-        yt = tf.nn.max_pool(xt, [1, k, k, 1], [1, s, s, 1], padding)
+        yt = tf.nn.max_pool(xt, ksize, strides, padding)
         dy = rng.standard_normal([int(d) for d in yt.shape]).astype(np.float32)
         gt = tf.gradients(yt, xt, grad_ys=tf.constant(dy))[0]
-        owner = _Owner()
         fwd, fwd_generic = _kernels(yt.op, owner)
         grad, grad_generic = _kernels(gt.op, owner)
-    y = fwd_generic(x)
 
     def new_both():
-        yn = fwd(x)
-        return grad(x, yn, dy)
+        return grad(x, fwd(x), dy)
 
     def old_both():
         return grad_generic(x, fwd_generic(x), dy)
-    err = max(float(np.abs(fwd(x) - y).max()), float(np.abs(new_both() - old_both()).max()))
-    return {"max_pool": {"new": lambda: fwd(x), "old": lambda: fwd_generic(x)},
+    err = max(float(np.abs(plain(x) - old_max_pool(x, g)).max()),
+              float(np.abs(new_both() - old_both()).max()))
+    return {"max_pool": {"new": lambda: plain(x), "old": lambda: old_max_pool(x, g)},
             "max_pool_and_grad": {"new": new_both, "old": old_both}}, err
 
 

@@ -10,9 +10,10 @@ import pytest
 
 import actorflow as tf
 from actorflow.framework import registry
+from actorflow.kernels import numpy_kernels
 from actorflow.ops import normalization
 
-from .op_cases.conv import ref_lrn, ref_lrn_grad
+from .op_cases.conv import ref_lrn, ref_lrn_grad, ref_max_pool_grad, ref_pool
 
 
 class _DeviceXp:
@@ -88,3 +89,56 @@ def test_lrn_grad_shapes_merge_and_mismatches_name_them():
     with pytest.raises(ValueError,
                        match=r"input_image and zeros.*\[None, 3, 3, 6\] and \[4, 3, 3, 5\]"):
         tf.gradients(tf.nn.lrn(x6), x6, grad_ys=tf.zeros([4, 3, 3, 5]))
+
+
+# -- max pooling ---------------------------------------------------------------------------
+POOL_CASES = [  # (x shape, ksize, strides, padding)
+    ((2, 9, 11, 3), (3, 3), (2, 2), "VALID"),   # AlexNet's overlapping windows, odd sizes
+    ((2, 9, 11, 3), (3, 3), (2, 2), "SAME"),
+    ((3, 8, 7, 2), (2, 2), (2, 2), "SAME"),     # 2x2 taps; padding on the odd width only
+    ((1, 8, 8, 4), (2, 2), (2, 2), "VALID"),    # tiles exactly
+    ((1, 7, 9, 2), (3, 2), (1, 3), "SAME"),     # window wider than the column stride
+    ((2, 10, 9, 1), (2, 3), (3, 2), "VALID"),   # rows between windows
+    ((1, 5, 6, 2), (4, 4), (3, 3), "SAME"),     # padding on both sides
+    ((1, 3, 4, 2), (5, 5), (1, 1), "SAME"),     # window larger than the input
+    ((2, 6, 5, 3), (1, 1), (2, 2), "SAME"),
+]
+POOL_IDS = [f"{c[3]}-x{c[0][1]}x{c[0][2]}-k{c[1][0]}{c[1][1]}-s{c[2][0]}{c[2][1]}"
+            for c in POOL_CASES]
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
+def test_max_pool_kernels_match_reference_with_ties(case, monkeypatch):
+    monkeypatch.setattr(numpy_kernels, "POOL_BLOCK_BYTES", 1)  # one image per block
+    shape, k, s, padding = case
+    ksize, strides = [1, *k, 1], [1, *s, 1]
+    rng = np.random.default_rng(sum(shape) + sum(k))
+    x = rng.integers(-2, 2, shape).astype(np.float64)  # ties in most windows
+    want = ref_pool(x, ksize, strides, padding, np.max)
+    dy = rng.standard_normal(want.shape)
+    want_g = ref_max_pool_grad(x, dy, ksize, strides, padding)
+    xt = tf.placeholder(tf.float64, shape)
+    forward_only = tf.nn.max_pool(xt, ksize, strides, padding)  # no argmax hand-off
+    y = tf.nn.max_pool(xt, ksize, strides, padding)
+    g = tf.gradients(y, xt, grad_ys=tf.constant(dy))[0]
+    with tf.Session() as sess:
+        got, got_y, got_g = sess.run([forward_only, y, g], {xt: x})
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got_y, want)
+    np.testing.assert_allclose(got_g, want_g, atol=1e-12)
+    dev = types.SimpleNamespace(xp=_DeviceXp(), session=None)
+    np.testing.assert_array_equal(registry.get_op_def("MaxPool").kernel(y.op, dev)(x), want)
+    np.testing.assert_allclose(registry.get_op_def("MaxPoolGrad").kernel(g.op, dev)(x, want, dy),
+                               want_g, atol=1e-12)
+
+
+def test_max_pool_of_integers_and_infinities():
+    xi = np.random.default_rng(0).integers(-2**31, 2**31 - 1, (2, 7, 5, 3), dtype=np.int32)
+    xf = np.full((1, 3, 3, 2), -np.inf)
+    xf[0, 2, 2, 1] = np.inf
+    with tf.Session() as sess:
+        gi, gf = sess.run([tf.nn.max_pool(tf.constant(xi), [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
+                           tf.nn.max_pool(tf.constant(xf), [1, 2, 2, 1], [1, 2, 2, 1], "SAME")])
+    np.testing.assert_array_equal(gi, ref_pool(xi, [1, 3, 3, 1], [1, 2, 2, 1], "SAME", np.max))
+    np.testing.assert_array_equal(gf[0, :, :, 0], np.full((2, 2), -np.inf))
+    np.testing.assert_array_equal(gf[0, :, :, 1], [[-np.inf, -np.inf], [-np.inf, np.inf]])

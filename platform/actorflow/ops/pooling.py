@@ -11,14 +11,16 @@ package imports once every op family has registered its ops.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..framework.graph import Tensor, convert_to_tensor
 from ..framework.registry import NOT_DIFFERENTIABLE, register_op
 from ._common import out1
-from .conv import (Geometry, _check_float, _check_same, _data_format, _four, _geom_cache,
-                   _padding, _rank4, _shape_of, _sizes_shape, _static_window, clipped_taps,
-                   geometry, host_ints, pad_nhwc, tap, taps)
+from .conv import (Geometry, _check_float, _check_same, _clip, _data_format, _four,
+                   _geom_cache, _padding, _rank4, _shape_of, _sizes_shape, _static_window,
+                   clipped_taps, geometry, host_ints, pad_nhwc, tap, taps)
 
 __all__ = ["max_pool", "max_pool2d", "avg_pool", "avg_pool2d"]
 
@@ -62,18 +64,63 @@ def lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+@functools.lru_cache(maxsize=512)
+def axis_windows(size: int, out: int, k: int, stride: int, before: int) -> tuple:
+    """One axis of a pooling window, tap by tap: ((lo, first_hi, hi, start), ...) where a tap
+    reaches the outputs [lo, hi) from the inputs start, start + stride, ...; outputs [lo,
+    first_hi) meet their first real (non-padding) element at this tap, the rest earlier."""
+    spans = []
+    earlier_lo = out
+    for t in range(k):
+        lo, hi, start = _clip(size, out, t, stride, before)
+        if lo < hi:
+            spans.append((lo, min(earlier_lo, hi), hi, start))
+            earlier_lo = lo
+    return tuple(spans)
+
+
+def _max_along(xp, x, axis: int, extent: int, stride: int, spans: tuple, out=None):
+    """Window maxima of `x` along `axis` (1 or 2), padding excluded: each output starts as
+    its first real element and takes the maximum with the later ones (no padded copy)."""
+    if out is None:
+        shape = list(x.shape)
+        shape[axis] = extent
+        out = xp.empty(tuple(shape), x.dtype)
+    lead = (slice(None),) * axis
+
+    def src(start, n):
+        return x[lead + (slice(start, start + stride * (n - 1) + 1, stride),)]
+    for lo, first_hi, hi, start in spans:
+        if first_hi > lo:
+            out[lead + (slice(lo, first_hi),)] = src(start, first_hi - lo)
+        if hi > first_hi:
+            part = out[lead + (slice(first_hi, hi),)]
+            xp.maximum(part, src(start + stride * (first_hi - lo), hi - first_hi), out=part)
+    return out
+
+
+def max_pool_values(xp, x, g: Geometry, out=None):
+    """Max pooling of `x` (into `out`), separably: the maxima over the window's rows, then
+    over its columns (kh + kw instead of kh * kw taps; the first pass moves whole rows).
+    Unpadded windows of up to 4 elements (2x2) take their taps directly: fewer passes."""
+    if not g.padded and g.kh * g.kw <= 4:
+        if out is None:
+            out = xp.empty((g.n, g.ho, g.wo, g.c), x.dtype)
+        out[...] = tap(x, g, 0, 0)
+        for i, j in taps(g):
+            if i or j:
+                xp.maximum(out, tap(x, g, i, j), out=out)
+        return out
+    rows = _max_along(xp, x, 1, g.ho, g.sh, axis_windows(g.h, g.ho, g.kh, g.sh, g.pt))
+    return _max_along(xp, rows, 2, g.wo, g.sw, axis_windows(g.w, g.wo, g.kw, g.sw, g.pl), out)
+
+
 def _max_pool_kernel(op, ctx):
     xp = ctx.xp
     geom = pool_geometry_getter(op)
 
     def max_pool(x):
-        g = geom(x.shape)
-        xpad = pad_nhwc(xp, x, g, lowest(x.dtype))
-        out = tap(xpad, g, 0, 0).copy()
-        for i, j in taps(g):
-            if i or j:
-                xp.maximum(out, tap(xpad, g, i, j), out=out)
-        return out
+        return max_pool_values(xp, x, geom(x.shape))
     return max_pool
 
 
