@@ -210,3 +210,16 @@ def test_numexpr_threads_follow_the_session(monkeypatch):
             with tf.Session(config=cfg) as sess:
                 sess.run(y, {x: np.ones(4, np.float32)})
             assert ne.get_num_threads() == n
+
+
+def test_loop_and_branch_bodies_are_fused_too(monkeypatch):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [4], name="x")
+        _, y = tf.while_loop(lambda i, v: i < 5,
+                             lambda i, v: (i + 1, tf.nn.relu(v * 0.5 - 1.0) + tf.abs(v)),
+                             [tf.constant(0), x])
+        z = tf.cond(tf.reduce_sum(y) > 0, lambda: tf.tanh(y * 2.0 + 1.0), lambda: y - 1.0)
+        xv = np.array([-3, -0.5, 0.5, 3], np.float32)
+        want, _ = _run(z, {x: xv}, False, monkeypatch)
+        got, _ = _run(z, {x: xv}, True, monkeypatch)
+    np.testing.assert_allclose(got, want, rtol=2e-6)
