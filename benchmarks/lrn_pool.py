@@ -12,11 +12,14 @@ is the kernel the CPU runs now, ``old`` a baseline:
 - ``max_pool`` (a graph without the gradient): the previous generic kernel, kh*kw taps over
   a padded copy (kept here);
 - ``max_pool_and_grad`` (MaxPool with its argmax hand-off, then MaxPoolGrad): the generic
-  `xp` MaxPool and MaxPoolGrad of ops/pooling.py.
+  `xp` MaxPool and MaxPoolGrad of ops/pooling.py;
+- ``bias_add_grad`` (the gradient of each conv layer's BiasAdd: AlexNet's five, the CIFAR
+  CNN's first, the 5.2 CNN's first): the previous ``g.reshape(-1, c).sum(axis=0)``.
 BLAS runs on one thread (`--threads`). One JSON line: milliseconds per call (medians),
-``speedup`` = old / new, and the largest difference between the two outputs.
+``speedup`` = old / new, and ``max_abs_diff``: the largest difference between the two
+outputs (for ``bias_add_grad``, between the new one and a float64 sum).
 
-    python benchmarks/lrn_pool.py [--only lrn|pool] [--repeat 3] [--rounds 5] [--threads 1]
+    python benchmarks/lrn_pool.py [--only lrn|pool|bias] [--repeat 3] [--rounds 5] [--threads 1]
 """
 from __future__ import annotations
 
@@ -48,6 +51,9 @@ POOLS = {  # name: (input shape, window, stride, padding)
     "cnn52_pool1": ((50, 28, 28, 32), 2, 2, "SAME"),
     "cnn52_pool2": ((50, 14, 14, 64), 2, 2, "SAME"),
 }
+BIAS_SHAPES = {"alexnet_conv1": (32, 56, 56, 64), "alexnet_conv2": (32, 27, 27, 192),
+               "alexnet_conv3": (32, 13, 13, 384), "alexnet_conv4": (32, 13, 13, 256),
+               "cifar_conv1": (128, 24, 24, 64), "cnn52_conv1": (50, 28, 28, 32)}
 
 
 # -- the previous LRN kernels (baseline) ---------------------------------------------------
@@ -144,9 +150,22 @@ def pool_candidates(shape, k, s, padding, rng) -> dict:
             "max_pool_and_grad": {"new": new_both, "old": old_both}}, err
 
 
+def bias_candidates(shape, rng) -> dict:
+    g = rng.standard_normal(shape).astype(np.float32)
+    with tf.Graph().as_default():
+        b = tf.zeros([shape[-1]])
+        grad_b = tf.gradients(tf.nn.bias_add(tf.placeholder(tf.float32, shape), b), b,
+                              grad_ys=tf.constant(g))[0]
+        new, _ = _kernels(grad_b.op, _Owner())
+    exact = g.astype(np.float64).reshape(-1, shape[-1]).sum(axis=0)
+    err = float(np.abs(new(g) - exact).max())
+    return {"bias_add_grad": {"new": lambda: new(g),
+                              "old": lambda: g.reshape(-1, shape[-1]).sum(axis=0)}}, err
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", choices=("lrn", "pool"), default=None)
+    p.add_argument("--only", choices=("lrn", "pool", "bias"), default=None)
     p.add_argument("--repeat", type=int, default=3, help="calls per timed round")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--threads", type=int, default=1, help="BLAS threads")
@@ -157,6 +176,8 @@ def main() -> None:
         cases.update({name: lrn_candidates(shape, rng) for name, shape in LRN_SHAPES.items()})
     if a.only in (None, "pool"):
         cases.update({name: pool_candidates(*spec, rng) for name, spec in POOLS.items()})
+    if a.only in (None, "bias"):
+        cases.update({name: bias_candidates(shape, rng) for name, shape in BIAS_SHAPES.items()})
     result = {"threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "cases": {}}
     with threadpool_limits(a.threads):
         for name, (kinds, err) in cases.items():

@@ -142,3 +142,21 @@ def test_max_pool_of_integers_and_infinities():
     np.testing.assert_array_equal(gi, ref_pool(xi, [1, 3, 3, 1], [1, 2, 2, 1], "SAME", np.max))
     np.testing.assert_array_equal(gf[0, :, :, 0], np.full((2, 2), -np.inf))
     np.testing.assert_array_equal(gf[0, :, :, 1], [[-np.inf, -np.inf], [-np.inf, np.inf]])
+
+
+# -- BiasAddGrad ---------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_add_grad_sums_all_but_the_channel_axis(dtype):
+    rng = np.random.default_rng(1)
+    g = (rng.standard_normal((6, 9, 11, 7)) * 100).astype(dtype)
+    want = g.astype(np.float64).sum(axis=(0, 1, 2))
+    b = tf.zeros([7], dtype)
+    x = tf.placeholder(dtype, (None, 9, 11, 7))
+    fed = tf.placeholder(dtype, (7, 9, 11, 6))
+    grads = [tf.gradients(tf.nn.bias_add(x, b), b, grad_ys=grad_ys)[0]
+             for grad_ys in (tf.constant(g), tf.transpose(fed, [3, 1, 2, 0]))]
+    with tf.Session() as sess:
+        got = sess.run(grads, {x: g, fed: g.transpose(3, 1, 2, 0)})
+    for value in got:
+        assert value.dtype == dtype
+        np.testing.assert_allclose(value, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
