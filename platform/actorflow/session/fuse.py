@@ -63,6 +63,8 @@ _KINDS = {np.dtype(np.float32): ("float", float), np.dtype(np.float64): ("double
 
 _lock = threading.Lock()
 _numexpr: list = []  # [module or None] once the import was tried
+_compiled: dict = {}  # expression structure -> (compiled numexpr expression, its lock)
+_COMPILED_CACHE = 1024  # structures kept (emptied when full: plans keep their own)
 _kernel_ids = itertools.count()
 
 
@@ -205,25 +207,48 @@ class Region:
         Raises:
             errors.UnimplementedError: a region op without a kernel on the device.
         """
-        ne = load_numexpr()
         kind = _KINDS[self.dtype][0]
+        types = tuple(bool if t.dtype.is_bool else _KINDS[self.dtype][1] for t in self.inputs)
+        # The expression's structure: equal structures (a repeated layer, a long chain cut
+        # into chunks) share one compiled expression, compiled once per process.
+        refs = {t: ("a", i) for i, t in enumerate(self.inputs)}
+        refs.update((t, ("c", v.tobytes())) for t, v in self._consts.items())
+        key = [kind, types]
+        for n, op in enumerate(self.ops):
+            key.append((op.type, tuple(refs[t] for t in self._args[op])))
+            refs[op.outputs[0]] = ("t", n)
+        key = tuple(key)
+        with _lock:
+            compiled = _compiled.get(key)
+        if compiled is None:
+            # numexpr keeps a call's temporaries in the expression object, with the GIL
+            # released while it computes: concurrent calls of one expression need its lock.
+            compiled = (self._compile(kind, types), threading.Lock())
+            with _lock:
+                if len(_compiled) >= _COMPILED_CACHE:
+                    _compiled.clear()
+                _compiled[key] = compiled
+        return self._build(compiled, ctx)
+
+    def _compile(self, kind: str, types: tuple):
+        """The region's expression, compiled by numexpr."""
+        ne = load_numexpr()
         names = {t: f"a{i}" for i, t in enumerate(self.inputs)}
-        types = {t: bool if t.dtype.is_bool else _KINDS[self.dtype][1] for t in self.inputs}
-        nodes = {t: ne.expressions.VariableNode(names[t], "bool" if types[t] is bool else kind)
-                 for t in self.inputs}
+        nodes = {t: ne.expressions.VariableNode(names[t], "bool" if ty is bool else kind)
+                 for t, ty in zip(self.inputs, types)}
         for t, v in self._consts.items():
             nodes[t] = _const(ne.expressions, kind, v)
         for op in self.ops:
             args = tuple(nodes[t] for t in self._args[op])
             nodes[op.outputs[0]] = EXPRESSIONS[op.type](ne.expressions, kind, op, args)
-        compiled = ne.NumExpr(nodes[self.root.outputs[0]],
-                              [(names[t], types[t]) for t in self.inputs],
-                              optimization="none")
-        return self._build(compiled, ctx)
+        return ne.NumExpr(nodes[self.root.outputs[0]],
+                          [(names[t], ty) for t, ty in zip(self.inputs, types)],
+                          optimization="none")
 
     def _build(self, compiled, ctx):
-        """The kernel: generated Python running `compiled`, with the region's ops one by
-        one (their own kernels) as the path for big operands and for errors."""
+        """The kernel: generated Python running `compiled` ((numexpr expression, its lock)),
+        with the region's ops one by one (their own kernels) as the path for big operands
+        and for errors."""
         from .compile import failing_line, kernel_for, op_error  # compile imports this module
         line_ops, arg_slots, body = {}, {}, []
         slots = {t: f"a{i}" for i, t in enumerate(self.inputs)}
@@ -261,10 +286,11 @@ class Region:
         if probes:
             test = " or ".join(f"a{i}.size > {MAX_ELEMENTS}" for i in probes)
             fused_src.append(f"    if {test}:\n        return unfused({params})\n")
-        fused_src.append(f"    try:\n        return ne_eval({params})\n"
+        fused_src.append(f"    try:\n        with lock:\n            return ne_eval({params})\n"
                          f"    except Exception as exc:\n"
                          f"        return explain(exc, ({params}{',' if params else ''}))\n")
-        fenv = {"ne_eval": compiled, "unfused": unfused, "explain": explain}
+        fenv = {"ne_eval": compiled[0], "lock": compiled[1], "unfused": unfused,
+                "explain": explain}
         exec(compile("".join(fused_src), filename[:-5] + "-call>", "exec"), fenv)  # noqa: S102
         return fenv["fused"]
 
