@@ -8,11 +8,16 @@ whose internal tensors each have exactly one reader in the plan and are neither 
 fed nor CSE-merged; its leaves are the tensors computed outside it (0-d float constants are
 folded into the expression). Regions of one op stay unfused; big ones are split
 (`MAX_REGION_OPS`: numexpr's compile time grows faster than linearly with the expression).
+Expressions are built as numexpr expression trees (no string to parse, so no limit on
+nesting), compiled once per process for each structure (a chain cut into chunks, a repeated
+layer share one), and called under one lock each: numexpr keeps a call's temporaries in the
+expression object and releases the GIL while it computes.
 
 Why: a NumPy ufunc call costs ~0.3 µs however small its operands, so a chain of k ops on a
 few dozen elements costs k such calls; one pre-compiled numexpr expression costs ~0.5 µs
 plus ~30 ns an op. But numexpr's virtual machine is slower per element than NumPy's SIMD
-loops (4-8x on cache-sized float32 arrays, 2x on 25 MB ones, at one thread), so a region is
+loops (at one thread: an 8-op region on 16K float32 elements 5x slower fused, BiasAdd + Relu
+on AlexNet's 25 MB conv1 output 2.6x; benchmarks/fusion_size.py), so a region is
 evaluated fused only while its operands hold at most `MAX_ELEMENTS` elements: a region
 whose static shape is bigger is not formed, and one whose shape is not fully known checks
 its operands' sizes at run time and else runs its ops one by one, as an unfused plan would.
