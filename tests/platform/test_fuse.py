@@ -2,6 +2,8 @@
 bit for bit for the exact IEEE ops, and keep fetches, feeds, errors, traces and threads."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -226,7 +228,6 @@ def test_loop_and_branch_bodies_are_fused_too(monkeypatch):
 
 
 def test_concurrent_runs_of_one_fused_plan(monkeypatch):
-    import threading
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [64], name="x")
         y = x
@@ -241,9 +242,6 @@ def test_concurrent_runs_of_one_fused_plan(monkeypatch):
                 for _ in range(400):  # without the lock, 1-4 runs of 1,600 went wrong
                     if not np.array_equal(sess.run(y, {x: xv}), want):
                         failures.append(seed)
-            threads_ = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
-            for t in threads_:
-                t.start()
-            for t in threads_:
-                t.join()
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(worker, range(4)))
     assert not failures

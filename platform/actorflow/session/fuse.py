@@ -184,8 +184,6 @@ _LEAF_INPUTS = frozenset({"Square"})
 """Ops whose expression uses its input twice: the input is never fused into them (its
 subtree would be duplicated)."""
 
-_READ_AT_USE = frozenset({"VariableV2"})
-
 
 class Region:
     """Fusable ops computing `root`'s output from `inputs` (tensors computed outside).
@@ -359,13 +357,15 @@ def fusion_regions(ops, fetches, feeds, alias, device_type: str) -> dict:
         control.update(getattr(op, "control_inputs", ()))
     candidates = {op for op in ops if _small_float(op) and op.outputs[0] not in alias
                   and op.outputs[0] not in fed}
+    from .compile import _READ_AT_USE  # compile imports this module
     index = {op: i for i, op in enumerate(ops)}
     regions: dict = {}
     taken: set = set()
     for root in reversed(ops):
         if root not in candidates or root in taken:
             continue
-        members = _grow(root, candidates, taken, readers, fetched, fed, control, alias)
+        members = _grow(root, candidates, taken, readers, fetched, fed, control, alias,
+                        _READ_AT_USE)
         if len(members) < 2:
             continue
         taken.update(members)
@@ -373,7 +373,7 @@ def fusion_regions(ops, fetches, feeds, alias, device_type: str) -> dict:
     return regions
 
 
-def _grow(root, candidates, taken, readers, fetched, fed, control, alias) -> set:
+def _grow(root, candidates, taken, readers, fetched, fed, control, alias, read_at_use) -> set:
     """The ops of the region rooted at `root`: producers absorbed depth first while each
     feeds only its reader in the region and the region stays under `MAX_REGION_OPS`."""
     members = {root}
@@ -389,7 +389,7 @@ def _grow(root, candidates, taken, readers, fetched, fed, control, alias) -> set
             if (p not in candidates or p in taken or p in members or p in control
                     or readers.get(t, 0) != 1 or t in fetched or t in fed
                     or _float_dtype(p) != dtype or len(members) >= MAX_REGION_OPS
-                    or any(x.op.type in _READ_AT_USE for x in p.inputs)):
+                    or any(x.op.type in read_at_use for x in p.inputs)):
                 # A variable read by a member would happen at the root's position, maybe
                 # after an assignment ordered between the two: such an op is never absorbed.
                 continue
