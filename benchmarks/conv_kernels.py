@@ -5,7 +5,7 @@ layers at batch 8 (4 for the 224x224 one), the book's 5.2 CNN conv2 at batch 50 
 the 5.3 CIFAR CNN conv1/conv2 at batch 128. For each layer and pass (Conv2D ``fwd``,
 Conv2DBackpropInput ``bwd_input``, Conv2DBackpropFilter ``bwd_filter``) the two CPU kernels
 of numpy_kernels, one forced to im2col and one forced to the Winograd tile that
-``numpy_kernels.WINOGRAD_TILES`` gives the filter size (or ``--tile``), are timed interleaved
+``numpy_kernels.fewest_products_tile`` picks (or ``--tile``), are timed interleaved
 under a BLAS thread limit (threadpoolctl). Speed is "GFLOPS-equivalent": the direct
 convolution's 2*n*ho*wo*kh*kw*cin*cout FLOPs over the time. Also reported: the float32
 relative error (max abs error / max abs value) of both against a float64 run of the im2col
@@ -78,13 +78,13 @@ def _rel_err(got, want) -> float:
 
 def bench_layer(layer: str, passes, tile: int | None, rounds: int) -> dict:
     n, h, w, c, co, r = LAYERS[layer]
-    m = tile or numpy_kernels.WINOGRAD_TILES[r]
     rng = np.random.default_rng(0)
     x64 = rng.standard_normal((n, h, w, c))
     f64 = rng.standard_normal((r, r, c, co)) / np.sqrt(r * r * c)
     dy64 = rng.standard_normal((n, h, w, co))
     ops32, ops64 = _ops(n, h, w, c, co, r, tf.float32), _ops(n, h, w, c, co, r, tf.float64)
     g = conv_ops.geometry((n, h, w, c), r, r, [1] * 4, [1] * 4, "SAME")
+    m = tile or numpy_kernels.fewest_products_tile(g)
     flops = 2.0 * n * h * w * r * r * c * co
     out = {"shape": {"n": n, "hw": [h, w], "cin": c, "cout": co, "k": r, "tile": m},
            "dispatch": "winograd" if numpy_kernels.winograd_tile(g, np.float32)
@@ -114,7 +114,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", nargs="+", type=int, default=[1])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--tile", type=int, default=None,
-                   help="Winograd output tile m (default: numpy_kernels.WINOGRAD_TILES)")
+                   help="Winograd output tile m (default: numpy_kernels.fewest_products_tile)")
     a = p.parse_args(argv)
     result = {}
     for threads in a.threads:

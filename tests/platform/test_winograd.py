@@ -16,13 +16,14 @@ from actorflow.ops import conv as conv_ops
 from .op_cases.conv import (ref_conv2d, ref_conv2d_backprop_filter, ref_conv2d_backprop_input,
                             ref_out_shape)
 
-TILES = [(2, 3), (4, 3), (6, 3), (2, 5), (4, 5)]
+TILES = [(2, 3), (4, 3), (5, 3), (6, 3), (2, 5), (4, 5)]
 CASES = [  # (x shape, r, co, padding, m)
     ((1, 7, 9, 3), 3, 5, "SAME", 4),
     ((2, 13, 11, 33), 3, 1, "VALID", 4),
     ((1, 6, 5, 1), 3, 70, "SAME", 2),
     ((3, 9, 9, 8), 3, 6, "SAME", 6),
     ((2, 14, 13, 5), 5, 7, "SAME", 4),
+    ((2, 13, 12, 34), 3, 9, "SAME", 5),
     ((1, 11, 8, 70), 5, 3, "VALID", 2),
     ((2, 5, 5, 4), 5, 4, "SAME", 4),  # one tile larger than the image
 ]
@@ -110,7 +111,7 @@ def test_passes_match_direct_loop_and_generic_kernel(case):
             assert _rel_err(got, generic) < tol, (op.type, dtype)
 
 
-@pytest.mark.parametrize("r,m", [(3, 4), (5, 4)])
+@pytest.mark.parametrize("r,m", [(3, 4), (3, 5), (5, 4)])
 def test_float32_error_of_the_chosen_tiles_on_a_deep_layer(r, m):
     """The tiles numpy_kernels picks stay ~1e-5 relative in float32 at 256 input channels."""
     rng = np.random.default_rng(r)
@@ -128,9 +129,12 @@ def _geom(shape, k, strides=(1, 1, 1, 1), dilations=(1, 1, 1, 1), padding="SAME"
 
 def test_dispatch_rule():
     rule = numpy_kernels.winograd_tile
-    assert rule(_geom((8, 28, 28, 64), (3, 3)), np.float32) == 4
+    assert rule(_geom((8, 28, 28, 64), (3, 3)), np.float32) == 4  # 36 * 7^2 = 49 * 6^2: tie
+    assert rule(_geom((8, 13, 13, 192), (3, 3)), np.float32) == 5  # 49 * 3^2 < 36 * 4^2
+    assert rule(_geom((8, 224, 224, 64), (3, 3)), np.float32) == 5
     assert rule(_geom((8, 14, 14, 32), (5, 5)), np.float32) == 4
-    assert rule(_geom((1, 7, 7, 512), (3, 3), padding="VALID"), np.float64) == 4
+    assert rule(_geom((1, 7, 7, 512), (3, 3)), np.float64) == 4  # 36 * 2^2 < 49 * 2^2
+    assert rule(_geom((1, 7, 7, 512), (3, 3), padding="VALID"), np.float64) == 5  # one tile
     assert rule(_geom((8, 28, 28, 3), (3, 3)), np.float32) is None  # few channels in
     assert rule(_geom((8, 24, 24, 64), (5, 5)), np.float32) == 4  # CIFAR conv1's dx
     assert rule(_geom((8, 28, 28, 64), (3, 3), strides=(1, 2, 2, 1)), np.float32) is None

@@ -220,10 +220,25 @@ class _Im2col:
                 self._pads.give(xpad)
 
 
-#: Winograd output tile per filter size: F(4x4, 3x3) (alpha 6) and F(4x4, 5x5) (alpha 8). Both
-#: were the fastest of m = 2, 4, 6 on the AlexNet, VGG, CNN and CIFAR layers at float32 relative
-#: errors of ~1e-5 against float64; m = 6 for 5x5 (alpha 10) errs ~1e-3 (benchmarks/conv_kernels).
-WINOGRAD_TILES = {3: 4, 5: 4}
+#: Winograd output tiles m tried per filter size. 3x3: F(4x4, 3x3) (alpha 6) and F(5x5, 3x3)
+#: (alpha 7); 5x5: F(4x4, 5x5) (alpha 8). Float32 relative errors against float64 are ~1e-5 for
+#: all three; alpha 9 (F(7x7, 3x3)) errs ~5e-4 and F(6x6, 5x5) (alpha 10) ~1e-3, so neither is
+#: used. F(6x6, 3x3) (alpha 8) and F(2x2, 5x5) were slower on every benchmarked layer.
+WINOGRAD_TILES = {3: (4, 5), 5: (4,)}
+
+
+def fewest_products_tile(g: _conv.Geometry) -> int | None:
+    """The tile of WINOGRAD_TILES for g's filter with the fewest GEMM products per image,
+    alpha^2 * tiles (ties to the smaller tile), or None for other filter sizes.
+
+    Partial edge tiles are computed whole, so the count decides: 13x13 and 14x14 maps (AlexNet
+    conv3-5, VGG conv5) take F(5x5, 3x3), 1.1-1.2x faster there than F(4x4, 3x3); 7x7 maps take
+    F(4x4, 3x3) (1.4x faster than F(5x5, 3x3)); at 28x28 and 56x56 the counts tie.
+    """
+    def products(m):
+        return (m + g.kh - 1) ** 2 * -(-g.ho // m) * -(-g.wo // m)
+    return min(WINOGRAD_TILES.get(g.kh, ()), key=products, default=None)
+
 
 #: Fewest input channels for Winograd: with fewer, the GEMMs it shortens are short already
 #: (K = cin) and its tile transforms cost more than they save (measured at 1 thread: 3 -> 64 on
@@ -243,7 +258,7 @@ def winograd_tile(g: _conv.Geometry, dtype) -> int | None:
             or np.dtype(dtype) not in (np.float32, np.float64) \
             or g.c < WINOGRAD_MIN_CHANNELS:
         return None
-    return WINOGRAD_TILES.get(g.kh)
+    return fewest_products_tile(g)
 
 
 def _conv2d(op, ctx, rule=winograd_tile):
@@ -386,7 +401,7 @@ def _max_pool(op, ctx):
         g = geom(x.shape)
         out = np.empty((g.n, g.ho, g.wo, g.c), x.dtype)
         for b0, b1 in _image_blocks(g.n, x[:1].nbytes, POOL_BLOCK_BYTES):
-            _pool.max_pool_values(np, x[b0:b1], g._replace(n=b1 - b0), out[b0:b1])
+            _pool.window_reduce(np, np.maximum, x[b0:b1], g._replace(n=b1 - b0), out[b0:b1])
         return out
     if handoff is None:
         return max_pool_blocks
