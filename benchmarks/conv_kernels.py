@@ -9,7 +9,7 @@ of numpy_kernels, one forced to im2col and one forced to the Winograd tile that
 under a BLAS thread limit (threadpoolctl). Speed is "GFLOPS-equivalent": the direct
 convolution's 2*n*ho*wo*kh*kw*cin*cout FLOPs over the time. Also reported: the float32
 relative error (max abs error / max abs value) of both against a float64 run of the im2col
-kernel, and the path the dispatch rule ``numpy_kernels.winograd_tile`` picks.
+kernel, and the path the dispatch rule ``numpy_kernels.winograd_tile`` picks per pass.
 
 Prints one JSON line: {layer: {pass: {...}}} per thread count.
 
@@ -87,8 +87,9 @@ def bench_layer(layer: str, passes, tile: int | None, rounds: int) -> dict:
     m = tile or numpy_kernels.fewest_products_tile(g)
     flops = 2.0 * n * h * w * r * r * c * co
     out = {"shape": {"n": n, "hw": [h, w], "cin": c, "cout": co, "k": r, "tile": m},
-           "dispatch": "winograd" if numpy_kernels.winograd_tile(g, np.float32)
-           else "im2col"}
+           "dispatch": {}}
+    # The input gradient is a forward convolution of dy (cout channels in) at stride 1.
+    geoms = {"fwd": g, "bwd_filter": g, "bwd_input": numpy_kernels._transposed_geometry(g, co)}
     arrays32 = [a.astype(np.float32) for a in (x64, f64, dy64)]
     for name in passes:
         im2col = MAKERS[name](ops32[name], CTX, rule=lambda g, dtype: None)
@@ -99,6 +100,8 @@ def bench_layer(layer: str, passes, tile: int | None, rounds: int) -> dict:
         res = interleaved({"im2col": functools.partial(im2col, *args),
                            "winograd": functools.partial(wino, *args)}, repeat=2, rounds=rounds)
         t_i, t_w = res["im2col"]["median_s"], res["winograd"]["median_s"]
+        out["dispatch"][name] = "winograd" if numpy_kernels.winograd_tile(
+            geoms[name], np.float32) else "im2col"
         out[name] = {"im2col_ms": 1e3 * t_i, "winograd_ms": 1e3 * t_w,
                      "winograd_speedup_ratio": t_i / t_w,
                      "im2col_gflops": flops / t_i / 1e9, "winograd_gflops": flops / t_w / 1e9,
