@@ -1,6 +1,6 @@
-"""LRN and max pooling kernels against float64 direct-loop references: the host kernels'
-row blocks and channel tiles (LRN), the device layout of the same generic kernels, and
-random shapes with odd sizes, strides, SAME/VALID padding and ties (pooling)."""
+"""LRN, pooling and BiasAddGrad kernels against float64 direct-loop references: the host
+kernels' row blocks and channel tiles (LRN), the device layout of the same generic kernels,
+and random shapes with odd sizes, strides, SAME/VALID padding and ties (pooling)."""
 from __future__ import annotations
 
 import types
@@ -130,6 +130,20 @@ def test_max_pool_kernels_match_reference_with_ties(case, monkeypatch):
     np.testing.assert_array_equal(registry.get_op_def("MaxPool").kernel(y.op, dev)(x), want)
     np.testing.assert_allclose(registry.get_op_def("MaxPoolGrad").kernel(g.op, dev)(x, want, dy),
                                want_g, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
+def test_avg_pool_matches_reference(case):
+    shape, k, s, padding = case
+    ksize, strides = [1, *k, 1], [1, *s, 1]
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    want = ref_pool(x, ksize, strides, padding, np.mean)
+    y = tf.nn.avg_pool(tf.constant(x), ksize, strides, padding)
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(y), want, rtol=1e-12, atol=1e-14)
+    dev = types.SimpleNamespace(xp=_DeviceXp(), session=None)
+    np.testing.assert_allclose(registry.get_op_def("AvgPool").kernel(y.op, dev)(x), want,
+                               rtol=1e-12, atol=1e-14)
 
 
 def test_max_pool_of_integers_and_infinities():

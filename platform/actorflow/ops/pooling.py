@@ -79,9 +79,11 @@ def axis_windows(size: int, out: int, k: int, stride: int, before: int) -> tuple
     return tuple(spans)
 
 
-def _max_along(xp, x, axis: int, extent: int, stride: int, spans: tuple, out=None):
-    """Window maxima of `x` along `axis` (1 or 2), padding excluded: each output starts as
-    its first real element and takes the maximum with the later ones (no padded copy)."""
+def _reduce_along(xp, combine, x, axis: int, extent: int, stride: int, spans: tuple,
+                  out=None):
+    """`combine` (xp.maximum or xp.add) over the windows of `x` along `axis` (1 or 2),
+    padding excluded: each output starts as its first real element and combines the later
+    ones in place (no padded copy)."""
     if out is None:
         shape = list(x.shape)
         shape[axis] = extent
@@ -95,24 +97,27 @@ def _max_along(xp, x, axis: int, extent: int, stride: int, spans: tuple, out=Non
             out[lead + (slice(lo, first_hi),)] = src(start, first_hi - lo)
         if hi > first_hi:
             part = out[lead + (slice(first_hi, hi),)]
-            xp.maximum(part, src(start + stride * (first_hi - lo), hi - first_hi), out=part)
+            combine(part, src(start + stride * (first_hi - lo), hi - first_hi), out=part)
     return out
 
 
-def max_pool_values(xp, x, g: Geometry, out=None):
-    """Max pooling of `x` (into `out`), separably: the maxima over the window's rows, then
-    over its columns (kh + kw instead of kh * kw taps; the first pass moves whole rows).
-    Unpadded windows of up to 4 elements (2x2) take their taps directly: fewer passes."""
+def window_reduce(xp, combine, x, g: Geometry, out=None):
+    """`combine` (xp.maximum or xp.add) over each pooling window of `x` (into `out`),
+    separably: over the window's rows, then over its columns (kh + kw instead of kh * kw
+    taps; the first pass moves whole rows). Unpadded windows of up to 4 elements (2x2) take
+    their taps directly: fewer passes."""
     if not g.padded and g.kh * g.kw <= 4:
         if out is None:
             out = xp.empty((g.n, g.ho, g.wo, g.c), x.dtype)
         out[...] = tap(x, g, 0, 0)
         for i, j in taps(g):
             if i or j:
-                xp.maximum(out, tap(x, g, i, j), out=out)
+                combine(out, tap(x, g, i, j), out=out)
         return out
-    rows = _max_along(xp, x, 1, g.ho, g.sh, axis_windows(g.h, g.ho, g.kh, g.sh, g.pt))
-    return _max_along(xp, rows, 2, g.wo, g.sw, axis_windows(g.w, g.wo, g.kw, g.sw, g.pl), out)
+    rows = _reduce_along(xp, combine, x, 1, g.ho, g.sh,
+                         axis_windows(g.h, g.ho, g.kh, g.sh, g.pt))
+    return _reduce_along(xp, combine, rows, 2, g.wo, g.sw,
+                         axis_windows(g.w, g.wo, g.kw, g.sw, g.pl), out)
 
 
 def _max_pool_kernel(op, ctx):
@@ -120,7 +125,7 @@ def _max_pool_kernel(op, ctx):
     geom = pool_geometry_getter(op)
 
     def max_pool(x):
-        return max_pool_values(xp, x, geom(x.shape))
+        return window_reduce(xp, xp.maximum, x, geom(x.shape))
     return max_pool
 
 
@@ -229,11 +234,7 @@ def _avg_pool_kernel(op, ctx):
 
     def avg_pool(x):
         g = geom(x.shape)
-        xpad = pad_nhwc(xp, x, g)
-        out = tap(xpad, g, 0, 0).copy()
-        for i, j in taps(g):
-            if i or j:
-                out += tap(xpad, g, i, j)
+        out = window_reduce(xp, xp.add, x, g)
         out /= divisor(g, x.dtype)
         return out
     return avg_pool
