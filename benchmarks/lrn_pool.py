@@ -13,13 +13,15 @@ is the kernel the CPU runs now, ``old`` a baseline:
   a padded copy (kept here);
 - ``max_pool_and_grad`` (MaxPool with its argmax hand-off, then MaxPoolGrad): the generic
   `xp` MaxPool and MaxPoolGrad of ops/pooling.py;
+- ``avg_pool`` (Inception v3's average pools, ch. 6, batch 32): the previous generic
+  kernel, kh*kw taps over a zero-padded copy (kept here);
 - ``bias_add_grad`` (the gradient of each conv layer's BiasAdd: AlexNet's five, the CIFAR
   CNN's first, the 5.2 CNN's first): the previous ``g.reshape(-1, c).sum(axis=0)``.
 BLAS runs on one thread (`--threads`). One JSON line: milliseconds per call (medians),
 ``speedup`` = old / new, and ``max_abs_diff``: the largest difference between the two
 outputs (for ``bias_add_grad``, between the new one and a float64 sum).
 
-    python benchmarks/lrn_pool.py [--only lrn|pool|bias] [--repeat 3] [--rounds 5] [--threads 1]
+    python benchmarks/lrn_pool.py [--only lrn|pool|avg|bias] [--repeat 3] [--rounds 5] [--threads 1]
 """
 from __future__ import annotations
 
@@ -50,6 +52,11 @@ POOLS = {  # name: (input shape, window, stride, padding)
     "cifar_pool2": ((128, 12, 12, 64), 3, 2, "SAME"),
     "cnn52_pool1": ((50, 28, 28, 32), 2, 2, "SAME"),
     "cnn52_pool2": ((50, 14, 14, 64), 2, 2, "SAME"),
+}
+AVG_POOLS = {  # Inception v3 at batch 32: the mixed blocks' 3x3/1 SAME, the aux head's 5x5/3
+    "inception_35": ((32, 35, 35, 192), 3, 1, "SAME"),
+    "inception_17": ((32, 17, 17, 768), 3, 1, "SAME"),
+    "inception_aux": ((32, 17, 17, 768), 5, 3, "VALID"),
 }
 BIAS_SHAPES = {"alexnet_conv1": (32, 56, 56, 64), "alexnet_conv2": (32, 27, 27, 192),
                "alexnet_conv3": (32, 13, 13, 384), "alexnet_conv4": (32, 13, 13, 256),
@@ -150,6 +157,29 @@ def pool_candidates(shape, k, s, padding, rng) -> dict:
             "max_pool_and_grad": {"new": new_both, "old": old_both}}, err
 
 
+def old_avg_pool(x, g, divisor):
+    """The previous generic AvgPool: every window position over a zero-padded copy."""
+    xpad = conv_ops.pad_nhwc(np, x, g)
+    out = conv_ops.tap(xpad, g, 0, 0).copy()
+    for i, j in conv_ops.taps(g):
+        if i or j:
+            out += conv_ops.tap(xpad, g, i, j)
+    out /= divisor
+    return out
+
+
+def avg_candidates(shape, k, s, padding, rng) -> dict:
+    x = rng.standard_normal(shape).astype(np.float32)
+    ksize, strides = [1, k, k, 1], [1, s, s, 1]
+    g = conv_ops.geometry(shape, k, k, strides, [1, 1, 1, 1], padding)
+    divisor = pool_ops.pool_counts(g).astype(np.float32)[None, :, :, None]
+    with tf.Graph().as_default():
+        new, _ = _kernels(tf.nn.avg_pool(tf.placeholder(tf.float32, shape), ksize, strides,
+                                         padding).op, _Owner())
+    err = float(np.abs(new(x) - old_avg_pool(x, g, divisor)).max())
+    return {"avg_pool": {"new": lambda: new(x), "old": lambda: old_avg_pool(x, g, divisor)}}, err
+
+
 def bias_candidates(shape, rng) -> dict:
     g = rng.standard_normal(shape).astype(np.float32)
     with tf.Graph().as_default():
@@ -165,7 +195,7 @@ def bias_candidates(shape, rng) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", choices=("lrn", "pool", "bias"), default=None)
+    p.add_argument("--only", choices=("lrn", "pool", "avg", "bias"), default=None)
     p.add_argument("--repeat", type=int, default=3, help="calls per timed round")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--threads", type=int, default=1, help="BLAS threads")
@@ -176,6 +206,8 @@ def main() -> None:
         cases.update({name: lrn_candidates(shape, rng) for name, shape in LRN_SHAPES.items()})
     if a.only in (None, "pool"):
         cases.update({name: pool_candidates(*spec, rng) for name, spec in POOLS.items()})
+    if a.only in (None, "avg"):
+        cases.update({name: avg_candidates(*spec, rng) for name, spec in AVG_POOLS.items()})
     if a.only in (None, "bias"):
         cases.update({name: bias_candidates(shape, rng) for name, shape in BIAS_SHAPES.items()})
     result = {"threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "cases": {}}
