@@ -13,7 +13,8 @@ from actorflow.framework import registry
 from actorflow.kernels import numpy_kernels
 from actorflow.ops import normalization
 
-from .op_cases.conv import ref_lrn, ref_lrn_grad, ref_max_pool_grad, ref_pool
+from .op_cases.conv import (ref_avg_pool_grad, ref_lrn, ref_lrn_grad, ref_max_pool_grad,
+                            ref_pool)
 
 
 class _DeviceXp:
@@ -133,14 +134,20 @@ def test_max_pool_kernels_match_reference_with_ties(case, monkeypatch):
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=POOL_IDS)
-def test_avg_pool_matches_reference(case):
+def test_avg_pool_and_grad_match_reference(case):
     shape, k, s, padding = case
     ksize, strides = [1, *k, 1], [1, *s, 1]
     x = np.random.default_rng(sum(shape)).standard_normal(shape)
     want = ref_pool(x, ksize, strides, padding, np.mean)
-    y = tf.nn.avg_pool(tf.constant(x), ksize, strides, padding)
+    dy = np.random.default_rng(1).standard_normal(want.shape)
+    want_g = ref_avg_pool_grad(shape, dy, ksize, strides, padding)
+    xt = tf.constant(x)
+    y = tf.nn.avg_pool(xt, ksize, strides, padding)
+    g = tf.gradients(y, xt, grad_ys=tf.constant(dy))[0]
     with tf.Session() as sess:
-        np.testing.assert_allclose(sess.run(y), want, rtol=1e-12, atol=1e-14)
+        got, got_g = sess.run([y, g])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got_g, want_g, rtol=1e-12, atol=1e-14)
     dev = types.SimpleNamespace(xp=_DeviceXp(), session=None)
     np.testing.assert_allclose(registry.get_op_def("AvgPool").kernel(y.op, dev)(x), want,
                                rtol=1e-12, atol=1e-14)
