@@ -120,6 +120,11 @@ class Workers:
             self.pool[key] = w
         return self.pool[key]
 
+    def close_setting(self, threads: str) -> None:
+        """Ends the workers of one thread setting (their processes and memory)."""
+        for key in [k for k in self.pool if k[1] == threads]:
+            self.pool.pop(key).close()
+
     def close(self) -> None:
         for w in self.pool.values():
             w.close()
@@ -189,10 +194,15 @@ def run_benchmark(args) -> dict:
     load_start = os.getloadavg()
     t_start = time.perf_counter()
     try:
+        # Thread settings one after another, each with its own workers, ended before the next
+        # starts: idle workers keep the heaps of their freed programs (GBs for VGG-16 at batch
+        # 32), and four of them at once pushed a run into page faults (VGG-16 forward-backward
+        # at 2 threads: 1.08 img/s beside the 1-thread workers, 2.3 alone).
         for program in args.programs:
-            cfg = program_cfg(program, args)
-            results[program] = {"cfg": cfg}
-            for threads in args.threads:
+            results[program] = {"cfg": program_cfg(program, args)}
+        for threads in args.threads:
+            for program in args.programs:
+                cfg = results[program]["cfg"]
                 _progress(f"{program} threads={threads} ...")
                 m = measure(workers, program, threads, cfg, args.rounds, round_s)
                 results[program][f"threads_{threads}"] = m
@@ -200,6 +210,7 @@ def run_benchmark(args) -> dict:
                 _progress(f"{program} threads={threads}: actorflow {_fmt(m['actorflow'])}, "
                           f"tensorflow {_fmt(m['tensorflow'])} {m.get('unit', '')}, "
                           f"ratio {_fmt(m['ratio'])}")
+            workers.close_setting(threads)
     finally:
         workers.close()
     return {"benchmark": "vs_tensorflow", "rounds": args.rounds, "quick": args.quick,
